@@ -1,0 +1,354 @@
+//! Every example in the spec against the generated types.
+//!
+//! For each example, wherever it is written: it deserializes into the generated type for its
+//! location and serializes back to the same JSON; it is valid against the spec's schema and
+//! against the generated type's own (schemars) schema; removing any required property, or
+//! replacing any enum value with an unknown one, makes deserialization fail.
+
+use std::any::type_name;
+
+use asapp_conversations_spec::{Example, SchemaValidator, Spec};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::spec_types;
+
+/// Checks one example value against one generated type.
+pub(crate) type Check = fn(&Value, &[Mutation]) -> Result<(), String>;
+
+/// A change to an example that the generated type must refuse.
+#[derive(Debug, Clone)]
+pub(crate) struct Mutation {
+    /// What was changed, naming the JSON path.
+    description: String,
+    /// The example with the change applied.
+    value: Value,
+}
+
+/// The check for type `T`: round trip, schemars schema, and every mutation refused.
+pub(crate) fn check<T>(example: &Value, mutations: &[Mutation]) -> Result<(), String>
+where
+    T: DeserializeOwned + Serialize + schemars::JsonSchema,
+{
+    let name = type_name::<T>();
+    let typed: T = serde_json::from_value(example.clone())
+        .map_err(|e| format!("does not deserialize into {name}: {e}"))?;
+    let back =
+        serde_json::to_value(&typed).map_err(|e| format!("{name} does not serialize: {e}"))?;
+    if let Some(difference) = first_difference(example, &back, String::new()) {
+        return Err(format!(
+            "round trip through {name} changes it: {difference}"
+        ));
+    }
+
+    let schema = serde_json::to_value(schemars::schema_for!(T)).map_err(|e| e.to_string())?;
+    let validator = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| format!("schemars schema of {name} does not compile: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(example)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "invalid against the schemars schema of {name}: {errors:?}"
+        ));
+    }
+
+    for mutation in mutations {
+        if serde_json::from_value::<T>(mutation.value.clone()).is_ok() {
+            return Err(format!(
+                "{name} accepts the example with {}",
+                mutation.description
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first place where two JSON values differ, as `JSON path: expected vs found`.
+pub(crate) fn first_difference(expected: &Value, found: &Value, path: String) -> Option<String> {
+    match (expected, found) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in a {
+                let child = format!("{path}/{key}");
+                match b.get(key) {
+                    Some(other) => {
+                        if let Some(d) = first_difference(value, other, child) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(format!("{child}: {value} was dropped")),
+                }
+            }
+            b.keys()
+                .find(|key| !a.contains_key(*key))
+                .map(|key| format!("{path}/{key}: {} was added", b[key]))
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, format!("{path}/{i}"))),
+        _ if expected == found => None,
+        _ => Some(format!(
+            "{}: {expected} became {found}",
+            if path.is_empty() { "/" } else { &path }
+        )),
+    }
+}
+
+/// The generated type's check for the schema written at `pointer`.
+fn check_for(spec: &Spec, pointer: &str) -> Result<Check, String> {
+    let schema = spec
+        .document()
+        .pointer(pointer)
+        .ok_or_else(|| format!("no schema at #{pointer}"))?;
+    if let Some(name) = pointer
+        .strip_prefix("/components/schemas/")
+        .filter(|n| !n.contains('/'))
+    {
+        return spec_types::component(name).ok_or_else(|| {
+            format!("no generated type for component `{name}`: run `cargo xtask regen`")
+        });
+    }
+    if let Some(target) = single_reference(schema) {
+        return check_for(spec, target);
+    }
+    let kind = schema.get("type").and_then(Value::as_str);
+    let format = schema.get("format").and_then(Value::as_str);
+    let constrained = [
+        "pattern",
+        "minLength",
+        "maxLength",
+        "enum",
+        "minItems",
+        "maxItems",
+    ]
+    .iter()
+    .any(|k| schema.get(*k).is_some());
+    match (kind, format, constrained) {
+        (Some("string"), Some("date-time"), false) => {
+            Ok(check::<asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc>>)
+        }
+        (Some("string"), None, false) => Ok(check::<String>),
+        (Some("object"), None, false) if schema.get("properties").is_none() => {
+            match schema.get("additionalProperties") {
+                Some(v) if v.get("type").and_then(Value::as_str) == Some("string") => {
+                    Ok(check::<std::collections::BTreeMap<String, String>>)
+                }
+                None | Some(Value::Bool(true)) => Ok(check::<Map<String, Value>>),
+                Some(_) => Err(format!("no known generated type for the map at #{pointer}")),
+            }
+        }
+        _ => Err(format!(
+            "the example's schema at #{pointer} is inline and has no known generated type; \
+             give it a name under components.schemas"
+        )),
+    }
+}
+
+/// The `$ref` target of a schema that is only a reference, directly or as the one member of an
+/// `allOf` that adds nothing but annotations (as the error responses are written).
+fn single_reference(schema: &Value) -> Option<&str> {
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        return target.strip_prefix('#');
+    }
+    let members = schema.get("allOf")?.as_array()?;
+    let annotations_only = schema
+        .as_object()?
+        .keys()
+        .all(|k| ["allOf", "description", "title", "example"].contains(&k.as_str()));
+    match members.as_slice() {
+        [only] if annotations_only => only.get("$ref")?.as_str()?.strip_prefix('#'),
+        _ => None,
+    }
+}
+
+/// Every change to `example` that its schema forbids: each required property removed, each enum
+/// value replaced by one outside the enum, at every depth.
+fn mutations(spec: &Spec, schema_pointer: &str, example: &Value) -> Vec<Mutation> {
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    collect_mutations(spec, schema_pointer, example, example, &mut path, &mut out);
+    out
+}
+
+fn collect_mutations(
+    spec: &Spec,
+    schema_pointer: &str,
+    root: &Value,
+    value: &Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<Mutation>,
+) {
+    let Some(schema) = spec.document().pointer(schema_pointer) else {
+        return;
+    };
+    if let Some(target) = single_reference(schema) {
+        return collect_mutations(spec, target, root, value, path, out);
+    }
+    let at = |path: &[String]| format!("/{}", path.join("/"));
+    if schema.get("enum").is_some() && value.is_string() {
+        let mut changed = root.clone();
+        *pointer_mut(&mut changed, path) = Value::String("not-a-documented-value".into());
+        out.push(Mutation {
+            description: format!("an unknown enum value at {}", at(path)),
+            value: changed,
+        });
+    }
+    if let (Some(required), Some(object)) = (
+        schema.get("required").and_then(Value::as_array),
+        value.as_object(),
+    ) {
+        for key in required
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|k| object.contains_key(*k))
+        {
+            let mut changed = root.clone();
+            if let Some(parent) = pointer_mut(&mut changed, path).as_object_mut() {
+                parent.remove(key);
+            }
+            out.push(Mutation {
+                description: format!("required property {}/{key} removed", at(path)),
+                value: changed,
+            });
+        }
+    }
+    if let (Some(properties), Some(object)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
+        for (key, child) in object {
+            if properties.contains_key(key) {
+                path.push(key.clone());
+                let child_pointer = format!(
+                    "{schema_pointer}/properties/{}",
+                    asapp_conversations_spec::escape(key)
+                );
+                collect_mutations(spec, &child_pointer, root, child, path, out);
+                path.pop();
+            }
+        }
+    }
+    if let (Some(_), Some(items)) = (schema.get("items"), value.as_array()) {
+        for (i, item) in items.iter().enumerate() {
+            path.push(i.to_string());
+            collect_mutations(
+                spec,
+                &format!("{schema_pointer}/items"),
+                root,
+                item,
+                path,
+                out,
+            );
+            path.pop();
+        }
+    }
+}
+
+fn pointer_mut<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(value, |v, key| match v {
+        Value::Object(map) => map.get_mut(key).expect("path taken from this value"),
+        Value::Array(items) => &mut items[key.parse::<usize>().expect("array index")],
+        _ => unreachable!("path taken from this value"),
+    })
+}
+
+fn check_example(spec: &Spec, example: &Example) -> Result<(), String> {
+    let validator = SchemaValidator::new(spec, &example.schema_pointer)?;
+    let errors = validator.errors(&example.value);
+    if !errors.is_empty() {
+        return Err(format!("invalid against the spec's schema: {errors:?}"));
+    }
+    let check = check_for(spec, &example.schema_pointer)?;
+    check(
+        &example.value,
+        &mutations(spec, &example.schema_pointer, &example.value),
+    )
+}
+
+#[test]
+fn every_example_conforms_to_its_generated_type() {
+    let spec = Spec::load().unwrap();
+    let examples = spec.examples();
+    let failures: Vec<String> = examples
+        .iter()
+        .filter_map(|example| {
+            check_example(&spec, example)
+                .err()
+                .map(|e| format!("example at #{}: {e}", example.pointer))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} example(s) fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_walk_reaches_every_kind_of_example() {
+    use asapp_conversations_spec::ExampleKind;
+    let spec = Spec::load().unwrap();
+    let examples = spec.examples();
+    let count = |f: fn(&ExampleKind) -> bool| examples.iter().filter(|e| f(&e.kind)).count();
+    // Request bodies, success and error responses, schemas and properties, parameters: the spec
+    // has each, and a walk that misses a kind would silently test less.
+    assert!(count(|k| matches!(k, ExampleKind::RequestBody)) >= 7);
+    assert!(count(|k| matches!(k, ExampleKind::Response { status } if status == "200")) >= 8);
+    assert!(
+        count(|k| matches!(k, ExampleKind::Response { status } if status == "DefaultError")) == 1
+    );
+    assert!(count(|k| matches!(k, ExampleKind::Schema)) >= 10);
+    assert!(count(|k| matches!(k, ExampleKind::Parameter { .. })) >= 3);
+    let property_examples = examples
+        .iter()
+        .filter(|e| e.schema_pointer.contains("/properties/"))
+        .count();
+    assert!(property_examples >= 3, "{property_examples}");
+}
+
+#[test]
+fn a_wrong_example_is_caught() {
+    // The checks themselves must be able to fail: an example whose field has the wrong type,
+    // one with an unknown field value for an enum, and a value the generated type cannot hold.
+    let spec = Spec::load().unwrap();
+    let message = Example {
+        pointer: "/test".into(),
+        value: serde_json::json!({"text": "hi", "sender": {"role": "bot", "externalId": "x"}, "timestamp": "2021-11-23T12:13:14Z"}),
+        schema_pointer: "/components/schemas/Message".into(),
+        kind: asapp_conversations_spec::ExampleKind::Schema,
+    };
+    let error = check_example(&spec, &message).unwrap_err();
+    assert!(error.contains("/sender/role"), "{error}");
+
+    let check = check_for(&spec, "/components/schemas/Message").unwrap();
+    let lossy = serde_json::json!({"text": "hi", "sender": {"role": "agent", "externalId": "x"}, "timestamp": "2021-11-23T12:13:14.000Z"});
+    let error = check(&lossy, &[]).unwrap_err();
+    assert!(error.contains("/timestamp"), "{error}");
+
+    let fine = serde_json::json!({"text": "hi", "sender": {"role": "agent", "externalId": "x"}, "timestamp": "2021-11-23T12:13:14Z"});
+    let forgiving = Mutation {
+        description: "nothing changed".into(),
+        value: fine.clone(),
+    };
+    let error = check(&fine, &[forgiving]).unwrap_err();
+    assert!(
+        error.contains("accepts the example with nothing changed"),
+        "{error}"
+    );
+}
+
+#[test]
+fn every_component_schema_has_a_generated_type() {
+    let spec = Spec::load().unwrap();
+    let components = spec.openapi().components.as_ref().unwrap();
+    for name in components.schemas.keys() {
+        assert!(spec_types::component(name).is_some(), "{name}");
+    }
+}
