@@ -107,3 +107,8 @@ pub const SANDBOX_URL: &str = "https://api.sandbox.asapp.com";
 
 /// ASAPP's production environment.
 pub const PRODUCTION_URL: &str = "https://api.asapp.com";
+
+/// The README's Rust examples, compiled as doc tests so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
