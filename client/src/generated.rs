@@ -144,9 +144,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///ASAPP's identifier for a conversation: upper-case letters and digits
-    ///only (in practice a 26-character ULID).
-    ///
+    ///ASAPP's identifier for a conversation; upper-case letters and digits only.
     #[derive(
         ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
     )]
@@ -456,9 +454,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///ASAPP's identifier for a message: upper-case letters and digits only
-    ///(in practice a 26-character ULID).
-    ///
+    ///ASAPP's identifier for a message; upper-case letters and digits only.
     #[derive(
         ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
     )]
