@@ -300,6 +300,13 @@ pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// Whether `pointer` is an entry of an `examples` map (`…/examples/<name>`).
+fn is_named_example(pointer: &str) -> bool {
+    pointer
+        .rsplit_once('/')
+        .is_some_and(|(parent, _)| parent.ends_with("/examples"))
+}
+
 fn visit_refs(value: &Value, pointer: &mut String, found: &mut impl FnMut(&str, &str)) {
     match value {
         Value::Object(map) => {
@@ -307,8 +314,11 @@ fn visit_refs(value: &Value, pointer: &mut String, found: &mut impl FnMut(&str, 
                 found(pointer, target);
             }
             for (key, child) in map {
-                // Examples are data: a `$ref` key inside one is not a reference.
-                if key == "example" {
+                // Examples are data: a `$ref` key inside one is not a reference. `example` is the
+                // keyword except where it names a property; `value` holds a named example's data.
+                let is_example_data = (key == "example" && !pointer.ends_with("/properties"))
+                    || (key == "value" && is_named_example(pointer));
+                if is_example_data {
                     continue;
                 }
                 let len = pointer.len();
@@ -426,6 +436,24 @@ components:
         Spec::from_yaml(&ok, "t.yaml").unwrap().check().unwrap();
         let bad = MINIMAL.replace("example: {name: x}", "example: {name: x, when: yesterday}");
         assert_eq!(problems(&bad).len(), 1);
+    }
+
+    #[test]
+    fn example_data_is_not_taken_for_references() {
+        let text = MINIMAL.replace(
+            "example: {name: x}",
+            "examples: {odd: {value: {name: x, $ref: not-a-reference}}}",
+        );
+        let text = text.replace(
+            "name: {type: string}",
+            "name: {type: string}\n        example: {$ref: '#/components/schemas/Missing'}",
+        );
+        let problems = problems(&text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].pointer,
+            "/components/schemas/A/properties/example"
+        );
     }
 
     #[test]
