@@ -22,7 +22,15 @@ commands:
   regen --check   write nothing; fail with a diff when a committed generated file is stale";
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    let args: Option<Vec<String>> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string().ok())
+        .collect();
+    let Some(args) = args else {
+        eprintln!("error: arguments must be UTF-8\n{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    match run(args) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -53,19 +53,23 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
     let mut generator = Generator::new(&settings);
 
     // progenitor asserts instead of returning errors for some shapes it cannot take; turn such a
-    // panic into an error rather than a backtrace.
-    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // panic into an error, with the default hook's report silenced meanwhile.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         generator.generate_tokens(&openapi)
-    }))
-    .map_err(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown panic");
-        anyhow::anyhow!("progenitor panicked while generating the client: {message}")
-    })?
-    .context("progenitor cannot generate a client from the spec")?;
+    }));
+    std::panic::set_hook(report);
+    let tokens = generated
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            anyhow::anyhow!("progenitor panicked while generating the client: {message}")
+        })?
+        .context("progenitor cannot generate a client from the spec")?;
 
     let file: syn::File =
         syn::parse2(split_doc_lines(tokens)).context("progenitor emitted unparsable Rust")?;
@@ -332,9 +336,11 @@ pub(crate) fn regen(root: &Path, check: bool) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     for file in &files {
         let target = root.join(file.path);
-        let committed = std::fs::read_to_string(&target)
-            .map(|text| text.replace("\r\n", "\n"))
-            .unwrap_or_default();
+        let committed = match std::fs::read_to_string(&target) {
+            Ok(text) => text.replace("\r\n", "\n"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+        };
         if committed == file.contents {
             continue;
         }
@@ -349,24 +355,41 @@ pub(crate) fn regen(root: &Path, check: bool) -> Result<Outcome> {
         outcome.stale.push((file.path, diff));
     }
     if !check {
-        // Every file rendered before any is written: a failure above leaves the tree untouched.
-        for file in files
+        // Every file is rendered before any is written: a failure above leaves the tree as it was.
+        let stale = files
             .iter()
-            .filter(|f| outcome.stale.iter().any(|(p, _)| *p == f.path))
-        {
-            write_atomically(&root.join(file.path), &file.contents)?;
-        }
+            .filter(|f| outcome.stale.iter().any(|(p, _)| *p == f.path));
+        write_all_or_nothing(root, stale)?;
     }
     Ok(outcome)
 }
 
-fn write_atomically(target: &Path, contents: &str) -> Result<()> {
-    let mut temporary = PathBuf::from(target);
-    temporary.as_mut_os_string().push(".regen-tmp");
-    std::fs::write(&temporary, contents)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, target)
-        .with_context(|| format!("cannot replace {}", target.display()))
+/// Writes every file beside its target first, then moves them all into place: a failure while
+/// writing leaves every target as it was.
+fn write_all_or_nothing<'a>(
+    root: &Path,
+    files: impl Iterator<Item = &'a GeneratedFile>,
+) -> Result<()> {
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for file in files {
+        let target = root.join(file.path);
+        let mut temporary = target.clone();
+        temporary.as_mut_os_string().push(".regen-tmp");
+        if let Err(e) = std::fs::write(&temporary, &file.contents) {
+            // Best effort: the error being reported is the write's, not the clean-up's.
+            let _ = std::fs::remove_file(&temporary);
+            for (earlier, _) in &written {
+                let _ = std::fs::remove_file(earlier);
+            }
+            return Err(e).with_context(|| format!("cannot write {}", temporary.display()));
+        }
+        written.push((temporary, target));
+    }
+    for (temporary, target) in written {
+        std::fs::rename(&temporary, &target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -423,6 +446,36 @@ mod tests {
         let error = render(&spec).unwrap_err().to_string();
         assert!(
             error.contains("operationId `getMessage` is already used"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_progenitor_panic_is_an_error() {
+        // A request body with two media types: a valid spec, but progenitor 0.15 reaches a
+        // `todo!()` on it.
+        let spec = Spec::from_yaml(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: postA
+      requestBody:
+        content:
+          application/json: {schema: {type: object}}
+          text/plain: {schema: {type: string}}
+      responses:
+        '204':
+          description: done
+"#,
+            "test.yaml",
+        )
+        .unwrap();
+        let error = render(&spec).unwrap_err().to_string();
+        assert!(
+            error.starts_with("progenitor panicked while generating the client"),
             "{error}"
         );
     }
