@@ -100,7 +100,7 @@ async fn call(client: &Client, operation_id: &str, input: &Input) -> Outcome {
 }
 
 /// One operation as the spec describes it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Operation {
     id: String,
     method: String,
@@ -108,7 +108,10 @@ struct Operation {
     path: String,
     /// The query string built from the query parameters' examples, if any.
     query: Option<String>,
+    /// The input, with the first request body example.
     input: Input,
+    /// Every request body example (none for an operation without a body).
+    bodies: Vec<Value>,
     /// The documented success status and its example body (`None` for a status without one).
     success: (u16, Option<Value>),
     /// Each documented error status with its example body.
@@ -133,15 +136,44 @@ fn resolve<'a>(spec: &'a Spec, value: &'a Value) -> &'a Value {
     }
 }
 
+/// Every example of a response or request body's JSON media type, `example` first.
+fn media_examples(spec: &Spec, owner: &Value) -> Vec<Value> {
+    let Some(media) = resolve(spec, owner)
+        .get("content")
+        .and_then(|content| content.get("application/json"))
+    else {
+        return Vec::new();
+    };
+    let named = media
+        .get("examples")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    media
+        .get("example")
+        .cloned()
+        .into_iter()
+        .chain(named.filter_map(|(_, example)| resolve(spec, example).get("value").cloned()))
+        .collect()
+}
+
 /// The first example of a response or request body's JSON media type.
 fn media_example(spec: &Spec, owner: &Value) -> Option<Value> {
-    let media = resolve(spec, owner)
-        .get("content")?
-        .get("application/json")?;
-    media.get("example").cloned().or_else(|| {
-        let (_, first) = media.get("examples")?.as_object()?.iter().next()?;
-        resolve(spec, first).get("value").cloned()
-    })
+    media_examples(spec, owner).into_iter().next()
+}
+
+impl Operation {
+    /// One input per request body example (just the one input without a body).
+    fn inputs(&self) -> Vec<Input> {
+        if self.bodies.is_empty() {
+            return vec![self.input.clone()];
+        }
+        let with = |body: &Value| Input {
+            body: body.clone(),
+            ..self.input.clone()
+        };
+        self.bodies.iter().map(with).collect()
+    }
 }
 
 fn operations(spec: &Spec) -> Vec<Operation> {
@@ -182,9 +214,15 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                     other => panic!("no input for parameter `{other}`"),
                 }
             }
-            if let Some(request_body) = operation.get("requestBody") {
-                input.body =
-                    media_example(spec, request_body).expect("every request body has an example");
+            let bodies = operation
+                .get("requestBody")
+                .map(|body| media_examples(spec, body))
+                .unwrap_or_default();
+            if operation.get("requestBody").is_some() {
+                input.body = bodies
+                    .first()
+                    .cloned()
+                    .expect("every request body has an example");
             }
             let responses = operation["responses"].as_object().unwrap();
             let mut success = None;
@@ -206,6 +244,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 path,
                 query: (!query.is_empty()).then(|| query.join("&")),
                 input,
+                bodies,
                 success: success.expect("every operation documents a success"),
                 errors,
                 default_error: media_example(spec, &responses["default"])
@@ -271,11 +310,18 @@ async fn requests_carry_the_right_method_path_query_and_body() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
     let client = Client::new(&server.uri());
-    for operation in operations(&spec) {
+    let mut calls = 0;
+    for (operation, input) in operations(&spec).into_iter().flat_map(|operation| {
+        operation
+            .inputs()
+            .into_iter()
+            .map(move |input| (operation.clone(), input))
+    }) {
+        calls += 1;
         let (status, example) = &operation.success;
         let body = example.as_ref().map(Value::to_string);
         answer(&server, *status, body.as_deref()).await;
-        let value = call(&client, &operation.id, &operation.input)
+        let value = call(&client, &operation.id, &input)
             .await
             .unwrap_or_else(|e| panic!("{}: {e:?}", operation.id));
 
@@ -301,7 +347,7 @@ async fn requests_carry_the_right_method_path_query_and_body() {
             "{}",
             operation.id
         );
-        if operation.input.body.is_null() {
+        if input.body.is_null() {
             assert!(request.body.is_empty(), "{}", operation.id);
         } else {
             assert_eq!(
@@ -312,7 +358,7 @@ async fn requests_carry_the_right_method_path_query_and_body() {
             );
             let sent: Value = serde_json::from_slice(&request.body).unwrap();
             assert_eq!(
-                first_difference(&operation.input.body, &sent, String::new()),
+                first_difference(&input.body, &sent, String::new()),
                 None,
                 "{}",
                 operation.id
@@ -334,6 +380,10 @@ async fn requests_carry_the_right_method_path_query_and_body() {
             ),
         }
     }
+    // Every request example was sent: count them from the spec, not from the loop.
+    let expected: usize = operations(&spec).iter().map(|o| o.inputs().len()).sum();
+    assert_eq!(calls, expected);
+    assert!(calls > 9, "some request bodies have several examples");
 }
 
 #[tokio::test]
