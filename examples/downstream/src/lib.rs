@@ -56,6 +56,14 @@ where
     })
 }
 
+/// An answer that lacks a value the next steps need.
+fn missing(step: &'static str, field: &str) -> StepError {
+    StepError {
+        step,
+        error: format!("the answer has no `{field}`").into(),
+    }
+}
+
 /// Calls all nine operations once; returns one line per call describing what came back.
 pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, StepError> {
     let mut log = Vec::new();
@@ -83,7 +91,10 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
             .send()
             .await,
     )?;
-    let conversation_id = created.id.clone().unwrap_or_default();
+    let conversation_id = created
+        .id
+        .clone()
+        .ok_or_else(|| missing("createOrUpdateConversation", "id"))?;
     log.push(format!("createOrUpdateConversation: id {conversation_id}"));
 
     let found = step(
@@ -147,7 +158,10 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
             .send()
             .await,
     )?;
-    let message_id = sent.id.clone().unwrap_or_default();
+    let message_id = sent
+        .id
+        .clone()
+        .ok_or_else(|| missing("createMessage", "id"))?;
     log.push(format!("createMessage: id {message_id}"));
 
     let batch: Result<Vec<types::Message>, _> = [

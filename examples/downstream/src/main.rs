@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let Some(base_url) = std::env::args().nth(1) else {
+    let Some(base_url) = std::env::args_os()
+        .nth(1)
+        .and_then(|a| a.into_string().ok())
+    else {
         eprintln!(
             "usage: downstream-example BASE_URL   (credentials in ASAPP_API_ID and ASAPP_API_SECRET)"
         );
