@@ -182,6 +182,9 @@ impl Spec {
         let mut problems = self.operation_id_problems();
         problems.extend(self.reference_problems());
         if problems.is_empty() {
+            problems.extend(self.success_type_problems());
+        }
+        if problems.is_empty() {
             // Validating examples needs every reference to resolve.
             problems.extend(self.example_problems());
         }
@@ -237,6 +240,55 @@ impl Spec {
             }
         }
         problems
+    }
+
+    /// progenitor 0.15 decodes every success status into the first one's type, so success
+    /// responses with different schemas would be silently misread.
+    fn success_type_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (pointer, _, _, operation) in self.operations() {
+            let mut first: Option<(&String, Option<&Value>)> = None;
+            for (status, response) in operation
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+            {
+                let schema = self
+                    .resolve(response)
+                    .get("content")
+                    .and_then(|c| c.get("application/json"))
+                    .and_then(|m| m.get("schema"));
+                match first {
+                    None => first = Some((status, schema)),
+                    Some((first_status, first_schema)) if first_schema != schema => {
+                        problems.push(Problem {
+                            pointer: format!("{pointer}/responses/{status}"),
+                            message: format!(
+                                "success statuses {first_status} and {status} have different \
+                                 schemas; the generated client would decode both as {first_status}'s"
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        problems
+    }
+
+    /// Follows a `$ref` to its target within the document (the value itself otherwise).
+    fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+        match value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| self.document.pointer(p))
+        {
+            Some(target) => self.resolve(target),
+            None => value,
+        }
     }
 
     fn reference_problems(&self) -> Vec<Problem> {
@@ -454,6 +506,17 @@ components:
             problems[0].pointer,
             "/components/schemas/A/properties/example"
         );
+    }
+
+    #[test]
+    fn success_statuses_with_different_schemas_are_reported() {
+        let text = MINIMAL.replace(
+            "              example: {name: x}\n",
+            "              example: {name: x}\n        '201':\n          description: other\n          content: {application/json: {schema: {type: string}}}\n",
+        );
+        let problems = problems(&text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer, "/paths/~1a/get/responses/201");
     }
 
     #[test]
