@@ -278,8 +278,8 @@ impl Spec {
         problems
     }
 
-    /// Follows a `$ref` to its target within the document (the value itself otherwise).
-    fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+    /// Follows `$ref`s to their target within the document (the value itself otherwise).
+    pub fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
         match value
             .get("$ref")
             .and_then(Value::as_str)

@@ -122,23 +122,10 @@ struct Operation {
     path_parameters: Vec<String>,
 }
 
-fn resolve<'a>(spec: &'a Spec, value: &'a Value) -> &'a Value {
-    match value
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-    {
-        Some(pointer) => resolve(
-            spec,
-            spec.document().pointer(pointer).expect("checked reference"),
-        ),
-        None => value,
-    }
-}
-
 /// Every example of a response or request body's JSON media type, `example` first.
 fn media_examples(spec: &Spec, owner: &Value) -> Vec<Value> {
-    let Some(media) = resolve(spec, owner)
+    let Some(media) = spec
+        .resolve(owner)
         .get("content")
         .and_then(|content| content.get("application/json"))
     else {
@@ -153,7 +140,7 @@ fn media_examples(spec: &Spec, owner: &Value) -> Vec<Value> {
         .get("example")
         .cloned()
         .into_iter()
-        .chain(named.filter_map(|(_, example)| resolve(spec, example).get("value").cloned()))
+        .chain(named.filter_map(|(_, example)| spec.resolve(example).get("value").cloned()))
         .collect()
 }
 
@@ -193,7 +180,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 .into_iter()
                 .chain(operation.get("parameters"));
             for parameter in parameters.flat_map(|p| p.as_array().unwrap()) {
-                let parameter = resolve(spec, parameter);
+                let parameter = spec.resolve(parameter);
                 let name = parameter["name"].as_str().unwrap();
                 let example = parameter["example"]
                     .as_str()
