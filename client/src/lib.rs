@@ -10,21 +10,11 @@
 //! # Example
 //!
 //! ```no_run
-//! use asapp_conversations::{Client, types};
-//! use asapp_conversations::reqwest::header::{HeaderMap, HeaderValue};
+//! use asapp_conversations::{ClientConfig, chrono::Utc, types};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // Both credentials travel as headers on every request; mark the secret sensitive so that it
-//! // never appears in debug output.
-//! let mut headers = HeaderMap::new();
-//! headers.insert("asapp-api-id", HeaderValue::from_str("my-api-id")?);
-//! let mut secret = HeaderValue::from_str("my-api-secret")?;
-//! secret.set_sensitive(true);
-//! headers.insert("asapp-api-secret", secret);
-//! let http = asapp_conversations::reqwest::Client::builder()
-//!     .default_headers(headers)
-//!     .build()?;
-//! let client = Client::new_with_client(asapp_conversations::SANDBOX_URL, http);
+//! // ASAPP_API_ID, ASAPP_API_SECRET, and ASAPP_ENVIRONMENT or ASAPP_BASE_URL.
+//! let client = ClientConfig::from_env()?.build()?;
 //!
 //! let created = client
 //!     .create_or_update_conversation()
@@ -32,9 +22,8 @@
 //!         types::TimeBasedConversation::builder()
 //!             .external_id("call-2024-0001")
 //!             .customer(types::Customer::builder().external_id("customer-0001"))
-//!             .timestamp(asapp_conversations::chrono::Utc::now()),
+//!             .timestamp(Utc::now()),
 //!     )
-//!     .send()
 //!     .await?;
 //! let conversation_id = created.id.clone().ok_or("no id in the answer")?;
 //!
@@ -48,31 +37,55 @@
 //!                 role: types::ParticipantRole::Customer,
 //!                 external_id: "customer-0001".into(),
 //!             })
-//!             .timestamp(asapp_conversations::chrono::Utc::now()),
+//!             .timestamp(Utc::now()),
 //!     )
-//!     .send()
 //!     .await?;
 //!
-//! let messages = client
-//!     .get_messages()
-//!     .conversation_id(conversation_id.as_str())
-//!     .send()
-//!     .await?;
-//! for message in &messages.items {
-//!     println!("{:?}: {}", message.sender.role, *message.text);
+//! match client.get_messages().conversation_id(conversation_id.as_str()).await {
+//!     Ok(messages) => {
+//!         for message in &messages.items {
+//!             println!("{:?}: {}", message.sender.role, *message.text);
+//!         }
+//!     }
+//!     Err(error) if error.is_not_found() => println!("gone: {error}"),
+//!     Err(error) => return Err(error.into()),
 //! }
 //! # Ok(())
 //! # }
 //! ```
 //!
+//! # What every call does
+//!
+//! A [`Client`] is built once from a [`ClientConfig`], which checks everything up front:
+//! credentials, an https base URL (http only to a loopback host), timeouts. Clones are cheap and
+//! share connections and the rate limiter. On every request of every operation the client
+//!
+//! * sends `asapp-api-id` and `asapp-api-secret` (marked sensitive: no `Debug`, `Display`,
+//!   error or trace of this crate contains the secret), a `user-agent` of
+//!   `asapp-conversations/<version>`, and `api-version`;
+//! * waits for the optional client-side [`RateLimit`], shared by all clones;
+//! * retries as ASAPP prescribes ([`RetryPolicy::asapp`]): 1 s, 2 s, 4 s after a 429;
+//!   250 ms, 500 ms, 1 s after a 5xx or a connection failure; never after another 4xx; a
+//!   `Retry-After` header replaces the wait, up to a cap;
+//! * stops at the per-attempt timeout and at the call's overall deadline;
+//! * records one `tracing` span, `asapp_conversations`, with the operation, method, path
+//!   template, status, attempts and latency, and never a body or a credential.
+//!
 //! # Errors
 //!
-//! Every operation returns [`Error<types::ErrorResponse>`](Error). Each documented error status,
-//! and any other 4xx or 5xx (the description's `default` response), is
-//! [`Error::ErrorResponse`] with ASAPP's error envelope; any other status is
-//! [`Error::UnexpectedResponse`]; a body that does not match its schema is
-//! [`Error::InvalidResponsePayload`]. A path parameter that does not match `^[A-Z0-9]+$` is
-//! refused as [`Error::InvalidRequest`] before anything is sent.
+//! Awaiting a builder (`client.get_conversation().conversation_id(id).await`) fails with an
+//! [`ApiError`]: the operation, the attempts made, and an [`ErrorKind`] with the HTTP status
+//! and ASAPP's `code`, `message` and `requestId` when ASAPP answered. Accessors cover the common
+//! cases ([`ApiError::is_not_found`], [`ApiError::is_unauthorized`],
+//! [`ApiError::is_rate_limited`], [`ApiError::is_already_persisted`],
+//! [`ApiError::is_retryable`]). A 409 answering a retried message create or batch is
+//! [`ErrorKind::AlreadyPersisted`]: ASAPP stored the message(s) on an earlier attempt.
+//!
+//! Path parameters are checked against `^[A-Z0-9]+$` before anything is sent
+//! ([`ErrorKind::InvalidRequest`]), and so are required body fields.
+//!
+//! The builders' `send()` runs the same retries, limiter and tracing, and fails with the
+//! generated client's [`Error`] instead, for code written against progenitor clients.
 //!
 //! [Conversations API]: https://docs.asapp.com/apis/conversations
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
@@ -93,20 +106,29 @@
 )]
 mod generated;
 
+#[macro_use]
+mod call;
+mod config;
+mod error;
+mod operations;
+mod retry;
+mod runtime;
+
+pub use config::{
+    ClientConfig, ConfigError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL, ENV_ENVIRONMENT,
+    Environment, PRODUCTION_URL, RateLimit, SANDBOX_URL, USER_AGENT,
+};
+pub use error::{ApiError, ErrorKind};
 pub use generated::*;
+pub use retry::RetryPolicy;
+pub use runtime::Runtime;
 
 /// The HTTP client the generated code runs on, re-exported so that callers configuring it (for
-/// [`Client::new_with_client`]) use the very same version.
+/// [`ClientConfig::http_client`]) use the very same version.
 pub use reqwest;
 
 /// The date and time library of the timestamp fields, re-exported for the same reason.
 pub use chrono;
-
-/// ASAPP's sandbox, for development and testing.
-pub const SANDBOX_URL: &str = "https://api.sandbox.asapp.com";
-
-/// ASAPP's production environment.
-pub const PRODUCTION_URL: &str = "https://api.asapp.com";
 
 /// The README's Rust examples, compiled as doc tests so that they cannot drift from the API.
 #[cfg(doctest)]

@@ -4,7 +4,7 @@
 //! examples all come from the spec; only the typed call of each operation is written here
 //! ([`call`]), and [`every_operation_has_a_call`] fails when the spec gains one without it.
 
-use asapp_conversations::{Client, Error, types};
+use asapp_conversations::{ApiError, Client, ClientConfig, ErrorKind, RetryPolicy, types};
 use asapp_conversations_spec::{METHODS, Spec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -22,7 +22,20 @@ struct Input {
     body: Value,
 }
 
-type Outcome = Result<Value, Error<types::ErrorResponse>>;
+type Outcome = Result<Value, ApiError>;
+
+const API_ID: &str = "test-api-id";
+const API_SECRET: &str = "test-api-secret";
+
+/// A client for a local server that makes one attempt per call: these tests are about what is
+/// sent and how answers decode; the retries have their own tests in `client_layer`.
+pub(crate) fn client(base_url: &str) -> Client {
+    ClientConfig::new(API_ID, API_SECRET)
+        .base_url(base_url)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("a valid configuration")
+}
 
 fn body<T: DeserializeOwned>(input: &Input) -> T {
     serde_json::from_value(input.body.clone())
@@ -33,66 +46,57 @@ fn json(value: impl serde::Serialize) -> Value {
     serde_json::to_value(value).expect("generated types serialize")
 }
 
-/// Calls operation `operation_id` through the generated client; the success value as JSON.
+/// Calls operation `operation_id` by awaiting its builder; the success value as JSON.
 async fn call(client: &Client, operation_id: &str, input: &Input) -> Outcome {
     let conversation_id = input.conversation_id.as_str();
     match operation_id {
         "createOrUpdateConversation" => client
             .create_or_update_conversation()
             .body(body::<types::TimeBasedConversation>(input))
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "getConversations" => client
             .get_conversations()
             .external_id(input.external_id.as_str())
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "getConversation" => client
             .get_conversation()
             .conversation_id(conversation_id)
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "postAuthenticate" => client
             .post_authenticate()
             .conversation_id(conversation_id)
             .body(body::<types::AuthObject>(input))
-            .send()
             .await
             .map(|_| Value::Null),
         "createMessage" => client
             .create_message()
             .conversation_id(conversation_id)
             .body(body::<types::Message>(input))
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "createBatchMessages" => client
             .create_batch_messages()
             .conversation_id(conversation_id)
             .body(body::<types::BatchMessages>(input))
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "getMessages" => client
             .get_messages()
             .conversation_id(conversation_id)
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "getMessage" => client
             .get_message()
             .conversation_id(conversation_id)
             .message_id(input.message_id.as_str())
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         "getMessagesByExternalId" => client
             .get_messages_by_external_id()
             .external_id(input.external_id.as_str())
-            .send()
             .await
             .map(|r| json(r.into_inner())),
         other => panic!("no call for operation `{other}`: add one to tests/it/operations.rs"),
@@ -257,18 +261,27 @@ async fn answer(server: &MockServer, status: u16, body: Option<&str>) {
 
 fn error_envelope(outcome: Outcome, status: u16, context: &str) -> Value {
     match outcome {
-        Err(Error::ErrorResponse(response)) => {
-            assert_eq!(response.status().as_u16(), status, "{context}");
-            json(response.into_inner())
-        }
-        other => panic!("{context}: expected the typed error envelope, got {other:?}"),
+        Err(error) => match error.kind() {
+            ErrorKind::Status {
+                status: received,
+                details,
+            } => {
+                assert_eq!(received.as_u16(), status, "{context}");
+                assert_eq!(error.attempts(), 1, "{context}");
+                json(types::ErrorResponse {
+                    error: details.clone(),
+                })
+            }
+            other => panic!("{context}: expected the typed error envelope, got {other:?}"),
+        },
+        Ok(value) => panic!("{context}: expected the typed error envelope, got {value}"),
     }
 }
 
 #[tokio::test]
 async fn every_operation_has_a_call() {
     let spec = Spec::load().unwrap();
-    let client = Client::new("http://127.0.0.1:9");
+    let client = client("http://127.0.0.1:9");
     let mut ids = Vec::new();
     for (_, _, _, operation) in spec.operations() {
         ids.push(operation["operationId"].as_str().unwrap().to_owned());
@@ -282,12 +295,13 @@ async fn every_operation_has_a_call() {
             .find(|o| o.id == id)
             .unwrap()
             .input;
+        let outcome = call(&client, &id, &input).await;
         assert!(
             matches!(
-                call(&client, &id, &input).await,
-                Err(Error::CommunicationError(_))
+                outcome.as_ref().map_err(ApiError::kind),
+                Err(ErrorKind::Connection { .. })
             ),
-            "{id}"
+            "{id}: {outcome:?}"
         );
     }
 }
@@ -296,7 +310,7 @@ async fn every_operation_has_a_call() {
 async fn requests_carry_the_right_method_path_query_and_body() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
-    let client = Client::new(&server.uri());
+    let client = client(&server.uri());
     let mut calls = 0;
     for (operation, input) in operations(&spec).into_iter().flat_map(|operation| {
         operation
@@ -328,12 +342,19 @@ async fn requests_carry_the_right_method_path_query_and_body() {
             "{}",
             operation.id
         );
-        assert_eq!(
-            request.headers.get("api-version").unwrap(),
-            "0.1",
-            "{}",
-            operation.id
-        );
+        for (header, value) in [
+            ("api-version", "0.1"),
+            ("asapp-api-id", API_ID),
+            ("asapp-api-secret", API_SECRET),
+            ("user-agent", asapp_conversations::USER_AGENT),
+        ] {
+            assert_eq!(
+                request.headers.get(header).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{}: {header}",
+                operation.id
+            );
+        }
         if input.body.is_null() {
             assert!(request.body.is_empty(), "{}", operation.id);
         } else {
@@ -377,7 +398,7 @@ async fn requests_carry_the_right_method_path_query_and_body() {
 async fn error_statuses_decode_to_the_error_envelope() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
-    let client = Client::new(&server.uri());
+    let client = client(&server.uri());
     for operation in operations(&spec) {
         // Every documented error status with its own example, then statuses covered only by
         // `default`: an undocumented 4xx and an undocumented 5xx.
@@ -406,16 +427,20 @@ async fn error_statuses_decode_to_the_error_envelope() {
 async fn other_statuses_are_unexpected_responses() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
-    let client = Client::new(&server.uri());
+    let client = client(&server.uri());
     for operation in operations(&spec) {
         for status in [200, 201, 202, 204, 304]
             .into_iter()
             .filter(|s| *s != operation.success.0)
         {
             answer(&server, status, Some("{}")).await;
-            match call(&client, &operation.id, &operation.input).await {
-                Err(Error::UnexpectedResponse(response)) => {
-                    assert_eq!(response.status().as_u16(), status)
+            match call(&client, &operation.id, &operation.input)
+                .await
+                .as_ref()
+                .map_err(ApiError::kind)
+            {
+                Err(ErrorKind::UnexpectedStatus { status: received }) => {
+                    assert_eq!(received.as_u16(), status)
                 }
                 other => panic!(
                     "{} answering {status}: expected an unexpected response, got {other:?}",
@@ -430,7 +455,7 @@ async fn other_statuses_are_unexpected_responses() {
 async fn malformed_bodies_are_decode_errors() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
-    let client = Client::new(&server.uri());
+    let client = client(&server.uri());
     for operation in operations(&spec) {
         let mut cases = vec![
             (400, "{\"error\": {\"requestId\": 7}}"),
@@ -445,9 +470,18 @@ async fn malformed_bodies_are_decode_errors() {
         }
         for (status, body) in cases {
             answer(&server, status, Some(body)).await;
-            match call(&client, &operation.id, &operation.input).await {
-                Err(Error::InvalidResponsePayload(bytes, _)) => {
-                    assert_eq!(&bytes[..], body.as_bytes())
+            match call(&client, &operation.id, &operation.input)
+                .await
+                .as_ref()
+                .map_err(ApiError::kind)
+            {
+                Err(ErrorKind::InvalidResponse {
+                    status: received,
+                    body: received_body,
+                    ..
+                }) => {
+                    assert_eq!(received.map(|s| s.as_u16()), Some(status));
+                    assert_eq!(&received_body[..], body.as_bytes());
                 }
                 other => panic!(
                     "{} answering {status} {body:?}: expected a decode error, got {other:?}",
@@ -463,7 +497,7 @@ async fn hostile_path_parameters_are_refused_before_sending() {
     let spec = Spec::load().unwrap();
     let server = MockServer::start().await;
     answer(&server, 200, Some("{}")).await;
-    let client = Client::new(&server.uri());
+    let client = client(&server.uri());
     let hostile = [
         "", ".", "..", "A/B", "../B", "A?B", "A#B", "A%2FB", "%", "A B", " A", "ÉCOLE", "Ａ",
         "abc", "A\nB", "A\0B", "A;B", "A&B=C",
@@ -480,13 +514,18 @@ async fn hostile_path_parameters_are_refused_before_sending() {
                 }
                 let context = format!("{} with {parameter} = {value:?}", operation.id);
                 match call(&client, &operation.id, &input).await {
-                    Err(Error::InvalidRequest(message)) => {
-                        assert!(
-                            message.contains(&heck_snake(parameter)),
-                            "{context}: {message}"
-                        );
-                    }
-                    other => panic!("{context}: expected InvalidRequest, got {other:?}"),
+                    Err(error) => match error.kind() {
+                        ErrorKind::InvalidRequest { reason } => {
+                            assert!(
+                                reason.contains(&heck_snake(parameter))
+                                    && reason.contains("^[A-Z0-9]+$"),
+                                "{context}: {reason}"
+                            );
+                            assert_eq!(error.attempts(), 0, "{context}");
+                        }
+                        other => panic!("{context}: expected InvalidRequest, got {other:?}"),
+                    },
+                    Ok(value) => panic!("{context}: expected InvalidRequest, got {value}"),
                 }
                 attempts += 1;
             }
@@ -510,6 +549,40 @@ fn heck_snake(name: &str) -> String {
         }
         out
     })
+}
+
+#[tokio::test]
+async fn every_operation_is_traced_with_its_template() {
+    let (captured, _guard) = super::client_layer::capture();
+    let spec = Spec::load().unwrap();
+    let server = MockServer::start().await;
+    let client = client(&server.uri());
+    for (_, method, template, operation) in spec.operations() {
+        let id = operation["operationId"].as_str().unwrap();
+        let described = operations(&spec).into_iter().find(|o| o.id == id).unwrap();
+        let (status, example) = &described.success;
+        answer(
+            &server,
+            *status,
+            example.as_ref().map(Value::to_string).as_deref(),
+        )
+        .await;
+        call(&client, id, &described.input).await.unwrap();
+        let text = captured.text();
+        let line = text
+            .lines()
+            .rfind(|line| line.contains(": close "))
+            .unwrap_or_else(|| panic!("{id}: no span closed in {text}"));
+        for field in [
+            format!("operation=\"{id}\""),
+            format!("method=\"{}\"", method.to_uppercase()),
+            format!("path=\"{template}\""),
+            format!("status={status}"),
+            "attempts=1".to_owned(),
+        ] {
+            assert!(line.contains(&field), "{id}: {field} missing from {line}");
+        }
+    }
 }
 
 #[test]

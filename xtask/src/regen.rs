@@ -14,12 +14,14 @@ use anyhow::{Context as _, Result, bail};
 use asapp_conversations_spec::{SPEC_FILE, Spec};
 use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, TokenStream, TokenTree};
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 
 /// The generated client module.
 pub(crate) const CLIENT_FILE: &str = "client/src/generated.rs";
 /// The conformance tests' table from component schema names to generated Rust types.
 pub(crate) const SPEC_TYPES_FILE: &str = "tests/it/spec_types.rs";
+/// The client layer's table of operations: method, path template and success type of each.
+pub(crate) const OPERATIONS_FILE: &str = "client/src/operations.rs";
 
 /// A file that `regen` writes, relative to the workspace root.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,7 +51,12 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap");
+        .with_map_type("::std::collections::BTreeMap")
+        // The hand-written layer in client/src/runtime.rs keeps its state (credentials, retry
+        // policy, limiter) in the client and runs every request through its `ClientHooks` impl;
+        // `Expected` turns a missing impl into a compile error instead of a silent bypass.
+        .with_inner_type(quote::quote! { crate::Runtime })
+        .with_hooks(HooksMode::Expected);
     let mut generator = Generator::new(&settings);
 
     // progenitor asserts instead of returning errors for some shapes it cannot take; turn such a
@@ -79,6 +86,10 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: CLIENT_FILE,
             contents: rustfmt(&client)?,
+        },
+        GeneratedFile {
+            path: OPERATIONS_FILE,
+            contents: rustfmt(&operations(spec)?)?,
         },
         GeneratedFile {
             path: SPEC_TYPES_FILE,
@@ -240,6 +251,78 @@ fn doc_attribute(line: &str, span: proc_macro2::Span) -> TokenTree {
     let mut group = Group::new(Delimiter::Bracket, stream);
     group.set_span(span);
     TokenTree::Group(group)
+}
+
+/// The client layer's table of operations, as one `operations!` invocation (the macro lives in
+/// client/src/call.rs): progenitor's hook id, builder, spec operationId, method, path template
+/// and success type of each.
+fn operations(spec: &Spec) -> Result<String> {
+    let mut entries = String::new();
+    for (pointer, method, path, operation) in spec.operations() {
+        let id = operation
+            .get("operationId")
+            .and_then(serde_json::Value::as_str)
+            .with_context(|| format!("#{pointer} has no operationId"))?;
+        let success = operation
+            .get("responses")
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+            .find(|(status, _)| status.starts_with('2'))
+            .map(|(_, response)| spec.resolve(response))
+            .with_context(|| format!("#{pointer} has no success response"))?;
+        let output = match success
+            .get("content")
+            .and_then(|content| content.get("application/json"))
+            .and_then(|media| media.get("schema"))
+        {
+            None => "()".to_owned(),
+            Some(schema) => {
+                let name = schema
+                    .get("$ref")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .with_context(|| {
+                        format!("#{pointer}: the success schema must be a named component")
+                    })?;
+                format!("types::{}", type_name(name))
+            }
+        };
+        entries.push_str(&format!(
+            "    {hook} => {builder} {{\n        id: {id:?},\n        method: {method:?},\n        \
+             path: {path:?},\n        output: {output},\n    }}\n",
+            hook = snake_case(id),
+            builder = type_name(id),
+            method = method.to_uppercase(),
+        ));
+    }
+    Ok(format!(
+        "{header}\n\
+         //! Each operation of the spec as the client layer sees it: the id progenitor passes to the\n\
+         //! hooks, the request builder, the spec's operationId, the method, the path template and the\n\
+         //! success type.\n\
+         \n\
+         use crate::types;\n\
+         \n\
+         operations! {{\n{entries}}}\n",
+        header = header("//")
+    ))
+}
+
+/// progenitor's method name for an operationId: snake_case.
+fn snake_case(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The conformance tests' dispatch from component schema names to generated types.

@@ -8,8 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use asapp_conversations::reqwest::header::{HeaderMap, HeaderValue};
-use asapp_conversations::{Client, chrono, reqwest, types};
+use asapp_conversations::{Client, ClientConfig, ConfigError, chrono, types};
 
 /// A failure of the walk through the API, naming the step.
 #[derive(Debug)]
@@ -28,22 +27,13 @@ impl std::fmt::Display for StepError {
 
 impl std::error::Error for StepError {}
 
-/// Builds a client for `base_url` that sends both credentials on every request, the secret
-/// marked sensitive so that it never shows in debug output.
-pub fn client(
-    base_url: &str,
-    api_id: &str,
-    api_secret: &str,
-) -> Result<Client, Box<dyn std::error::Error + Send + Sync>> {
-    let mut headers = HeaderMap::new();
-    headers.insert("asapp-api-id", HeaderValue::from_str(api_id)?);
-    let mut secret = HeaderValue::from_str(api_secret)?;
-    secret.set_sensitive(true);
-    headers.insert("asapp-api-secret", secret);
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()?;
-    Ok(Client::new_with_client(base_url, http))
+/// Builds a client for `base_url` with both credentials and the client's defaults: ASAPP's
+/// retry schedule, timeouts and a deadline.
+pub fn client(base_url: &str, api_id: &str, api_secret: &str) -> Result<Client, ConfigError> {
+    ClientConfig::new(api_id, api_secret)
+        .base_url(base_url)
+        .user_agent_suffix("downstream-example")
+        .build()
 }
 
 fn step<T, E>(step: &'static str, result: Result<T, E>) -> Result<T, StepError>
@@ -88,7 +78,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
                     .agent(Some(agent))
                     .timestamp(now),
             )
-            .send()
             .await,
     )?;
     let conversation_id = created
@@ -99,11 +88,7 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
 
     let found = step(
         "getConversations",
-        client
-            .get_conversations()
-            .external_id(external_id)
-            .send()
-            .await,
+        client.get_conversations().external_id(external_id).await,
     )?;
     log.push(format!("getConversations: {} match(es)", found.items.len()));
 
@@ -112,7 +97,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
         client
             .get_conversation()
             .conversation_id(conversation_id.as_str())
-            .send()
             .await,
     )?;
     log.push(format!(
@@ -130,7 +114,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
                     .customer_external_id("customer-0001")
                     .auth(types::AuthPayload::builder().token(Some("cGFzc3dvcmQ=".to_owned()))),
             )
-            .send()
             .await,
     )?;
     log.push("postAuthenticate: accepted".to_owned());
@@ -155,7 +138,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
                 "customer-0001",
                 1,
             ))
-            .send()
             .await,
     )?;
     let message_id = sent
@@ -188,7 +170,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
             .create_batch_messages()
             .conversation_id(conversation_id.as_str())
             .body(types::BatchMessages { messages: batch })
-            .send()
             .await,
     )?;
     log.push("createBatchMessages: stored 2 messages".to_owned());
@@ -198,7 +179,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
         client
             .get_messages()
             .conversation_id(conversation_id.as_str())
-            .send()
             .await,
     )?;
     log.push(format!("getMessages: {} message(s)", messages.items.len()));
@@ -209,7 +189,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
             .get_message()
             .conversation_id(conversation_id.as_str())
             .message_id(message_id.as_str())
-            .send()
             .await,
     )?;
     log.push(format!(
@@ -222,7 +201,6 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
         client
             .get_messages_by_external_id()
             .external_id(external_id)
-            .send()
             .await,
     )?;
     log.push(format!(

@@ -27,7 +27,7 @@ async fn main() -> ExitCode {
     let client = match downstream_example::client(&base_url, &api_id, &api_secret) {
         Ok(client) => client,
         Err(e) => {
-            eprintln!("error: cannot build the client: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,233 @@
+//! When a failed request is sent again, and how long the client waits first.
+//!
+//! The default is the schedule of ASAPP's "API Rate Limits and Retry Logic": after a 429, wait
+//! 1 s, 2 s, then 4 s; after a 5xx or a connection failure, wait 250 ms, 500 ms, then 1 s; never
+//! retry any other 4xx. A `Retry-After` header replaces the scheduled wait, up to a maximum.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// When and how often a failed request is sent again.
+///
+/// Retries are counted across the whole call: the *n*-th retry waits the *n*-th entry of the
+/// schedule for the failure that caused it (a 429 or a transient failure), and there is no
+/// *n*-th retry when that schedule has no *n*-th entry. With ASAPP's schedules of three waits
+/// each, a call makes at most four attempts.
+///
+/// ```
+/// use std::time::Duration;
+/// use asapp_conversations::RetryPolicy;
+///
+/// let asapp = RetryPolicy::default();
+/// assert_eq!(asapp.max_attempts(), 4);
+/// assert_eq!(RetryPolicy::none().max_attempts(), 1);
+///
+/// let patient = RetryPolicy::custom(
+///     [Duration::from_secs(2), Duration::from_secs(8)],
+///     [Duration::from_millis(100)],
+/// )
+/// .with_max_retry_after(Duration::from_secs(10));
+/// assert_eq!(patient.max_attempts(), 3);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    rate_limited: Vec<Duration>,
+    transient: Vec<Duration>,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// ASAPP's schedule: [`RetryPolicy::asapp`].
+    fn default() -> Self {
+        Self::asapp()
+    }
+}
+
+/// The longest `Retry-After` the default policies honour.
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+impl RetryPolicy {
+    /// ASAPP's prescribed schedule: 1 s, 2 s, 4 s after a 429; 250 ms, 500 ms, 1 s after a 5xx
+    /// or a connection failure; `Retry-After` honoured up to 30 s.
+    pub fn asapp() -> Self {
+        Self {
+            rate_limited: [1, 2, 4].map(Duration::from_secs).to_vec(),
+            transient: [250, 500, 1000].map(Duration::from_millis).to_vec(),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+        }
+    }
+
+    /// Never retry: every call makes exactly one attempt.
+    pub fn none() -> Self {
+        Self {
+            rate_limited: Vec::new(),
+            transient: Vec::new(),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+        }
+    }
+
+    /// Custom schedules: the waits before successive retries after a 429 (`rate_limited`) and
+    /// after a 5xx or a connection failure (`transient`).
+    pub fn custom(
+        rate_limited: impl IntoIterator<Item = Duration>,
+        transient: impl IntoIterator<Item = Duration>,
+    ) -> Self {
+        Self {
+            rate_limited: rate_limited.into_iter().collect(),
+            transient: transient.into_iter().collect(),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+        }
+    }
+
+    /// Caps the wait a server's `Retry-After` header can ask for (a longer one waits this long).
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// The waits before successive retries after a 429.
+    pub fn rate_limited_waits(&self) -> &[Duration] {
+        &self.rate_limited
+    }
+
+    /// The waits before successive retries after a 5xx or a connection failure.
+    pub fn transient_waits(&self) -> &[Duration] {
+        &self.transient
+    }
+
+    /// The longest `Retry-After` that is honoured as given.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// The most attempts one call can make.
+    pub fn max_attempts(&self) -> u32 {
+        let retries = self.rate_limited.len().max(self.transient.len());
+        u32::try_from(retries).map_or(u32::MAX, |r| r.saturating_add(1))
+    }
+
+    /// The wait before retry number `retry` (1 for the first) after `failure`, or `None` to
+    /// give up. `retry_after` is the server's own request, if it made one.
+    pub(crate) fn wait(
+        &self,
+        failure: Failure,
+        retry: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let schedule = match failure {
+            Failure::RateLimited => &self.rate_limited,
+            Failure::Transient => &self.transient,
+        };
+        let index = usize::try_from(retry.checked_sub(1)?).ok()?;
+        let scheduled = *schedule.get(index)?;
+        Some(retry_after.map_or(scheduled, |asked| asked.min(self.max_retry_after)))
+    }
+}
+
+/// A failure that the policy may retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// A 429.
+    RateLimited,
+    /// A 5xx, or the connection failed or timed out.
+    Transient,
+}
+
+impl Failure {
+    /// The retryable failure a status means, if any: 429 and every 5xx. Other 4xx are final.
+    pub(crate) fn of_status(status: StatusCode) -> Option<Self> {
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            Some(Self::RateLimited)
+        } else if status.is_server_error() {
+            Some(Self::Transient)
+        } else {
+            None
+        }
+    }
+}
+
+/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (a date in the past
+/// means no wait). `None` when the header is absent or unreadable.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Delay-seconds too large for u64 are a very long wait, not an unreadable header.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn asapp_schedule_is_the_documented_one() {
+        let policy = RetryPolicy::asapp();
+        let waits = |failure| {
+            (1..=4)
+                .map(|retry| policy.wait(failure, retry, None))
+                .collect::<Vec<_>>()
+        };
+        let secs = |s| Some(Duration::from_secs(s));
+        let millis = |ms| Some(Duration::from_millis(ms));
+        assert_eq!(
+            waits(Failure::RateLimited),
+            [secs(1), secs(2), secs(4), None]
+        );
+        assert_eq!(
+            waits(Failure::Transient),
+            [millis(250), millis(500), millis(1000), None]
+        );
+    }
+
+    #[test]
+    fn retry_after_replaces_the_wait_up_to_the_cap_but_grants_no_extra_retry() {
+        let policy = RetryPolicy::asapp().with_max_retry_after(Duration::from_secs(10));
+        let asked = |s| Some(Duration::from_secs(s));
+        assert_eq!(policy.wait(Failure::RateLimited, 1, asked(3)), asked(3));
+        assert_eq!(policy.wait(Failure::Transient, 2, asked(3600)), asked(10));
+        assert_eq!(policy.wait(Failure::RateLimited, 4, asked(1)), None);
+        assert_eq!(RetryPolicy::none().wait(Failure::Transient, 1, None), None);
+    }
+
+    #[test]
+    fn only_429_and_5xx_are_retryable_statuses() {
+        for code in 100..600 {
+            let status = StatusCode::from_u16(code).expect("valid status");
+            let expected = match code {
+                429 => Some(Failure::RateLimited),
+                500..=599 => Some(Failure::Transient),
+                _ => None,
+            };
+            assert_eq!(Failure::of_status(status), expected, "{code}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let read = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, HeaderValue::from_str(value).expect("header"));
+            retry_after(&headers, now)
+        };
+        assert_eq!(read("7"), Some(Duration::from_secs(7)));
+        assert_eq!(read(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            read("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(read(&later), Some(Duration::from_secs(90)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(read(&earlier), Some(Duration::ZERO));
+        assert_eq!(read("soon"), None);
+        assert_eq!(read("-5"), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+}
