@@ -8,7 +8,10 @@
 //! [`Report`], set up around each awaited call.
 
 use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use progenitor_client::ResponseValue;
@@ -55,17 +58,61 @@ pub(crate) fn record(report: Report) {
     let _ = REPORT.try_with(|slot| slot.set(Some(report)));
 }
 
+type SendFuture<'a, T> = Pin<
+    Box<
+        dyn Future<
+                Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorResponse>>,
+            > + Send
+            + 'a,
+    >,
+>;
+
+pin_project_lite::pin_project! {
+    /// The future of an awaited request builder: the request with the client's retries, limiter
+    /// and tracing, failing with an [`ApiError`].
+    #[must_use = "a request is sent only when its future is awaited"]
+    pub struct Call<'a, T> {
+        operation: &'static str,
+        #[pin]
+        send: tokio::task::futures::TaskLocalFuture<Cell<Option<Report>>, SendFuture<'a, T>>,
+    }
+}
+
+impl<T> fmt::Debug for Call<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Runs one generated `send()` future for `operation`, turning its error into an [`ApiError`].
-pub(crate) async fn run<T>(
+///
+/// The `send()` future is boxed on its own, once: it is large, and moving it around inline
+/// costs copies and cache misses on every call.
+pub(crate) fn run<'a, T>(
     operation: &'static str,
-    send: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorResponse>>>,
-) -> Result<ResponseValue<T>, ApiError> {
-    REPORT
-        .scope(Cell::new(None), async move {
-            let result = send.await;
-            result.map_err(|error| ApiError::new(operation, REPORT.with(Cell::get), error))
-        })
-        .await
+    send: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorResponse>>>
+    + Send
+    + 'a,
+) -> Call<'a, T> {
+    let send: SendFuture<'a, T> = Box::pin(send);
+    Call {
+        operation,
+        send: REPORT.scope(Cell::new(None), send),
+    }
+}
+
+impl<T> Future for Call<'_, T> {
+    type Output = Result<ResponseValue<T>, ApiError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let result = ready!(this.send.as_mut().poll(cx));
+        // The retry loop left its report in the task-local, which the scope has taken back.
+        let report = this.send.take_value().and_then(|slot| slot.get());
+        Poll::Ready(result.map_err(|error| ApiError::new(this.operation, report, error)))
+    }
 }
 
 /// Declares the operations table and makes each request builder awaitable. The invocation is
@@ -95,14 +142,12 @@ macro_rules! operations {
                     $crate::ResponseValue<$output>,
                     $crate::ApiError,
                 >;
-                type IntoFuture = ::std::pin::Pin<
-                    ::std::boxed::Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-                >;
+                type IntoFuture = $crate::Call<'a, $output>;
 
                 /// Sends the request: `builder.await` is `builder.send().await` with the error
                 /// as an [`ApiError`]($crate::ApiError).
                 fn into_future(self) -> Self::IntoFuture {
-                    ::std::boxed::Box::pin($crate::call::run($id, self.send()))
+                    $crate::call::run($id, self.send())
                 }
             }
         )*

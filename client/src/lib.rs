@@ -114,6 +114,7 @@ mod operations;
 mod retry;
 mod runtime;
 
+pub use call::Call;
 pub use config::{
     ClientConfig, ConfigError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL, ENV_ENVIRONMENT,
     Environment, PRODUCTION_URL, RateLimit, SANDBOX_URL, USER_AGENT,

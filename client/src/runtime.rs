@@ -108,18 +108,12 @@ impl Runtime {
 
     /// Sends `request` for `info`'s operation until it succeeds, fails for good, or the policy
     /// or the deadline says stop; traced in one span.
-    async fn execute(
-        &self,
-        http: &reqwest::Client,
-        mut request: Request,
+    fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<Response> {
-        let settings = self.settings();
-        let headers = request.headers_mut();
-        headers.insert(API_ID, settings.api_id.clone());
-        headers.insert(API_SECRET, settings.api_secret.clone());
-        headers.insert(USER_AGENT, settings.user_agent.clone());
-
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
         let operation = call::operation(info.operation_id);
         let span = tracing::info_span!(
             "asapp_conversations",
@@ -130,7 +124,7 @@ impl Runtime {
             attempts = Empty,
             latency_ms = Empty,
         );
-        self.attempts(http, request).instrument(span).await
+        self.attempts(http, request).instrument(span)
     }
 
     async fn attempts(
@@ -142,18 +136,35 @@ impl Runtime {
         let started = Instant::now();
         let deadline = settings.deadline.map(|d| started + d);
         let mut report = Report::default();
+        let max_attempts = settings.retry.max_attempts();
         let outcome = loop {
             if let Some(limiter) = &self.shared.limiter
-                && let Err(stopped) = wait_for_limiter(limiter, deadline).await
+                && let Err(stopped) = Box::pin(wait_for_limiter(limiter, deadline)).await
             {
                 report.deadline_reached = true;
                 report.deadline_cut_attempt = true;
-                break stopped.outcome(http).await;
+                break Box::pin(stopped.outcome(http)).await;
             }
             // Cloned before sending, since sending consumes the request; `None` for a streamed
-            // body, which cannot be sent twice.
-            let retry = request.try_clone();
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            // body, which cannot be sent twice, and when the policy allows no more attempts. The
+            // copy is taken before the client's own headers go in: fewer to copy.
+            let retry = if report.attempts < max_attempts {
+                request.try_clone()
+            } else {
+                None
+            };
+            let headers = request.headers_mut();
+            headers.insert(API_ID, settings.api_id.clone());
+            headers.insert(API_SECRET, settings.api_secret.clone());
+            headers.insert(USER_AGENT, settings.user_agent.clone());
+            // Without a limiter, the first attempt starts when the call does: no need to read the
+            // clock again.
+            let now = if report.attempts == 0 && self.shared.limiter.is_none() {
+                started
+            } else {
+                Instant::now()
+            };
+            let remaining = deadline.map(|d| d.saturating_duration_since(now));
             let cut_by_deadline =
                 remaining.is_some_and(|r| settings.attempt_timeout.is_none_or(|t| r < t));
             *request.timeout_mut() = match (settings.attempt_timeout, remaining) {
@@ -166,10 +177,9 @@ impl Runtime {
                 Ok(response) => {
                     report.status = Some(response.status());
                     let failure = Failure::of_status(response.status());
-                    (
-                        failure,
-                        retry::retry_after(response.headers(), SystemTime::now()),
-                    )
+                    let retry_after = failure
+                        .and_then(|_| retry::retry_after(response.headers(), SystemTime::now()));
+                    (failure, retry_after)
                 }
                 Err(error) => {
                     report.status = None;
@@ -206,7 +216,7 @@ impl Runtime {
             }
             // Let go of the failed response (and its connection) before waiting.
             drop(outcome);
-            tokio::time::sleep(wait).await;
+            Box::pin(tokio::time::sleep(wait)).await;
             request = next;
         };
 
@@ -269,8 +279,14 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl ClientHooks<Runtime> for Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner.execute(&self.client, request, info).await
+    // A plain function returning the future, rather than an `async fn`: an `async fn` would keep
+    // its own copy of `request` beside the retry loop's for the whole call.
+    fn exec(
+        &self,
+        request: Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<Response>> {
+        Box::pin(self.inner.execute(&self.client, request, info))
     }
 }
 
