@@ -110,7 +110,16 @@ pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// The text of `api-specs/conversations.yaml`, built into the crate: for programs that serve or
+/// check the API without the repository at hand, such as the sandbox.
+pub const SPEC_TEXT: &str = include_str!("../conversations.yaml");
+
 impl Spec {
+    /// The description built into the crate ([`SPEC_TEXT`]).
+    pub fn embedded() -> Result<Self, SpecError> {
+        Self::from_yaml(SPEC_TEXT, SPEC_FILE)
+    }
+
     /// Loads the workspace's description, `api-specs/conversations.yaml`.
     pub fn load() -> Result<Self, SpecError> {
         Self::from_file(&workspace_root().join(SPEC_FILE), SPEC_FILE)

@@ -1,5 +1,5 @@
 //! `cargo xtask regen`: checks the spec, adapts it for progenitor in memory, and renders the
-//! generated client and the conformance tests' type table.
+//! generated client, its typed httpmock mocks and the conformance tests' type table.
 //!
 //! One function, [`render`], produces every generated file; `regen` writes them, `regen --check`
 //! compares them, and the tests at the bottom fail in `cargo test` when the committed files are
@@ -22,6 +22,8 @@ pub(crate) const CLIENT_FILE: &str = "client/src/generated.rs";
 pub(crate) const SPEC_TYPES_FILE: &str = "tests/it/spec_types.rs";
 /// The client layer's table of operations: method, path template and success type of each.
 pub(crate) const OPERATIONS_FILE: &str = "client/src/operations.rs";
+/// The companion crate's typed `httpmock` mocks, one per operation.
+pub(crate) const HTTPMOCK_FILE: &str = "httpmock/src/generated.rs";
 
 /// A file that `regen` writes, relative to the workspace root.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,35 +59,23 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         // `Expected` turns a missing impl into a compile error instead of a silent bypass.
         .with_inner_type(quote::quote! { crate::Runtime })
         .with_hooks(HooksMode::Expected);
-    let mut generator = Generator::new(&settings);
 
-    // progenitor asserts instead of returning errors for some shapes it cannot take; turn such a
-    // panic into an error, with the default hook's report silenced meanwhile.
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&openapi)
-    }));
-    std::panic::set_hook(report);
-    let tokens = generated
-        .map_err(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
-            anyhow::anyhow!("progenitor panicked while generating the client: {message}")
-        })?
-        .context("progenitor cannot generate a client from the spec")?;
-
-    let file: syn::File =
-        syn::parse2(split_doc_lines(tokens)).context("progenitor emitted unparsable Rust")?;
-    let client = format!("{}\n{}", header("//"), prettyplease::unparse(&file));
+    let client = progenitor_tokens("the client", || {
+        Generator::new(&settings).generate_tokens(&openapi)
+    })?;
+    // The typed mocks name the client's types (`asapp_conversations::types::…`), so they come
+    // from the same adapted spec and settings. `httpmock` registers the component schemas and
+    // operations in the generator's type space itself, in the order `generate_tokens` does; a
+    // fresh generator keeps the mocks independent of what the client's run left there (with
+    // progenitor 0.15.1, reusing one renders the same bytes).
+    let httpmock = progenitor_tokens("the httpmock mocks", || {
+        Generator::new(&settings).httpmock(&openapi, "asapp_conversations")
+    })?;
 
     Ok(vec![
         GeneratedFile {
             path: CLIENT_FILE,
-            contents: rustfmt(&client)?,
+            contents: unparse(client)?,
         },
         GeneratedFile {
             path: OPERATIONS_FILE,
@@ -95,7 +85,46 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
             path: SPEC_TYPES_FILE,
             contents: rustfmt(&spec_types(spec))?,
         },
+        GeneratedFile {
+            path: HTTPMOCK_FILE,
+            contents: unparse(httpmock)?,
+        },
     ])
+}
+
+/// Runs one of progenitor's generators. progenitor asserts instead of returning errors for some
+/// shapes it cannot take; such a panic becomes an error, with the default hook's report silenced
+/// meanwhile.
+fn progenitor_tokens(
+    what: &str,
+    generate: impl FnOnce() -> Result<TokenStream, progenitor::Error>,
+) -> Result<TokenStream> {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));
+    std::panic::set_hook(report);
+    generated
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            anyhow::anyhow!("progenitor panicked while generating {what}: {message}")
+        })?
+        .with_context(|| format!("progenitor cannot generate {what} from the spec"))
+}
+
+/// progenitor's tokens as a formatted file: one doc attribute per line, prettyplease, the header,
+/// then rustfmt.
+fn unparse(tokens: TokenStream) -> Result<String> {
+    let file: syn::File =
+        syn::parse2(split_doc_lines(tokens)).context("progenitor emitted unparsable Rust")?;
+    rustfmt(&format!(
+        "{}\n{}",
+        header("//"),
+        prettyplease::unparse(&file)
+    ))
 }
 
 /// Changes, in memory only, what progenitor 0.15 cannot take as written.
@@ -499,6 +528,24 @@ mod tests {
     fn rendering_is_deterministic() {
         let spec = Spec::load().unwrap();
         assert_eq!(render(&spec).unwrap(), render(&spec).unwrap());
+    }
+
+    #[test]
+    fn every_operation_has_a_typed_mock() {
+        let spec = Spec::load().unwrap();
+        let files = render(&spec).unwrap();
+        let mocks = &files
+            .iter()
+            .find(|file| file.path == HTTPMOCK_FILE)
+            .unwrap()
+            .contents;
+        assert!(mocks.starts_with(&header("//")), "{mocks}");
+        assert!(mocks.contains("use asapp_conversations::*;"), "{mocks}");
+        for (pointer, _, _, operation) in spec.operations() {
+            let id = operation["operationId"].as_str().unwrap();
+            let method = format!("fn {}<F>(&self, config_fn: F)", snake_case(id));
+            assert_eq!(mocks.matches(&method).count(), 2, "#{pointer}: {method}");
+        }
     }
 
     #[test]

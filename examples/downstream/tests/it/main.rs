@@ -106,3 +106,64 @@ async fn a_failing_step_is_named() {
     assert_eq!(error.step, "createOrUpdateConversation");
     assert!(error.to_string().contains("401"), "{error}");
 }
+
+#[tokio::test]
+async fn typed_httpmock_mocks_answer_the_client() {
+    use asapp_conversations::{ClientConfig, types};
+    use asapp_conversations_httpmock::{MockServerExt as _, httpmock::MockServer};
+
+    let server = MockServer::start_async().await;
+    let id: types::ConversationId = CONVERSATION.parse().unwrap();
+    let missing: types::ConversationId = "01BX5ZZKBKACTAV9WEVGEMMVR0".parse().unwrap();
+    let conversation = types::Conversation {
+        id: Some(CONVERSATION.to_owned()),
+        external_id: "ext-1".to_owned(),
+        customer: types::Customer {
+            external_id: "customer-0001".to_owned(),
+            name: None,
+        },
+        agent: None,
+        metadata: [("queue".to_owned(), "billing".to_owned())].into(),
+    };
+    let found = server.get_conversation(|when, then| {
+        // Typed matchers first; `into_inner()` for what the description leaves to the security
+        // scheme, the credentials.
+        when.conversation_id(&id)
+            .into_inner()
+            .header("asapp-api-id", "id-1")
+            .header("asapp-api-secret", "secret-1");
+        then.ok(&conversation);
+    });
+    let not_found = server.get_conversation(|when, then| {
+        when.conversation_id(&missing);
+        then.not_found(&types::ErrorResponse {
+            error: Some(types::DefaultErrorDetails {
+                request_id: "r-1".to_owned(),
+                code: Some("404-01".to_owned()),
+                message: "Not Found".to_owned(),
+            }),
+        });
+    });
+
+    let client = ClientConfig::new("id-1", "secret-1")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let answer = client
+        .get_conversation()
+        .conversation_id(CONVERSATION)
+        .await
+        .unwrap();
+    assert_eq!(answer.into_inner(), conversation);
+    found.assert_async().await;
+
+    let error = client
+        .get_conversation()
+        .conversation_id(missing.as_str())
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+    assert_eq!(error.code(), Some("404-01"), "{error}");
+    assert_eq!(error.attempts(), 1, "{error}");
+    not_found.assert_async().await;
+}

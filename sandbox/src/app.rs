@@ -1,0 +1,468 @@
+//! Answering one request: rate limit, routing, credentials, `Prefer: code=`, validation against
+//! the description, then the operation against the store.
+
+use std::collections::BTreeMap;
+use std::error::Error as _;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use asapp_conversations::types;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::failure::{Failure, request_id};
+use crate::model::{Kind, Model, Operation, Route};
+use crate::store::{NewMessage, Refusal, Store};
+
+/// The most messages listing by `externalId` returns, as ASAPP documents.
+pub(crate) const TRANSCRIPT_LIMIT: usize = 1_000;
+
+/// Everything a request handler needs, shared by all of them.
+pub(crate) struct App {
+    pub(crate) model: Model,
+    pub(crate) store: RwLock<Store>,
+    pub(crate) api_id: String,
+    pub(crate) api_secret: String,
+    pub(crate) latency: Duration,
+    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
+    pub(crate) max_body_bytes: usize,
+}
+
+impl App {
+    pub(crate) fn limiter(per_second: u32) -> Option<DefaultDirectRateLimiter> {
+        let rate = std::num::NonZeroU32::new(per_second)?;
+        Some(governor::RateLimiter::direct(Quota::per_second(rate)))
+    }
+}
+
+/// The one handler: every request of every path comes through here.
+pub(crate) async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response {
+    let response = app.handle(request).await;
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    response
+}
+
+type Answer = Result<Response, Failure>;
+
+impl App {
+    async fn handle(&self, request: Request) -> Response {
+        if let Some(limiter) = &self.limiter
+            && let Err(not_until) = limiter.check()
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Failure::rate_limited(
+                seconds.max(1),
+                "too many requests: the sandbox's rate limit is reached",
+            )
+            .into_response();
+        }
+        let (parts, body) = request.into_parts();
+        let (operation, parameters) = match self.model.route(&parts.method, parts.uri.path()) {
+            Route::Found {
+                operation,
+                parameters,
+            } => (operation, parameters),
+            Route::MethodNotAllowed(allow) => {
+                return Failure::method_not_allowed(
+                    allow.clone(),
+                    format!(
+                        "method {} is not allowed on {}; allowed: {allow}",
+                        parts.method,
+                        parts.uri.path()
+                    ),
+                )
+                .into_response();
+            }
+            Route::NotFound => {
+                return Failure::not_found(format!("no such path: {}", parts.uri.path()))
+                    .into_response();
+            }
+        };
+        if let Err(failure) = self.authenticate(&parts.headers) {
+            return failure.into_response();
+        }
+        match self.preferred(&parts.headers, operation) {
+            Ok(Some(response)) => return response,
+            Ok(None) => {}
+            Err(failure) => return failure.into_response(),
+        }
+        match self.run(operation, &parameters, &parts, body).await {
+            Ok(response) => response,
+            Err(failure) => failure.into_response(),
+        }
+    }
+
+    /// Both credentials must be present and match.
+    fn authenticate(&self, headers: &HeaderMap) -> Result<(), Failure> {
+        let header = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+        match (header("asapp-api-id"), header("asapp-api-secret")) {
+            (None, _) => Err(Failure::unauthorized("header asapp-api-id is missing")),
+            (_, None) => Err(Failure::unauthorized("header asapp-api-secret is missing")),
+            (Some(id), Some(secret))
+                if id == self.api_id.as_bytes() && secret == self.api_secret.as_bytes() =>
+            {
+                Ok(())
+            }
+            _ => Err(Failure::unauthorized(
+                "the asapp-api-id and asapp-api-secret headers do not match the sandbox's credentials",
+            )),
+        }
+    }
+
+    /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation.
+    fn preferred(
+        &self,
+        headers: &HeaderMap,
+        operation: &Operation,
+    ) -> Result<Option<Response>, Failure> {
+        let Some(prefer) = headers.get("prefer") else {
+            return Ok(None);
+        };
+        let text = prefer.to_str().unwrap_or_default();
+        let Some(code) = text
+            .split([',', ';'])
+            .filter_map(|p| p.trim().strip_prefix("code="))
+            .next()
+        else {
+            return Ok(None);
+        };
+        let documented = || {
+            operation
+                .statuses
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let status = code
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|s| operation.documents(*s))
+            .ok_or_else(|| {
+                Failure::bad_request(format!(
+                    "Prefer: code={code} is not a status {} documents ({})",
+                    operation.id,
+                    documented()
+                ))
+            })?;
+        if status == operation.success {
+            return Ok(None);
+        }
+        let status_code = StatusCode::from_u16(status)
+            .map_err(|_| Failure::bad_request(format!("Prefer: code={code} is not a status")))?;
+        let mut body = operation
+            .error_examples
+            .get(&status)
+            .cloned()
+            .unwrap_or_else(|| {
+                serde_json::json!({"error": {"code": format!("{status}-01"), "message": "injected by Prefer"}})
+            });
+        if let Some(error) = body.get_mut("error").and_then(Value::as_object_mut) {
+            error.insert("requestId".to_owned(), Value::String(request_id()));
+        }
+        let mut response = json(status_code, &body);
+        if status_code == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        Ok(Some(response))
+    }
+
+    async fn run(
+        &self,
+        operation: &Operation,
+        parameters: &BTreeMap<String, String>,
+        parts: &Parts,
+        body: Body,
+    ) -> Answer {
+        for (name, value) in parameters {
+            if value.is_empty()
+                || !value
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
+                return Err(Failure::bad_request(format!(
+                    "path parameter {name} `{value}` does not match ^[A-Z0-9]+$"
+                )));
+            }
+        }
+        let query = query(parts.uri.query());
+        for name in &operation.required_query {
+            if !query.contains_key(name) {
+                return Err(Failure::bad_request(format!(
+                    "query parameter {name} is required"
+                )));
+            }
+        }
+        let body = match &operation.body {
+            Some(_) => Some(self.read_json(operation, parts, body).await?),
+            None => None,
+        };
+        let conversation_id = parameters.get("conversationId").map(String::as_str);
+        match operation.kind {
+            Kind::CreateOrUpdateConversation => {
+                let conversation: types::TimeBasedConversation = typed(body)?;
+                let id = self
+                    .write()
+                    .upsert(conversation, new_id)
+                    .map_err(|r| refused(r, "conversation"))?;
+                Ok(json(
+                    StatusCode::OK,
+                    &types::ConversationResponse { id: Some(id) },
+                ))
+            }
+            Kind::GetConversations => {
+                let external_id = query
+                    .get("externalId")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let items = self
+                    .read()
+                    .by_external_id(external_id)
+                    .cloned()
+                    .into_iter()
+                    .collect();
+                Ok(json(StatusCode::OK, &types::Conversations { items }))
+            }
+            Kind::GetConversation => {
+                let id = conversation_id.unwrap_or_default();
+                let store = self.read();
+                let conversation = store.conversation(id).ok_or_else(|| no_conversation(id))?;
+                Ok(json(StatusCode::OK, conversation))
+            }
+            Kind::PostAuthenticate => {
+                let _: types::AuthObject = typed(body)?;
+                let id = conversation_id.unwrap_or_default();
+                self.read()
+                    .conversation(id)
+                    .ok_or_else(|| no_conversation(id))?;
+                Ok(StatusCode::NO_CONTENT.into_response())
+            }
+            Kind::CreateMessage => {
+                let message: types::Message = typed(body)?;
+                let id = conversation_id.unwrap_or_default();
+                let ids = self.add(id, vec![message])?;
+                Ok(json(
+                    StatusCode::OK,
+                    &types::MessagesResponse {
+                        id: ids.into_iter().next(),
+                    },
+                ))
+            }
+            Kind::CreateBatchMessages => {
+                let batch: types::BatchMessages = typed(body)?;
+                let id = conversation_id.unwrap_or_default();
+                self.add(id, batch.messages)?;
+                Ok(json(
+                    StatusCode::OK,
+                    &types::BatchMessagesResponse(serde_json::Map::new()),
+                ))
+            }
+            Kind::GetMessages => {
+                let id = conversation_id.unwrap_or_default();
+                let items = self
+                    .read()
+                    .messages(id, usize::MAX)
+                    .ok_or_else(|| no_conversation(id))?;
+                Ok(json(StatusCode::OK, &types::GetMessagesResponse { items }))
+            }
+            Kind::GetMessage => {
+                let id = conversation_id.unwrap_or_default();
+                let message_id = parameters
+                    .get("messageId")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let store = self.read();
+                store.conversation(id).ok_or_else(|| no_conversation(id))?;
+                let message = store.message(id, message_id).ok_or_else(|| {
+                    Failure::not_found(format!("conversation {id} has no message {message_id}"))
+                })?;
+                Ok(json(StatusCode::OK, message))
+            }
+            Kind::GetMessagesByExternalId => {
+                let external_id = query
+                    .get("externalId")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let store = self.read();
+                let conversation = store.by_external_id(external_id).ok_or_else(|| {
+                    Failure::not_found(format!("no conversation has externalId `{external_id}`"))
+                })?;
+                let id = conversation.id.clone().unwrap_or_default();
+                let items = store.messages(&id, TRANSCRIPT_LIMIT).unwrap_or_default();
+                Ok(json(StatusCode::OK, &types::GetMessagesResponse { items }))
+            }
+        }
+    }
+
+    fn add(&self, id: &str, messages: Vec<types::Message>) -> Result<Vec<String>, Failure> {
+        let messages = messages
+            .into_iter()
+            .map(|m| NewMessage {
+                text: m.text,
+                sender: m.sender,
+                timestamp: m.timestamp,
+            })
+            .collect();
+        self.write()
+            .add_messages(id, messages, chrono::Utc::now(), new_id)
+            .map_err(|refusal| match refusal {
+                Refusal::NoConversation => no_conversation(id),
+                other => refused(other, "message"),
+            })
+    }
+
+    /// The request body as JSON that passed the operation's schema.
+    async fn read_json(
+        &self,
+        operation: &Operation,
+        parts: &Parts,
+        body: Body,
+    ) -> Result<Value, Failure> {
+        let too_large = || {
+            let message = format!(
+                "request body is larger than the sandbox's limit of {} bytes",
+                self.max_body_bytes
+            );
+            if operation.documents(413) {
+                Failure::too_large(message)
+            } else {
+                Failure::bad_request(message)
+            }
+        };
+        let json_content = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json_content {
+            return Err(Failure::bad_request(
+                "request body must be sent with content-type application/json",
+            ));
+        }
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > self.max_body_bytes) {
+            return Err(too_large());
+        }
+        let bytes = axum::body::to_bytes(body, self.max_body_bytes)
+            .await
+            .map_err(|error| {
+                let limit = error
+                    .source()
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if limit {
+                    too_large()
+                } else {
+                    Failure::bad_request(format!("cannot read the request body: {error}"))
+                }
+            })?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::malformed(format!("request body is not valid JSON: {e}")))?;
+        if let Some(validator) = &operation.body {
+            let errors = validator.errors(&value);
+            if !errors.is_empty() {
+                const SHOWN: usize = 5;
+                let mut message = format!(
+                    "request body does not match the description: {}",
+                    errors
+                        .iter()
+                        .take(SHOWN)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                if errors.len() > SHOWN {
+                    message.push_str(&format!("; and {} more", errors.len() - SHOWN));
+                }
+                return Err(Failure::bad_request(message));
+            }
+        }
+        Ok(value)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        self.store
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+        self.store
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A fresh id: a ULID, 26 characters of `^[A-Z0-9]+$`.
+pub(crate) fn new_id() -> String {
+    ulid::Ulid::generate().to_string()
+}
+
+fn no_conversation(id: &str) -> Failure {
+    Failure::not_found(format!("no conversation has id {id}"))
+}
+
+fn refused(refusal: Refusal, what: &str) -> Failure {
+    match refusal {
+        Refusal::NoConversation => Failure::not_found("no such conversation"),
+        Refusal::ConversationsFull(cap) => Failure::store_full(format!(
+            "the sandbox stores at most {cap} conversations; restart it or raise --max-conversations"
+        )),
+        Refusal::MessagesFull(cap) => Failure::store_full(format!(
+            "the sandbox stores at most {cap} messages; restart it or raise --max-messages"
+        )),
+        Refusal::Invalid(reason) => Failure::bad_request(format!("invalid {what}: {reason}")),
+    }
+}
+
+/// The validated body as the generated type; a failure names the JSON path.
+fn typed<T: DeserializeOwned>(body: Option<Value>) -> Result<T, Failure> {
+    let body = body.unwrap_or(Value::Null);
+    serde_path_to_error::deserialize(body).map_err(|error| {
+        let path = error.path().to_string();
+        Failure::bad_request(format!("request body at {path}: {}", error.inner()))
+    })
+}
+
+fn query(query: Option<&str>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        out.entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    out
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(error) => {
+            Failure::bad_request(format!("cannot encode the answer: {error}")).into_response()
+        }
+    }
+}
