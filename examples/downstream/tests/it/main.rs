@@ -167,3 +167,28 @@ async fn typed_httpmock_mocks_answer_the_client() {
     assert_eq!(error.attempts(), 1, "{error}");
     not_found.assert_async().await;
 }
+
+#[tokio::test]
+async fn the_walk_runs_against_the_local_sandbox() {
+    let sandbox = asapp_conversations_sandbox::Sandbox::start().await.unwrap();
+    let client =
+        downstream_example::client(sandbox.base_url(), sandbox.api_id(), sandbox.api_secret())
+            .unwrap();
+    let log = downstream_example::run(&client, "downstream-sandbox-1")
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 9, "{log:#?}");
+    assert!(
+        log[0].starts_with("createOrUpdateConversation: id "),
+        "{log:#?}"
+    );
+    let message_id = log[4].strip_prefix("createMessage: id ").unwrap();
+    assert!(
+        message_id.len() == 26 && message_id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{message_id}"
+    );
+    // The one message, then the batch of two.
+    assert_eq!(log[6], "getMessages: 3 message(s)");
+    assert_eq!(log[8], "getMessagesByExternalId: 3 message(s)");
+    sandbox.shutdown().await.unwrap();
+}
