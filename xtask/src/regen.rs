@@ -569,7 +569,12 @@ mod tests {
         let spec = Spec::from_yaml(
             &std::fs::read_to_string(workspace_root().join(SPEC_FILE))
                 .unwrap()
-                .replacen("operationId: getMessages\n", "operationId: getMessage\n", 1),
+                // The operation's own operationId (links name operations too, further indented).
+                .replacen(
+                    "\n      operationId: getMessages\n",
+                    "\n      operationId: getMessage\n",
+                    1,
+                ),
             SPEC_FILE,
         )
         .unwrap();
