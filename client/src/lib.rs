@@ -130,8 +130,3 @@ pub use reqwest;
 
 /// The date and time library of the timestamp fields, re-exported for the same reason.
 pub use chrono;
-
-/// The README's Rust examples, compiled as doc tests so that they cannot drift from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;

@@ -61,6 +61,12 @@ use tokio::task::JoinHandle;
 
 pub use model::ModelError;
 
+/// The README's Rust examples (the client's and the sandbox's), compiled as doc tests here, where
+/// both crates are dependencies, so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 /// The API id the sandbox accepts unless told otherwise.
 pub const DEFAULT_API_ID: &str = "sandbox-api-id";
 /// The API secret the sandbox accepts unless told otherwise.
@@ -102,7 +108,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             rate_limit: None,
             max_conversations: 100_000,
-            max_messages: 1_000_000,
+            max_messages: 500_000,
             max_body_bytes: 4 * 1024 * 1024,
         }
     }
