@@ -1,0 +1,207 @@
+//! The command line's grammar: global options for the target and credentials, and one command
+//! per operation of the API, named as `asapp <resource> <verb>`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Work with ASAPP's Conversations API: conversations, messages and transcripts.
+///
+/// Credentials and target come from ASAPP_API_ID, ASAPP_API_SECRET, and ASAPP_ENVIRONMENT
+/// (sandbox or production) or ASAPP_BASE_URL, unless given as options. --local starts a local
+/// sandbox instead and needs neither credentials nor network.
+#[derive(Debug, Parser)]
+#[command(
+    name = "asapp",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// Print JSON on one line even on a terminal.
+    #[arg(long, global = true)]
+    pub(crate) compact: bool,
+    #[command(flatten)]
+    pub(crate) target: Target,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where requests go and with which credentials.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Target and credentials")]
+pub(crate) struct Target {
+    /// Start a local sandbox (seeded with the API description's examples) and use it.
+    #[arg(long, global = true, conflicts_with_all = ["base_url", "environment"])]
+    pub(crate) local: bool,
+    /// Send requests to this base URL (https, or http to a loopback host).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        conflicts_with = "environment"
+    )]
+    pub(crate) base_url: Option<String>,
+    /// ASAPP's environment.
+    #[arg(long, global = true, value_enum)]
+    pub(crate) environment: Option<EnvironmentName>,
+    /// The API id [default: $ASAPP_API_ID].
+    #[arg(long, global = true, value_name = "ID")]
+    pub(crate) api_id: Option<String>,
+    /// The API secret [default: $ASAPP_API_SECRET]. Prefer the variable: options show in
+    /// process listings.
+    #[arg(long, global = true, value_name = "SECRET")]
+    pub(crate) api_secret: Option<String>,
+}
+
+/// ASAPP's environments.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum EnvironmentName {
+    Sandbox,
+    Production,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create, update, find and read conversations.
+    #[command(subcommand)]
+    Conversations(Conversations),
+    /// Add and read the messages of a conversation.
+    #[command(subcommand)]
+    Messages(Messages),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Conversations {
+    /// Create a conversation, or update the one with the same external id (createOrUpdateConversation).
+    Upsert(Upsert),
+    /// Find the conversation with an external id (getConversations).
+    List {
+        /// Your own identifier for the conversation.
+        #[arg(long)]
+        external_id: String,
+    },
+    /// Read one conversation (getConversation).
+    Get {
+        /// ASAPP's conversation id.
+        conversation_id: String,
+    },
+    /// Hand a customer's credentials to GenerativeAgent within a conversation (postAuthenticate).
+    Authenticate(Authenticate),
+}
+
+/// The body of an upsert: from flags, or whole from JSON.
+#[derive(Debug, Args)]
+pub(crate) struct Upsert {
+    /// Read the whole body (a TimeBasedConversation) from FILE, or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["external_id", "customer_id", "customer_name", "agent_id", "agent_name", "metadata", "timestamp"])]
+    pub(crate) json: Option<PathBuf>,
+    /// Your own identifier for the conversation.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) external_id: Option<String>,
+    /// Your own identifier for the customer.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) customer_id: Option<String>,
+    /// The customer's display name.
+    #[arg(long)]
+    pub(crate) customer_name: Option<String>,
+    /// Your own identifier for the agent.
+    #[arg(long)]
+    pub(crate) agent_id: Option<String>,
+    /// The agent's display name.
+    #[arg(long, requires = "agent_id")]
+    pub(crate) agent_name: Option<String>,
+    /// Metadata to store, as KEY=VALUE; repeat for more.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
+    pub(crate) metadata: Vec<(String, String)>,
+    /// When the conversation started, in RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub(crate) timestamp: Option<String>,
+}
+
+/// The body of an authentication: from flags, or whole from JSON.
+#[derive(Debug, Args)]
+pub(crate) struct Authenticate {
+    /// ASAPP's conversation id.
+    pub(crate) conversation_id: String,
+    /// Read the whole body (an AuthObject) from FILE, or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["customer_id", "token", "stream_id"])]
+    pub(crate) json: Option<PathBuf>,
+    /// Your own identifier for the customer.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) customer_id: Option<String>,
+    /// The customer's authentication token.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) token: Option<String>,
+    /// The connection responses should be sent to.
+    #[arg(long)]
+    pub(crate) stream_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Messages {
+    /// Add one message to a conversation (createMessage).
+    Create(Create),
+    /// Add 1 to 300 messages to a conversation in one request (createBatchMessages).
+    Batch {
+        /// ASAPP's conversation id.
+        conversation_id: String,
+        /// Read the body (a BatchMessages: {"messages": [...]}) from FILE, or `-` for stdin.
+        #[arg(long, value_name = "FILE")]
+        json: PathBuf,
+    },
+    /// List a conversation's messages, oldest first (getMessages).
+    List {
+        /// ASAPP's conversation id.
+        conversation_id: String,
+    },
+    /// Read one message (getMessage).
+    Get {
+        /// ASAPP's conversation id.
+        conversation_id: String,
+        /// ASAPP's message id.
+        message_id: String,
+    },
+    /// List the messages of the conversation with an external id, up to 1,000 (getMessagesByExternalId).
+    ListByExternalId {
+        /// Your own identifier for the conversation.
+        external_id: String,
+    },
+}
+
+/// The body of a message: from flags, or whole from JSON.
+#[derive(Debug, Args)]
+pub(crate) struct Create {
+    /// ASAPP's conversation id.
+    pub(crate) conversation_id: String,
+    /// Read the whole body (a Message) from FILE, or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["text", "role", "sender_id", "timestamp"])]
+    pub(crate) json: Option<PathBuf>,
+    /// What the message says.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) text: Option<String>,
+    /// Who sent it.
+    #[arg(long, value_enum, required_unless_present = "json")]
+    pub(crate) role: Option<Role>,
+    /// Your own identifier for the sender.
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) sender_id: Option<String>,
+    /// When it was sent, in RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub(crate) timestamp: Option<String>,
+}
+
+/// A sender's role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Role {
+    Agent,
+    Customer,
+    System,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    Ok((key.to_owned(), value.to_owned()))
+}

@@ -1,0 +1,381 @@
+//! The `asapp` command line as a library, so that tests run it in-process: [`run`] takes the
+//! arguments, the environment and the two output streams, and returns the exit status.
+//!
+//! Exit statuses ([`Exit`]): 0 success, 2 usage (bad arguments, missing credentials, invalid
+//! input refused before sending), 3 the API rejected the request (4xx), 4 the server or the
+//! network failed (5xx, timeouts, connection failures, answers that break the description).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod args;
+
+use std::ffi::OsString;
+use std::io::{Read as _, Write};
+use std::path::Path;
+
+use asapp_conversations::{
+    ApiError, Client, ClientConfig, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL, ENV_ENVIRONMENT,
+    ErrorKind, ResponseValue, chrono, types,
+};
+use asapp_conversations_sandbox::Sandbox;
+use clap::{CommandFactory as _, Parser as _};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::args::{Cli, Command, Conversations, EnvironmentName, Messages, Role};
+
+/// How `asapp` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// It did what was asked.
+    Success = 0,
+    /// Bad arguments, configuration or input; nothing was sent.
+    Usage = 2,
+    /// The API refused the request (a 4xx).
+    Rejected = 3,
+    /// The server or the network failed.
+    Failed = 4,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        Self::from(exit as u8)
+    }
+}
+
+/// The command line's grammar, for rendering help.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// How output is written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// Pretty-print JSON (on a terminal, unless `--compact`).
+    pub pretty: bool,
+}
+
+/// A failure with its exit status and one-line message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Failure {
+    exit: Exit,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        let exit = match error.kind() {
+            ErrorKind::InvalidRequest { .. } => Exit::Usage,
+            _ if error.status().is_some_and(|s| s.is_client_error()) => Exit::Rejected,
+            _ => Exit::Failed,
+        };
+        Self {
+            exit,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Runs `asapp` with `args` (the first is the program name) and the variables `env` looks up,
+/// writing results to `out` and errors to `err`.
+pub async fn run(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl Fn(&str) -> Option<OsString>,
+    output: Output,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let exit = if error.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Success
+            };
+            let rendered = error.render().to_string();
+            let stream: &mut dyn Write = if error.use_stderr() { err } else { out };
+            let _ = write!(stream, "{rendered}");
+            return exit;
+        }
+    };
+    let output = Output {
+        pretty: output.pretty && !cli.compact,
+    };
+    match execute(cli, env, output, out).await {
+        Ok(()) => Exit::Success,
+        Err(failure) => {
+            let _ = writeln!(err, "error: {failure}");
+            failure.exit
+        }
+    }
+}
+
+async fn execute(
+    cli: Cli,
+    env: impl Fn(&str) -> Option<OsString>,
+    output: Output,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let target = &cli.target;
+    let sandbox = if target.local {
+        Some(
+            Sandbox::start()
+                .await
+                .map_err(|e| Failure::usage(format!("cannot start the local sandbox: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let config = match &sandbox {
+        Some(sandbox) => sandbox.client_config(),
+        None => {
+            let lookup = |name: &str| -> Option<OsString> {
+                let flag = match name {
+                    ENV_API_ID => target.api_id.clone(),
+                    ENV_API_SECRET => target.api_secret.clone(),
+                    ENV_BASE_URL => target.base_url.clone(),
+                    ENV_ENVIRONMENT => target.environment.map(|e| {
+                        match e {
+                            EnvironmentName::Sandbox => "sandbox",
+                            EnvironmentName::Production => "production",
+                        }
+                        .to_owned()
+                    }),
+                    _ => None,
+                };
+                // An option wins over its variable, and a target option over either variable.
+                let target_flag = target.base_url.is_some() || target.environment.is_some();
+                match flag {
+                    Some(value) => Some(value.into()),
+                    None if target_flag && (name == ENV_BASE_URL || name == ENV_ENVIRONMENT) => {
+                        None
+                    }
+                    None => env(name),
+                }
+            };
+            ClientConfig::from_vars(lookup).map_err(|e| Failure::usage(e.to_string()))?
+        }
+    };
+    let client = config
+        .user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let result = dispatch(&client, cli.command, output, out).await;
+    if let Some(sandbox) = sandbox {
+        let _ = sandbox.shutdown().await;
+    }
+    result
+}
+
+async fn dispatch(
+    client: &Client,
+    command: Command,
+    output: Output,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    match command {
+        Command::Conversations(Conversations::Upsert(upsert)) => {
+            let body: types::TimeBasedConversation = match &upsert.json {
+                Some(path) => read_json(path)?,
+                None => {
+                    let mut builder = types::TimeBasedConversation::builder()
+                        .external_id(upsert.external_id.unwrap_or_default())
+                        .customer(types::Customer {
+                            external_id: upsert.customer_id.unwrap_or_default(),
+                            name: upsert.customer_name,
+                        })
+                        .metadata(
+                            upsert
+                                .metadata
+                                .into_iter()
+                                .collect::<std::collections::BTreeMap<_, _>>(),
+                        )
+                        .timestamp(timestamp(upsert.timestamp.as_deref())?);
+                    if let Some(agent) = upsert.agent_id {
+                        builder = builder.agent(Some(types::Agent {
+                            external_id: agent,
+                            name: upsert.agent_name,
+                        }));
+                    }
+                    builder
+                        .try_into()
+                        .map_err(|e: types::error::ConversionError| {
+                            Failure::usage(format!("invalid conversation: {e}"))
+                        })?
+                }
+            };
+            print(
+                out,
+                output,
+                client.create_or_update_conversation().body(body).await,
+            )
+        }
+        Command::Conversations(Conversations::List { external_id }) => print(
+            out,
+            output,
+            client.get_conversations().external_id(external_id).await,
+        ),
+        Command::Conversations(Conversations::Get { conversation_id }) => print(
+            out,
+            output,
+            client
+                .get_conversation()
+                .conversation_id(conversation_id.as_str())
+                .await,
+        ),
+        Command::Conversations(Conversations::Authenticate(auth)) => {
+            let body: types::AuthObject = match &auth.json {
+                Some(path) => read_json(path)?,
+                None => types::AuthObject {
+                    auth: types::AuthPayload {
+                        token: auth.token,
+                        ..types::AuthPayload::default()
+                    },
+                    customer_external_id: auth.customer_id.unwrap_or_default(),
+                    stream_id: auth.stream_id,
+                },
+            };
+            client
+                .post_authenticate()
+                .conversation_id(auth.conversation_id.as_str())
+                .body(body)
+                .await?;
+            Ok(())
+        }
+        Command::Messages(Messages::Create(create)) => {
+            let body: types::Message = match &create.json {
+                Some(path) => read_json(path)?,
+                None => types::Message::builder()
+                    .text(create.text.unwrap_or_default())
+                    .sender(types::Participant {
+                        role: match create.role {
+                            Some(Role::Agent) => types::ParticipantRole::Agent,
+                            Some(Role::System) => types::ParticipantRole::System,
+                            Some(Role::Customer) | None => types::ParticipantRole::Customer,
+                        },
+                        external_id: create.sender_id.unwrap_or_default(),
+                    })
+                    .timestamp(timestamp(create.timestamp.as_deref())?)
+                    .try_into()
+                    .map_err(|e: types::error::ConversionError| {
+                        Failure::usage(format!("invalid message: {e}"))
+                    })?,
+            };
+            print(
+                out,
+                output,
+                client
+                    .create_message()
+                    .conversation_id(create.conversation_id.as_str())
+                    .body(body)
+                    .await,
+            )
+        }
+        Command::Messages(Messages::Batch {
+            conversation_id,
+            json,
+        }) => {
+            let body: types::BatchMessages = read_json(&json)?;
+            print(
+                out,
+                output,
+                client
+                    .create_batch_messages()
+                    .conversation_id(conversation_id.as_str())
+                    .body(body)
+                    .await,
+            )
+        }
+        Command::Messages(Messages::List { conversation_id }) => print(
+            out,
+            output,
+            client
+                .get_messages()
+                .conversation_id(conversation_id.as_str())
+                .await,
+        ),
+        Command::Messages(Messages::Get {
+            conversation_id,
+            message_id,
+        }) => print(
+            out,
+            output,
+            client
+                .get_message()
+                .conversation_id(conversation_id.as_str())
+                .message_id(message_id.as_str())
+                .await,
+        ),
+        Command::Messages(Messages::ListByExternalId { external_id }) => print(
+            out,
+            output,
+            client
+                .get_messages_by_external_id()
+                .external_id(external_id)
+                .await,
+        ),
+    }
+}
+
+/// Writes a successful answer's JSON.
+fn print<T: Serialize>(
+    out: &mut dyn Write,
+    output: Output,
+    result: Result<ResponseValue<T>, ApiError>,
+) -> Result<(), Failure> {
+    let value = result?.into_inner();
+    let text = if output.pretty {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    }
+    .map_err(|e| Failure {
+        exit: Exit::Failed,
+        message: format!("cannot print the answer: {e}"),
+    })?;
+    writeln!(out, "{text}").map_err(|e| Failure {
+        exit: Exit::Failed,
+        message: format!("cannot write the answer: {e}"),
+    })
+}
+
+/// A request body from a JSON file, or stdin for `-`; an error names the file and the JSON path.
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
+    let (name, text) = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
+        ("stdin".to_owned(), text)
+    } else {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        (path.display().to_string(), text)
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| Failure::usage(format!("{name}: at {}: {}", error.path(), error.inner())))
+}
+
+/// An RFC 3339 time, or now.
+fn timestamp(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
+    match text {
+        None => Ok(chrono::Utc::now()),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| Failure::usage(format!("`{text}` is not an RFC 3339 time: {e}"))),
+    }
+}

@@ -1,0 +1,27 @@
+//! `asapp`: every operation of ASAPP's Conversations API from the command line. See
+//! `asapp --help`.
+
+#![forbid(unsafe_code)]
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use asapp_conversations_cli::{Output, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let output = Output {
+        pretty: std::io::stdout().is_terminal(),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    run(
+        std::env::args_os(),
+        |name| std::env::var_os(name),
+        output,
+        &mut out,
+        &mut err,
+    )
+    .await
+    .into()
+}
