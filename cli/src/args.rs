@@ -69,6 +69,44 @@ pub(crate) enum Command {
     /// Add and read the messages of a conversation.
     #[command(subcommand)]
     Messages(Messages),
+    /// Import transcripts from JSON Lines files, a directory of them, or stdin.
+    ///
+    /// One message per line: {"externalId", "customerId", "customerName"?, "agentId"?,
+    /// "agentName"?, "role", "senderId", "text", "timestamp"}. Each conversation is upserted
+    /// once, then its messages go in batches of up to 300 in timestamp order. A checkpoint file
+    /// records acknowledged batches: after a crash, Ctrl-C or a kill, --resume sends exactly what
+    /// was not acknowledged. Invalid lines are reported with file and line and make the exit
+    /// status 2 once the valid ones are imported; --strict stops at the first.
+    Import(Import),
+    /// Write a conversation's messages as JSON Lines, in the format `import` reads.
+    Export {
+        /// Your own identifier for the conversation.
+        #[arg(long)]
+        external_id: String,
+    },
+}
+
+/// What to import and how.
+#[derive(Debug, Args)]
+pub(crate) struct Import {
+    /// Files or directories of `*.jsonl` files; `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) sources: Vec<PathBuf>,
+    /// Where acknowledged batches are recorded.
+    #[arg(long, value_name = "FILE", default_value = "asapp-import.checkpoint")]
+    pub(crate) checkpoint: PathBuf,
+    /// Continue the import recorded in the checkpoint, with the same input.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Stop at the first invalid line.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Conversations sent at the same time.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) concurrency: u16,
+    /// Requests per second at most (ASAPP's spike arrest is 100); 0 for no limit.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]

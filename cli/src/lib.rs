@@ -9,6 +9,8 @@
 #![deny(missing_docs)]
 
 mod args;
+mod import;
+mod transcript;
 
 use std::ffi::OsString;
 use std::io::{Read as _, Write};
@@ -55,6 +57,8 @@ pub fn command() -> clap::Command {
 pub struct Output {
     /// Pretty-print JSON (on a terminal, unless `--compact`).
     pub pretty: bool,
+    /// Show a progress bar (stderr is a terminal); plain progress lines otherwise.
+    pub progress: bool,
 }
 
 /// A failure with its exit status and one-line message.
@@ -113,8 +117,9 @@ pub async fn run(
     };
     let output = Output {
         pretty: output.pretty && !cli.compact,
+        progress: output.progress,
     };
-    match execute(cli, env, output, out).await {
+    match execute(cli, env, output, out, err).await {
         Ok(()) => Exit::Success,
         Err(failure) => {
             let _ = writeln!(err, "error: {failure}");
@@ -128,6 +133,7 @@ async fn execute(
     env: impl Fn(&str) -> Option<OsString>,
     output: Output,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let target = &cli.target;
     let sandbox = if target.local {
@@ -169,11 +175,16 @@ async fn execute(
             ClientConfig::from_vars(lookup).map_err(|e| Failure::usage(e.to_string()))?
         }
     };
-    let client = config
-        .user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Failure::usage(e.to_string()))?;
-    let result = dispatch(&client, cli.command, output, out).await;
+    let mut config = config.user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")));
+    if let Command::Import(import) = &cli.command
+        && import.rate_limit > 0
+    {
+        config = config.rate_limit(asapp_conversations::RateLimit::per_second(
+            import.rate_limit,
+        ));
+    }
+    let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
+    let result = dispatch(&client, cli.command, output, out, err).await;
     if let Some(sandbox) = sandbox {
         let _ = sandbox.shutdown().await;
     }
@@ -185,8 +196,51 @@ async fn dispatch(
     command: Command,
     output: Output,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Failure> {
     match command {
+        Command::Import(import) => {
+            let options = import::Options {
+                sources: import.sources,
+                checkpoint: import.checkpoint,
+                resume: import.resume,
+                strict: import.strict,
+                concurrency: usize::from(import.concurrency),
+                progress: output.progress,
+            };
+            let (summary, invalid) = import::run(client, options, err).await?;
+            write_json(out, output, &summary)?;
+            if invalid > 0 {
+                return Err(Failure::usage(format!(
+                    "{invalid} invalid line(s) were not imported; every valid line was"
+                )));
+            }
+            Ok(())
+        }
+        Command::Export { external_id } => {
+            let found = client
+                .get_conversations()
+                .external_id(external_id.as_str())
+                .await?;
+            let conversation = found.items.first().ok_or_else(|| Failure {
+                exit: Exit::Rejected,
+                message: format!("no conversation has externalId `{external_id}`"),
+            })?;
+            let id = conversation.id.clone().unwrap_or_default();
+            let messages = client.get_messages().conversation_id(id.as_str()).await?;
+            for message in &messages.items {
+                let line = transcript::Line::from_stored(conversation, message);
+                let text = serde_json::to_string(&line).map_err(|e| Failure {
+                    exit: Exit::Failed,
+                    message: format!("cannot print a line: {e}"),
+                })?;
+                writeln!(out, "{text}").map_err(|e| Failure {
+                    exit: Exit::Failed,
+                    message: format!("cannot write: {e}"),
+                })?;
+            }
+            Ok(())
+        }
         Command::Conversations(Conversations::Upsert(upsert)) => {
             let body: types::TimeBasedConversation = match &upsert.json {
                 Some(path) => read_json(path)?,
@@ -336,11 +390,14 @@ fn print<T: Serialize>(
     output: Output,
     result: Result<ResponseValue<T>, ApiError>,
 ) -> Result<(), Failure> {
-    let value = result?.into_inner();
+    write_json(out, output, &result?.into_inner())
+}
+
+fn write_json(out: &mut dyn Write, output: Output, value: &impl Serialize) -> Result<(), Failure> {
     let text = if output.pretty {
-        serde_json::to_string_pretty(&value)
+        serde_json::to_string_pretty(value)
     } else {
-        serde_json::to_string(&value)
+        serde_json::to_string(value)
     }
     .map_err(|e| Failure {
         exit: Exit::Failed,

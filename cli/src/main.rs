@@ -12,6 +12,7 @@ use asapp_conversations_cli::{Output, run};
 async fn main() -> ExitCode {
     let output = Output {
         pretty: std::io::stdout().is_terminal(),
+        progress: std::io::stderr().is_terminal(),
     };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();

@@ -403,3 +403,5 @@ async fn bad_input_is_a_usage_error_naming_it() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+mod import;

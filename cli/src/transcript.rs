@@ -1,0 +1,101 @@
+//! The transcript format of `asapp import` and `asapp export`: JSON Lines, one message per line,
+//! with the conversation it belongs to.
+//!
+//! ```text
+//! {"externalId":"call-1","customerId":"c-1","customerName":"Ada","agentId":"a-1","agentName":"Grace","role":"customer","senderId":"c-1","text":"Hello","timestamp":"2024-01-23T11:42:42Z"}
+//! ```
+//!
+//! `customerName`, `agentId` and `agentName` are optional; the other fields are required, `text`
+//! must not be empty, `role` is `agent`, `customer` or `system`, and `timestamp` is RFC 3339.
+//! Unknown fields are refused, so that a typo does not lose data silently.
+
+use asapp_conversations::chrono::{DateTime, Utc};
+use asapp_conversations::types;
+use serde::{Deserialize, Serialize};
+
+/// One message of a transcript, with its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Line {
+    pub(crate) external_id: String,
+    pub(crate) customer_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_name: Option<String>,
+    pub(crate) role: types::ParticipantRole,
+    pub(crate) sender_id: String,
+    pub(crate) text: String,
+    pub(crate) timestamp: DateTime<Utc>,
+}
+
+impl Line {
+    /// Reads one line; the error says what is wrong with it.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let line: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if line.external_id.is_empty() {
+            return Err("externalId is empty".to_owned());
+        }
+        if line.text.is_empty() {
+            return Err("text is empty".to_owned());
+        }
+        if line.agent_name.is_some() && line.agent_id.is_none() {
+            return Err("agentName without agentId".to_owned());
+        }
+        Ok(line)
+    }
+
+    /// The message this line holds.
+    pub(crate) fn message(&self) -> Result<types::Message, String> {
+        Ok(types::Message {
+            sender: types::Participant {
+                role: self.role,
+                external_id: self.sender_id.clone(),
+            },
+            text: self
+                .text
+                .as_str()
+                .try_into()
+                .map_err(|e| format!("text: {e}"))?,
+            timestamp: self.timestamp,
+        })
+    }
+
+    /// The conversation this line belongs to, as an upsert.
+    pub(crate) fn conversation(&self) -> types::TimeBasedConversation {
+        types::TimeBasedConversation {
+            id: None,
+            external_id: self.external_id.clone(),
+            customer: types::Customer {
+                external_id: self.customer_id.clone(),
+                name: self.customer_name.clone(),
+            },
+            agent: self.agent_id.clone().map(|id| types::Agent {
+                external_id: id,
+                name: self.agent_name.clone(),
+            }),
+            metadata: Default::default(),
+            timestamp: self.timestamp,
+        }
+    }
+
+    /// A stored message of `conversation` as a line.
+    pub(crate) fn from_stored(
+        conversation: &types::Conversation,
+        message: &types::ConversationMessage,
+    ) -> Self {
+        Self {
+            external_id: conversation.external_id.clone(),
+            customer_id: conversation.customer.external_id.clone(),
+            customer_name: conversation.customer.name.clone(),
+            agent_id: conversation.agent.as_ref().map(|a| a.external_id.clone()),
+            agent_name: conversation.agent.as_ref().and_then(|a| a.name.clone()),
+            role: message.sender.role,
+            sender_id: message.sender.external_id.clone().unwrap_or_default(),
+            text: message.text.to_string(),
+            timestamp: message.client_timestamp,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! `asapp import` and `asapp export`: a generated transcript of 10,000 messages in 100
+//! conversations goes in and comes back out exactly once and in order, also when the import is
+//! killed midway and resumed; bad lines are reported and counted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use asapp_conversations_cli::Exit;
+use asapp_conversations_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+use super::asapp_with;
+
+const CONVERSATIONS: usize = 100;
+const PER_CONVERSATION: usize = 100;
+
+/// A scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("asapp-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The transcript, conversation by conversation, with each conversation's lines out of
+/// timestamp order; split over two files. Returns the lines in the order export gives them.
+fn transcript(dir: &Path) -> Vec<Vec<Value>> {
+    let mut expected = Vec::new();
+    let mut files = [Vec::new(), Vec::new()];
+    for c in 0..CONVERSATIONS {
+        let mut lines: Vec<Value> = (0..PER_CONVERSATION)
+            .map(|m| {
+                let customer = m % 2 == 0;
+                json!({
+                    "externalId": format!("call-{c:03}"),
+                    "customerId": format!("customer-{c}"),
+                    "customerName": format!("Customer {c}"),
+                    "agentId": format!("agent-{}", c % 7),
+                    "agentName": "Grace",
+                    "role": if customer { "customer" } else { "agent" },
+                    "senderId": if customer { format!("customer-{c}") } else { format!("agent-{}", c % 7) },
+                    "text": format!("message {m} of call {c}"),
+                    "timestamp": format!("2024-01-23T{:02}:{:02}:{:02}Z", 10 + m / 3600, m / 60 % 60, m % 60),
+                })
+            })
+            .collect();
+        expected.push(lines.clone());
+        // Out of order within the conversation: reversed in pairs.
+        lines.chunks_mut(2).for_each(<[Value]>::reverse);
+        files[c % 2].extend(lines);
+    }
+    for (index, lines) in files.iter().enumerate() {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(dir.join(format!("part-{index}.jsonl")), text).unwrap();
+    }
+    expected
+}
+
+fn env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    vec![
+        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
+        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+    ]
+}
+
+async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> super::Ran {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    asapp_with(args, &env).await
+}
+
+/// Every conversation exported, compared with what went in.
+async fn assert_exported(sandbox: &Sandbox, expected: &[Vec<Value>]) {
+    let env = env(sandbox);
+    for lines in expected {
+        let external_id = lines[0]["externalId"].as_str().unwrap();
+        let ran = asapp_env(&["export", "--external-id", external_id], &env).await;
+        assert_eq!(ran.exit, asapp_conversations_cli::Exit::Success, "{ran:?}");
+        let exported: Vec<Value> = ran
+            .out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(exported.len(), lines.len(), "{external_id}: exactly once");
+        assert_eq!(&exported, lines, "{external_id}: in order");
+    }
+}
+
+fn empty() -> SandboxConfig {
+    SandboxConfig {
+        seed: false,
+        ..SandboxConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_messages_round_trip() {
+    let scratch = Scratch::new("import");
+    let expected = transcript(&scratch.0);
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let dir = scratch.0.display().to_string();
+    let ran = asapp_env(
+        &[
+            "import",
+            &dir,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--rate-limit",
+            "0",
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 10_000);
+    assert_eq!(summary["conversations"], 100);
+    assert_eq!(summary["batches"], 100);
+    assert_eq!(summary["invalidLines"], 0);
+    assert_exported(&sandbox, &expected).await;
+
+    // The same import again is refused without --resume, and a no-op with it.
+    let again = asapp_env(
+        &["import", &dir, "--checkpoint", checkpoint.to_str().unwrap()],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(again.exit, Exit::Usage);
+    assert!(again.err.contains("--resume"), "{again:?}");
+    let resumed = asapp_env(
+        &[
+            "import",
+            &dir,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--resume",
+            "--rate-limit",
+            "0",
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (
+            summary["messages"].clone(),
+            summary["alreadyAcknowledged"].clone()
+        ),
+        (json!(0), json!(10_000))
+    );
+    assert_exported(&sandbox, &expected).await;
+}
+
+/// A sandbox whose batch requests are counted: `reached` fires when the `n`-th arrives.
+async fn counting_sandbox(n: usize) -> (String, tokio::sync::oneshot::Receiver<()>, Sandbox) {
+    // The counted server serves the sandbox's router; the plain sandbox beside it (same store is
+    // not needed: exports go to the counted one) only provides the credentials.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let router = asapp_conversations_sandbox::router(&SandboxConfig {
+        api_id: sandbox.api_id().to_owned(),
+        api_secret: sandbox.api_secret().to_owned(),
+        ..empty()
+    })
+    .unwrap();
+    let (tell, reached) = tokio::sync::oneshot::channel();
+    let tell = Arc::new(std::sync::Mutex::new(Some(tell)));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let app = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (tell, seen) = (tell.clone(), seen.clone());
+            async move {
+                if request.uri().path().ends_with("/messages/batch")
+                    && seen.fetch_add(1, Ordering::SeqCst) + 1 == n
+                    && let Some(tell) = tell.lock().unwrap().take()
+                {
+                    let _ = tell.send(());
+                }
+                next.run(request).await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, reached, sandbox)
+}
+
+#[tokio::test]
+async fn a_killed_import_resumes_exactly_once() {
+    let scratch = Scratch::new("resume");
+    let expected = transcript(&scratch.0);
+    let (url, reached, sandbox) = counting_sandbox(30).await;
+    let checkpoint = scratch.0.join("checkpoint");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
+        .args([
+            "import",
+            scratch.0.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ])
+        .args(["--concurrency", "4", "--rate-limit", "0"])
+        .env("ASAPP_BASE_URL", &url)
+        .env("ASAPP_API_ID", sandbox.api_id())
+        .env("ASAPP_API_SECRET", sandbox.api_secret())
+        .env_remove("ASAPP_ENVIRONMENT")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Killed while its 30th batch is in flight.
+    reached.await.unwrap();
+    child.kill().await.unwrap();
+    let records = std::fs::read_to_string(&checkpoint).unwrap();
+    let acks = records.lines().filter(|l| l.starts_with("ack")).count();
+    assert!(
+        (1..100).contains(&acks),
+        "killed midway: {acks} batches acknowledged"
+    );
+
+    let env = vec![
+        ("ASAPP_BASE_URL", url.clone()),
+        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+    ];
+    let resumed = asapp_env(
+        &[
+            "import",
+            scratch.0.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--resume",
+            "--rate-limit",
+            "0",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        summary["messages"].as_u64().unwrap() + summary["alreadyAcknowledged"].as_u64().unwrap(),
+        10_000,
+        "{summary}"
+    );
+    // Export from the counted server, which holds the data.
+    for lines in &expected {
+        let external_id = lines[0]["externalId"].as_str().unwrap();
+        let ran = asapp_env(&["export", "--external-id", external_id], &env).await;
+        let exported: Vec<Value> = ran
+            .out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(&exported, lines, "{external_id}: exactly once, in order");
+    }
+}
+
+#[tokio::test]
+async fn bad_lines_are_reported_counted_and_strict_stops() {
+    let scratch = Scratch::new("bad-lines");
+    let good = |text: &str| {
+        json!({"externalId": "call-bad", "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": "2024-01-23T11:42:42Z"}).to_string()
+    };
+    let lines = [
+        good("one"),
+        "{not json".to_owned(),
+        good("two").replace("\"customer\",\"senderId\"", "\"bot\",\"senderId\""),
+        good(""),
+        good("three").replace("2024-01-23T11:42:42Z", "yesterday"),
+        good("four").replace("\"text\"", "\"txt\""),
+        good("five"),
+    ];
+    let file = scratch.0.join("bad.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let path = file.to_str().unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let ran = asapp_env(
+        &["import", path, "--checkpoint", checkpoint.to_str().unwrap()],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+    for (line, reason) in [
+        (2, "key must be a string"),
+        (3, "unknown variant `bot`"),
+        (4, "text is empty"),
+        (5, "input contains invalid characters"),
+        (6, "unknown field `txt`"),
+    ] {
+        assert!(
+            ran.err.contains(&format!("{path}:{line}: invalid line: ")),
+            "line {line}: {}",
+            ran.err
+        );
+        let reported = ran
+            .err
+            .lines()
+            .find(|l| l.contains(&format!("{path}:{line}:")))
+            .unwrap();
+        assert!(reported.contains(reason), "line {line}: {reported}");
+    }
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (summary["messages"].clone(), summary["invalidLines"].clone()),
+        (json!(2), json!(5))
+    );
+    assert!(
+        ran.err.contains("5 invalid line(s) were not imported"),
+        "{}",
+        ran.err
+    );
+
+    let strict_checkpoint = scratch.0.join("strict");
+    let strict = asapp_env(
+        &[
+            "import",
+            path,
+            "--strict",
+            "--checkpoint",
+            strict_checkpoint.to_str().unwrap(),
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(strict.exit, Exit::Usage);
+    assert!(
+        strict
+            .err
+            .contains(&format!("{path}:2: stopped at the first invalid line")),
+        "{}",
+        strict.err
+    );
+
+    let missing = asapp_env(
+        &[
+            "import",
+            "/nonexistent.jsonl",
+            "--checkpoint",
+            scratch.0.join("m").to_str().unwrap(),
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(missing.exit, Exit::Usage);
+    assert!(
+        missing.err.contains("cannot read /nonexistent.jsonl"),
+        "{missing:?}"
+    );
+
+    let mut wrong = env(&sandbox);
+    wrong[2].1 = "wrong".to_owned();
+    let refused = asapp_env(
+        &[
+            "import",
+            path,
+            "--checkpoint",
+            scratch.0.join("w").to_str().unwrap(),
+        ],
+        &wrong,
+    )
+    .await;
+    assert_eq!(refused.exit, Exit::Rejected, "{refused:?}");
+    assert!(refused.err.contains("401 Unauthorized"), "{refused:?}");
+}
