@@ -72,7 +72,8 @@ pub(crate) enum Command {
     /// Import transcripts from JSON Lines files, a directory of them, or stdin.
     ///
     /// One message per line: {"externalId", "customerId", "customerName"?, "agentId"?,
-    /// "agentName"?, "role", "senderId", "text", "timestamp"}. Each conversation is upserted
+    /// "agentName"?, "role", "senderId", "text", "timestamp"}; see
+    /// cli/examples/transcript.jsonl. Each conversation is upserted
     /// once, then its messages go in batches of up to 300 in timestamp order. A checkpoint file
     /// records acknowledged batches: after a crash, Ctrl-C or a kill, --resume sends exactly what
     /// was not acknowledged. Invalid lines are reported with file and line and make the exit
@@ -107,6 +108,9 @@ pub(crate) struct Import {
     /// Requests per second at most (ASAPP's spike arrest is 100); 0 for no limit.
     #[arg(long, default_value_t = 100)]
     pub(crate) rate_limit: u32,
+    /// Messages per batch request, 1 to 300. Keep the same value when resuming.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u16).range(1..=300))]
+    pub(crate) batch_size: u16,
 }
 
 #[derive(Debug, Subcommand)]

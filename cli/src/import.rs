@@ -28,9 +28,6 @@ use tokio::task::JoinSet;
 use crate::transcript::Line;
 use crate::{Exit, Failure};
 
-/// The most messages one batch request takes.
-const BATCH: usize = 300;
-
 /// What `asapp import` was asked to do.
 #[derive(Debug)]
 pub(crate) struct Options {
@@ -39,6 +36,8 @@ pub(crate) struct Options {
     pub(crate) resume: bool,
     pub(crate) strict: bool,
     pub(crate) concurrency: usize,
+    /// Messages per batch request (at most 300).
+    pub(crate) batch_size: usize,
     pub(crate) progress: bool,
 }
 
@@ -130,6 +129,7 @@ pub(crate) async fn run(
                     &checkpoint,
                     &counts,
                     done,
+                    options.batch_size,
                 )
                 .await
             {
@@ -145,6 +145,7 @@ pub(crate) async fn run(
                 &checkpoint,
                 &counts,
                 done,
+                options.batch_size,
             )
             .await
         {
@@ -209,6 +210,7 @@ async fn spawn(
     checkpoint: &Arc<Checkpoint>,
     counts: &Arc<Counts>,
     segment: Segment,
+    batch_size: usize,
 ) -> Option<Failure> {
     while workers.len() >= concurrency.max(1) {
         if let Some(joined) = workers.join_next().await
@@ -218,7 +220,7 @@ async fn spawn(
         }
     }
     let (client, checkpoint, counts) = (client.clone(), checkpoint.clone(), counts.clone());
-    workers.spawn(async move { send(&client, &checkpoint, &counts, segment).await });
+    workers.spawn(async move { send(&client, &checkpoint, &counts, segment, batch_size).await });
     None
 }
 
@@ -277,6 +279,7 @@ async fn send(
     checkpoint: &Checkpoint,
     counts: &Counts,
     segment: Segment,
+    batch_size: usize,
 ) -> Result<(), Failure> {
     let Segment {
         key,
@@ -289,7 +292,7 @@ async fn send(
         conversation.timestamp = first.timestamp;
     }
     let batches: Vec<Vec<types::Message>> = messages
-        .chunks(BATCH)
+        .chunks(batch_size.clamp(1, 300))
         .map(|chunk| chunk.iter().map(|(_, m)| m.clone()).collect())
         .collect();
     let todo: Vec<usize> = (0..batches.len())

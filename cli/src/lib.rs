@@ -206,6 +206,7 @@ async fn dispatch(
                 resume: import.resume,
                 strict: import.strict,
                 concurrency: usize::from(import.concurrency),
+                batch_size: usize::from(import.batch_size),
                 progress: output.progress,
             };
             let (summary, invalid) = import::run(client, options, err).await?;

@@ -321,3 +321,42 @@ impl fmt::Display for Client {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_keeps_its_rate_over_many_waits() {
+        let runtime = Runtime::new(Settings {
+            api_id: HeaderValue::from_static("id"),
+            api_secret: HeaderValue::from_static("secret"),
+            user_agent: HeaderValue::from_static("ua"),
+            attempt_timeout: None,
+            deadline: None,
+            retry: RetryPolicy::none(),
+            rate_limit: Some(RateLimit::per_second(100)),
+        });
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let runtime = runtime.clone();
+                tokio::spawn(async move {
+                    let limiter = runtime.shared.limiter.as_ref().unwrap();
+                    for _ in 0..100 {
+                        assert!(wait_for_limiter(limiter, None).await.is_ok());
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // 800 requests at 100 per second with a burst of 100: 7 seconds.
+        let elapsed = started.elapsed();
+        assert!(
+            (Duration::from_millis(6_900)..=Duration::from_millis(7_100)).contains(&elapsed),
+            "{elapsed:?}"
+        );
+    }
+}

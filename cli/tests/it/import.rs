@@ -377,3 +377,46 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
     assert_eq!(refused.exit, Exit::Rejected, "{refused:?}");
     assert!(refused.err.contains("401 Unauthorized"), "{refused:?}");
 }
+
+#[tokio::test]
+async fn the_documented_example_file_imports() {
+    let scratch = Scratch::new("example");
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/transcript.jsonl");
+    let checkpoint = scratch.0.join("checkpoint");
+    let ran = asapp_env(
+        &[
+            "import",
+            example,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--batch-size",
+            "2",
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 5);
+    assert_eq!(summary["conversations"], 2);
+    // Three messages in batches of two, then two: three batches.
+    assert_eq!(summary["batches"], 3);
+    let exported = asapp_env(
+        &["export", "--external-id", "call-2024-0002"],
+        &env(&sandbox),
+    )
+    .await;
+    let input: Vec<Value> = std::fs::read_to_string(example)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &Value| l["externalId"] == "call-2024-0002")
+        .collect();
+    let output: Vec<Value> = exported
+        .out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(output, input);
+}
