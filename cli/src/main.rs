@@ -15,7 +15,9 @@ async fn main() -> ExitCode {
         progress: std::io::stderr().is_terminal(),
     };
     let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Not locked for the whole run: the import's progress display writes to stderr from another
+    // thread, and would wait forever for a lock held here.
+    let mut err = std::io::stderr();
     run(
         std::env::args_os(),
         |name| std::env::var_os(name),
