@@ -38,6 +38,11 @@ impl SchemaValidator {
         Ok(Self { validator })
     }
 
+    /// Whether `value` is valid: cheaper than [`SchemaValidator::errors`] when it is.
+    pub fn is_valid(&self, value: &Value) -> bool {
+        self.validator.is_valid(value)
+    }
+
     /// Every way `value` breaks the schema, each naming the JSON path inside `value`.
     pub fn errors(&self, value: &Value) -> Vec<String> {
         self.validator

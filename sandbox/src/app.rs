@@ -377,24 +377,24 @@ impl App {
             })?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Failure::malformed(format!("request body is not valid JSON: {e}")))?;
-        if let Some(validator) = &operation.body {
+        if let Some(validator) = &operation.body
+            && !validator.is_valid(&value)
+        {
+            const SHOWN: usize = 5;
             let errors = validator.errors(&value);
-            if !errors.is_empty() {
-                const SHOWN: usize = 5;
-                let mut message = format!(
-                    "request body does not match the description: {}",
-                    errors
-                        .iter()
-                        .take(SHOWN)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                );
-                if errors.len() > SHOWN {
-                    message.push_str(&format!("; and {} more", errors.len() - SHOWN));
-                }
-                return Err(Failure::bad_request(message));
+            let mut message = format!(
+                "request body does not match the description: {}",
+                errors
+                    .iter()
+                    .take(SHOWN)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            if errors.len() > SHOWN {
+                message.push_str(&format!("; and {} more", errors.len() - SHOWN));
             }
+            return Err(Failure::bad_request(message));
         }
         Ok(value)
     }
