@@ -82,7 +82,14 @@ pub(crate) async fn run(
         .sum();
     let progress = Progress::start(options.progress, total_bytes, counts.clone());
 
-    let mut workers: JoinSet<Result<(), Failure>> = JoinSet::new();
+    let mut workers = Workers {
+        set: JoinSet::new(),
+        concurrency: options.concurrency.max(1),
+        batch_size: options.batch_size.clamp(1, 300),
+        client: client.clone(),
+        checkpoint: checkpoint.clone(),
+        counts: counts.clone(),
+    };
     let mut invalid = 0u64;
     let mut failure = None;
     let mut segments = Segments::default();
@@ -122,38 +129,20 @@ pub(crate) async fn run(
                 }
             };
             if let Some(done) = segments.push(&name, number, line)
-                && let Some(f) = spawn(
-                    &mut workers,
-                    options.concurrency,
-                    client,
-                    &checkpoint,
-                    &counts,
-                    done,
-                    options.batch_size,
-                )
-                .await
+                && let Err(f) = workers.start(done).await
             {
                 failure = Some(f);
                 break 'sources;
             }
         }
         if let Some(done) = segments.finish()
-            && let Some(f) = spawn(
-                &mut workers,
-                options.concurrency,
-                client,
-                &checkpoint,
-                &counts,
-                done,
-                options.batch_size,
-            )
-            .await
+            && let Err(f) = workers.start(done).await
         {
             failure = Some(f);
             break 'sources;
         }
     }
-    while let Some(joined) = workers.join_next().await {
+    while let Some(joined) = workers.set.join_next().await {
         if let Err(f) = flatten(joined) {
             failure.get_or_insert(f);
         }
@@ -202,26 +191,34 @@ fn expand(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(out)
 }
 
-/// Waits for room, then starts a worker for `segment`; returns a failure of a finished worker.
-async fn spawn(
-    workers: &mut JoinSet<Result<(), Failure>>,
+/// The segments being sent, at most `concurrency` at a time.
+struct Workers {
+    set: JoinSet<Result<(), Failure>>,
     concurrency: usize,
-    client: &Client,
-    checkpoint: &Arc<Checkpoint>,
-    counts: &Arc<Counts>,
-    segment: Segment,
     batch_size: usize,
-) -> Option<Failure> {
-    while workers.len() >= concurrency.max(1) {
-        if let Some(joined) = workers.join_next().await
-            && let Err(failure) = flatten(joined)
-        {
-            return Some(failure);
+    client: Client,
+    checkpoint: Arc<Checkpoint>,
+    counts: Arc<Counts>,
+}
+
+impl Workers {
+    /// Waits for room, then starts sending `segment`; fails with a finished worker's failure.
+    async fn start(&mut self, segment: Segment) -> Result<(), Failure> {
+        while self.set.len() >= self.concurrency {
+            if let Some(joined) = self.set.join_next().await {
+                flatten(joined)?;
+            }
         }
+        let (client, checkpoint, counts) = (
+            self.client.clone(),
+            self.checkpoint.clone(),
+            self.counts.clone(),
+        );
+        let batch_size = self.batch_size;
+        self.set
+            .spawn(async move { send(&client, &checkpoint, &counts, segment, batch_size).await });
+        Ok(())
     }
-    let (client, checkpoint, counts) = (client.clone(), checkpoint.clone(), counts.clone());
-    workers.spawn(async move { send(&client, &checkpoint, &counts, segment, batch_size).await });
-    None
 }
 
 fn flatten(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Result<(), Failure> {
@@ -292,7 +289,7 @@ async fn send(
         conversation.timestamp = first.timestamp;
     }
     let batches: Vec<Vec<types::Message>> = messages
-        .chunks(batch_size.clamp(1, 300))
+        .chunks(batch_size)
         .map(|chunk| chunk.iter().map(|(_, m)| m.clone()).collect())
         .collect();
     let todo: Vec<usize> = (0..batches.len())
