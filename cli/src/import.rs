@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,7 +71,12 @@ pub(crate) async fn run(
     err: &mut dyn Write,
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
-    let checkpoint = Arc::new(Checkpoint::open(&options.checkpoint, options.resume)?);
+    let batch_size = options.batch_size.clamp(1, 300);
+    let checkpoint = Arc::new(Checkpoint::open(
+        &options.checkpoint,
+        options.resume,
+        batch_size,
+    )?);
     let counts = Arc::new(Counts::default());
     let total_bytes: u64 = options
         .sources
@@ -85,7 +90,7 @@ pub(crate) async fn run(
     let mut workers = Workers {
         set: JoinSet::new(),
         concurrency: options.concurrency.max(1),
-        batch_size: options.batch_size.clamp(1, 300),
+        batch_size,
         client: client.clone(),
         checkpoint: checkpoint.clone(),
         counts: counts.clone(),
@@ -94,27 +99,69 @@ pub(crate) async fn run(
     let mut failure = None;
     let mut segments = Segments::default();
     'sources: for source in expand(&options.sources)? {
-        let (name, reader): (String, Box<dyn BufRead>) = if source == Path::new("-") {
+        // `name` is the path as given, for messages; `key` names the source in the checkpoint,
+        // and must not depend on how the path was typed.
+        let (name, key, mut reader): (String, String, Box<dyn BufRead>) = if source
+            == Path::new("-")
+        {
             (
+                "stdin".to_owned(),
                 "stdin".to_owned(),
                 Box::new(BufReader::new(std::io::stdin())),
             )
         } else {
             let file = File::open(&source)
                 .map_err(|e| Failure::usage(format!("cannot read {}: {e}", source.display())))?;
-            (source.display().to_string(), Box::new(BufReader::new(file)))
+            let key = std::fs::canonicalize(&source)
+                .unwrap_or_else(|_| source.clone())
+                .display()
+                .to_string();
+            (
+                source.display().to_string(),
+                key,
+                Box::new(BufReader::new(file)),
+            )
         };
-        for (index, text) in reader.lines().enumerate() {
-            let number = index + 1;
-            let text =
-                text.map_err(|e| Failure::usage(format!("{name}:{number}: cannot read: {e}")))?;
+        let mut buffer = Vec::new();
+        let mut number = 0;
+        loop {
+            buffer.clear();
+            match reader.read_until(b'\n', &mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    failure = Some(Failure::usage(format!(
+                        "{name}:{}: cannot read: {e}",
+                        number + 1
+                    )));
+                    break 'sources;
+                }
+            }
+            number += 1;
             counts
                 .bytes
-                .fetch_add(text.len() as u64 + 1, Ordering::Relaxed);
+                .fetch_add(buffer.len() as u64, Ordering::Relaxed);
+            while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                buffer.pop();
+            }
+            let text = match std::str::from_utf8(&buffer) {
+                Ok(text) => text,
+                Err(e) => {
+                    invalid += 1;
+                    let _ = writeln!(err, "{name}:{number}: invalid line: not UTF-8 ({e})");
+                    if options.strict {
+                        failure = Some(Failure::usage(format!(
+                            "{name}:{number}: stopped at the first invalid line (--strict)"
+                        )));
+                        break 'sources;
+                    }
+                    continue;
+                }
+            };
             if text.trim().is_empty() {
                 continue;
             }
-            let line = match Line::parse(&text).and_then(|line| line.message().map(|m| (line, m))) {
+            let line = match Line::parse(text).and_then(|line| line.message().map(|m| (line, m))) {
                 Ok(parsed) => parsed,
                 Err(reason) => {
                     invalid += 1;
@@ -128,7 +175,7 @@ pub(crate) async fn run(
                     continue;
                 }
             };
-            if let Some(done) = segments.push(&name, number, line)
+            if let Some(done) = segments.push(&key, number, line)
                 && let Err(f) = workers.start(done).await
             {
                 failure = Some(f);
@@ -185,6 +232,12 @@ fn expand(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             files.sort();
             out.extend(files);
         } else {
+            // Every file is checked before anything is sent.
+            if source != Path::new("-") {
+                File::open(source).map_err(|e| {
+                    Failure::usage(format!("cannot read {}: {e}", source.display()))
+                })?;
+            }
             out.push(source.clone());
         }
     }
@@ -408,58 +461,87 @@ struct Checkpoint {
 }
 
 impl Checkpoint {
-    fn open(path: &Path, resume: bool) -> Result<Self, Failure> {
+    /// Opens the checkpoint: a new one for a fresh import, the recorded one with `resume`.
+    /// The batch size is recorded first, since batch numbers only mean the same messages with
+    /// the same size; a record cut short by a kill is dropped from the file.
+    fn open(path: &Path, resume: bool, batch_size: usize) -> Result<Self, Failure> {
         let mut acknowledged = HashSet::new();
         let mut intended = HashSet::new();
+        let shown = path.display();
+        let not_a_record = |line: usize| {
+            Failure::usage(format!(
+                "checkpoint {shown}:{line}: not a checkpoint record"
+            ))
+        };
+        let mut complete = 0u64;
         if resume {
-            let file = File::open(path).map_err(|e| {
-                Failure::usage(format!(
-                    "--resume: cannot read checkpoint {}: {e}",
-                    path.display()
-                ))
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
             })?;
-            for (index, line) in BufReader::new(file).lines().enumerate() {
-                let line = line
-                    .map_err(|e| Failure::usage(format!("checkpoint {}: {e}", path.display())))?;
+            // Only records that end in a newline were written whole.
+            let whole = bytes
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |end| end + 1);
+            complete = whole as u64;
+            let text = std::str::from_utf8(&bytes[..whole]).map_err(|_| not_a_record(1))?;
+            let mut size = None;
+            for (index, line) in text.lines().enumerate() {
                 let mut fields = line.splitn(3, '\t');
-                let (Some(kind), Some(batch), Some(key)) =
+                let (Some(kind), Some(number), Some(key)) =
                     (fields.next(), fields.next(), fields.next())
                 else {
-                    // A record cut short by a kill: as if it was never written.
-                    continue;
+                    return Err(not_a_record(index + 1));
                 };
-                let Ok(batch) = batch.parse::<usize>() else {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {}:{}: not a checkpoint record",
-                        path.display(),
-                        index + 1
-                    )));
-                };
+                let number = number
+                    .parse::<usize>()
+                    .map_err(|_| not_a_record(index + 1))?;
                 match kind {
-                    "intent" => intended.insert((key.to_owned(), batch)),
-                    "ack" => acknowledged.insert((key.to_owned(), batch)),
-                    _ => {
-                        return Err(Failure::usage(format!(
-                            "checkpoint {}:{}: not a checkpoint record",
-                            path.display(),
-                            index + 1
-                        )));
+                    "batch-size" => size = Some(number),
+                    "intent" => {
+                        intended.insert((key.to_owned(), number));
                     }
-                };
+                    "ack" => {
+                        acknowledged.insert((key.to_owned(), number));
+                    }
+                    _ => return Err(not_a_record(index + 1)),
+                }
+            }
+            match size {
+                Some(size) if size == batch_size => {}
+                Some(size) => {
+                    return Err(Failure::usage(format!(
+                        "checkpoint {shown} was written with --batch-size {size}: resume with \
+                         the same batch size"
+                    )));
+                }
+                None => {
+                    return Err(Failure::usage(format!(
+                        "checkpoint {shown} does not record its batch size"
+                    )));
+                }
             }
         } else if path.exists() {
             return Err(Failure::usage(format!(
-                "checkpoint {} exists from an earlier import: add --resume to continue it, or delete it",
-                path.display()
+                "checkpoint {shown} exists from an earlier import: add --resume to continue it, \
+                 or delete it"
             )));
         }
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
-            .append(true)
+            .write(true)
+            .truncate(!resume)
             .open(path)
-            .map_err(|e| {
-                Failure::usage(format!("cannot write checkpoint {}: {e}", path.display()))
-            })?;
+            .map_err(|e| Failure::usage(format!("cannot write checkpoint {shown}: {e}")))?;
+        let written = if resume {
+            // Drop a record cut short, then append after the whole ones.
+            file.set_len(complete)
+                .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
+        } else {
+            file.write_all(format!("batch-size\t{batch_size}\t\n").as_bytes())
+                .and_then(|()| file.flush())
+        };
+        written.map_err(|e| Failure::usage(format!("cannot write checkpoint {shown}: {e}")))?;
         Ok(Self {
             file: Mutex::new(file),
             acknowledged,

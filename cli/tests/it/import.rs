@@ -420,3 +420,115 @@ async fn the_documented_example_file_imports() {
         .collect();
     assert_eq!(output, input);
 }
+
+#[tokio::test]
+async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_another_path_spelling() {
+    let scratch = Scratch::new("resume-rules");
+    let expected = transcript(&scratch.0);
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let cp = checkpoint.to_str().unwrap();
+    let dir = scratch.0.display().to_string();
+    let first = asapp_env(
+        &[
+            "import",
+            &dir,
+            "--checkpoint",
+            cp,
+            "--rate-limit",
+            "0",
+            "--batch-size",
+            "50",
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(first.exit, Exit::Success, "{first:?}");
+
+    let other_size = asapp_env(
+        &["import", &dir, "--checkpoint", cp, "--resume"],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(other_size.exit, Exit::Usage);
+    assert!(
+        other_size.err.contains("written with --batch-size 50"),
+        "{other_size:?}"
+    );
+
+    // A record cut short at the end, as a kill mid-write leaves it, is dropped.
+    let mut records = std::fs::read_to_string(&checkpoint).unwrap();
+    records.push_str("ack\t0\t/some/where.jsonl:1");
+    std::fs::write(&checkpoint, &records).unwrap();
+    // The same directory spelled another way: the checkpoint still matches.
+    let spelled = format!("{dir}/./");
+    let resumed = asapp_env(
+        &[
+            "import",
+            &spelled,
+            "--checkpoint",
+            cp,
+            "--resume",
+            "--rate-limit",
+            "0",
+            "--batch-size",
+            "50",
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (
+            summary["messages"].clone(),
+            summary["alreadyAcknowledged"].clone()
+        ),
+        (json!(0), json!(10_000))
+    );
+    assert!(
+        !std::fs::read_to_string(&checkpoint)
+            .unwrap()
+            .contains("where.jsonl")
+    );
+    assert_exported(&sandbox, &expected).await;
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_utf8_is_an_invalid_line_not_the_end() {
+    let scratch = Scratch::new("latin1");
+    let file = scratch.0.join("latin1.jsonl");
+    let good = r#"{"externalId":"call-l1","customerId":"c","role":"customer","senderId":"c","text":"hello","timestamp":"2024-01-23T11:42:42Z"}"#;
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"externalId\":\"call-l1\",\"customerId\":\"c\",\"role\":\"customer\",\"senderId\":\"c\",\"text\":\"caf\xe9\",\"timestamp\":\"2024-01-23T11:42:43Z\"}\n");
+    bytes.extend_from_slice(
+        good.replace("hello", "bye")
+            .replace("42:42", "42:44")
+            .as_bytes(),
+    );
+    std::fs::write(&file, bytes).unwrap();
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let path = file.to_str().unwrap();
+    let ran = asapp_env(
+        &[
+            "import",
+            path,
+            "--checkpoint",
+            scratch.0.join("cp").to_str().unwrap(),
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+    assert!(
+        ran.err
+            .contains(&format!("{path}:2: invalid line: not UTF-8")),
+        "{}",
+        ran.err
+    );
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (summary["messages"].clone(), summary["invalidLines"].clone()),
+        (json!(2), json!(1))
+    );
+}
