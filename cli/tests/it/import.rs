@@ -532,3 +532,75 @@ async fn a_line_that_is_not_utf8_is_an_invalid_line_not_the_end() {
         (json!(2), json!(1))
     );
 }
+
+#[tokio::test]
+async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
+    // The first batch is stored, but its answer is replaced by a 503; the retry then gets the
+    // 409 ASAPP gives for an entity it already has.
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let batches = Arc::new(AtomicUsize::new(0));
+    let app = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let batches = batches.clone();
+            async move {
+                let batch = request.uri().path().ends_with("/messages/batch");
+                let seen = if batch { batches.fetch_add(1, Ordering::SeqCst) } else { usize::MAX };
+                // ASAPP does not store the entity again: neither does the stand-in.
+                let answer = if seen == 1 { None } else { Some(next.run(request).await) };
+                let status = match seen {
+                    0 => Some(503),
+                    1 => Some(409),
+                    _ => None,
+                };
+                match status {
+                    Some(status) => axum::response::Response::builder()
+                        .status(status)
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(
+                            json!({"error": {"requestId": "r", "code": format!("{status}-01"), "message": "injected"}})
+                                .to_string(),
+                        ))
+                        .unwrap(),
+                    None => answer.unwrap_or_default(),
+                }
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let scratch = Scratch::new("conflict");
+    let file = scratch.0.join("one.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"externalId":"call-409","customerId":"c","role":"customer","senderId":"c","text":"only once","timestamp":"2024-01-23T11:42:42Z"}"#,
+    )
+    .unwrap();
+    let env = vec![
+        ("ASAPP_BASE_URL", url),
+        (
+            "ASAPP_API_ID",
+            asapp_conversations_sandbox::DEFAULT_API_ID.to_owned(),
+        ),
+        (
+            "ASAPP_API_SECRET",
+            asapp_conversations_sandbox::DEFAULT_API_SECRET.to_owned(),
+        ),
+    ];
+    let ran = asapp_env(
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--checkpoint",
+            scratch.0.join("cp").to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 1);
+    let exported = asapp_env(&["export", "--external-id", "call-409"], &env).await;
+    assert_eq!(exported.out.lines().count(), 1, "{exported:?}");
+}
