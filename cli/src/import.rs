@@ -374,7 +374,24 @@ async fn send(
             // Sent before, never acknowledged: send only what ASAPP does not have.
             if stored.is_none() {
                 let listed = client.get_messages().conversation_id(id.as_str()).await?;
-                stored = Some(listed.items.iter().map(Fingerprint::stored).collect());
+                let mut have: HashMap<Fingerprint, usize> = HashMap::new();
+                for message in &listed.items {
+                    *have.entry(Fingerprint::stored(message)).or_default() += 1;
+                }
+                // What this segment's acknowledged batches stored is accounted for already: an
+                // identical message in a pending batch is another message, not that one.
+                for acked in (0..batches.len()).filter(|i| checkpoint.acknowledged(&key, *i)) {
+                    for message in &batches[acked] {
+                        if let Some(n) = have.get_mut(&Fingerprint::sent(message)) {
+                            *n = n.saturating_sub(1);
+                        }
+                    }
+                }
+                stored = Some(
+                    have.into_iter()
+                        .flat_map(|(f, n)| std::iter::repeat_n(f, n))
+                        .collect(),
+                );
             }
             let have = stored.as_mut().map(std::mem::take).unwrap_or_default();
             let mut have: HashMap<Fingerprint, usize> =

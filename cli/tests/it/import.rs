@@ -604,3 +604,75 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
     let exported = asapp_env(&["export", "--external-id", "call-409"], &env).await;
     assert_eq!(exported.out.lines().count(), 1, "{exported:?}");
 }
+
+#[tokio::test]
+async fn a_pending_batch_keeps_a_message_identical_to_an_acknowledged_one() {
+    let scratch = Scratch::new("identical");
+    let file = scratch.0.join("calls.jsonl");
+    let line = |text: &str, second: u32| {
+        json!({"externalId": "call-same", "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
+    };
+    // Lines 2 and 3 are the same message, said twice: batches of 2 put them on either side.
+    let all = [
+        line("one", 1),
+        line("again", 2),
+        line("again", 2),
+        line("four", 4),
+    ];
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let checkpoint = scratch.0.join("cp");
+    let args = |resume: bool| {
+        let mut args = vec![
+            "import".to_owned(),
+            file.display().to_string(),
+            "--checkpoint".to_owned(),
+            checkpoint.display().to_string(),
+            "--batch-size".to_owned(),
+            "2".to_owned(),
+        ];
+        if resume {
+            args.push("--resume".to_owned());
+        }
+        args
+    };
+    // A first run that acknowledged batch 0 and was killed after sending nothing of batch 1.
+    std::fs::write(&file, all[..2].join("\n")).unwrap();
+    let first = args(false);
+    let ran = asapp_env(
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let records = std::fs::read_to_string(&checkpoint).unwrap();
+    let key = records
+        .lines()
+        .find(|l| l.starts_with("ack\t0\t"))
+        .unwrap()
+        .splitn(3, '\t')
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    std::fs::write(&checkpoint, format!("{records}intent\t1\t{key}\n")).unwrap();
+    std::fs::write(&file, all.join("\n")).unwrap();
+
+    let resume = args(true);
+    let ran = asapp_env(
+        &resume.iter().map(String::as_str).collect::<Vec<_>>(),
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let exported = asapp_env(&["export", "--external-id", "call-same"], &env(&sandbox)).await;
+    let texts: Vec<String> = exported
+        .out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(texts, ["one", "again", "again", "four"]);
+}
