@@ -144,24 +144,12 @@ pub(crate) async fn run(
             while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 buffer.pop();
             }
-            let text = match std::str::from_utf8(&buffer) {
-                Ok(text) => text,
-                Err(e) => {
-                    invalid += 1;
-                    let _ = writeln!(err, "{name}:{number}: invalid line: not UTF-8 ({e})");
-                    if options.strict {
-                        failure = Some(Failure::usage(format!(
-                            "{name}:{number}: stopped at the first invalid line (--strict)"
-                        )));
-                        break 'sources;
-                    }
-                    continue;
-                }
+            let parsed = match std::str::from_utf8(&buffer) {
+                Err(e) => Err(format!("not UTF-8 ({e})")),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
             };
-            if text.trim().is_empty() {
-                continue;
-            }
-            let line = match Line::parse(text).and_then(|line| line.message().map(|m| (line, m))) {
+            let line = match parsed {
                 Ok(parsed) => parsed,
                 Err(reason) => {
                     invalid += 1;
