@@ -5,26 +5,35 @@
 //! The input is read line by line and cut into *segments*: runs of consecutive lines of one
 //! conversation (transcripts usually come a conversation at a time; a conversation that comes
 //! back later is a new segment, upserted again, which keeps its id). Only the segments in flight
-//! are in memory. A segment's key is its source and first line, and its batches are numbered, so
-//! the same input always gives the same batches.
+//! are in memory. A segment is named by its source and first line, and its batches are
+//! numbered, so the same input always gives the same batches.
 //!
-//! The checkpoint records `intent` before a batch is sent and `ack` once ASAPP acknowledged it
-//! (a 200, or a 409 answering a retry, which ASAPP documents as already persisted). On
-//! `--resume`, acknowledged batches are skipped; a batch with an intent but no ack may or may not
-//! have been stored, so the conversation's messages are read back and only the missing ones are
-//! sent.
+//! Segments of different conversations are sent concurrently; the segments of one conversation
+//! are sent one after the other, in input order, and one batch at a time. So when an import
+//! stops, each conversation has stored the messages of its input up to some batch, and at most
+//! that one next batch is in doubt.
+//!
+//! The checkpoint ([`checkpoint`]) records `intent` before a batch is sent and `ack` once ASAPP
+//! acknowledged it (a 200, or a 409 answering a retry, which ASAPP documents as already
+//! persisted). On `--resume`, acknowledged batches are skipped. For the batch in doubt the
+//! conversation is read back: what it holds, less the messages of the input before that batch,
+//! is what the batch stored, and only the rest of the batch is sent.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek as _, Write};
+mod checkpoint;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use asapp_conversations::{Client, ErrorKind, types};
+use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
+use self::checkpoint::{Checkpoint, Digest, SegmentKey, State};
 use crate::transcript::Line;
 use crate::{Exit, Failure};
 
@@ -72,12 +81,7 @@ pub(crate) async fn run(
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
     let batch_size = options.batch_size.clamp(1, 300);
-    let checkpoint = Arc::new(Checkpoint::open(
-        &options.checkpoint,
-        options.resume,
-        batch_size,
-    )?);
-    let counts = Arc::new(Counts::default());
+    let checkpoint = Checkpoint::open(&options.checkpoint, options.resume, batch_size)?;
     let total_bytes: u64 = options
         .sources
         .iter()
@@ -85,28 +89,37 @@ pub(crate) async fn run(
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let progress = Progress::start(options.progress, total_bytes, counts.clone());
-
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        batch_size,
+        counts: Counts::default(),
+        failed: AtomicBool::new(false),
+        in_doubt: Mutex::new(
+            checkpoint
+                .in_doubt()
+                .map(|external_id| (external_id.to_owned(), Multiset::new()))
+                .collect(),
+        ),
+        checkpoint,
+    });
+    let progress = Progress::start(options.progress, total_bytes, shared.clone());
     let mut workers = Workers {
         set: JoinSet::new(),
         concurrency: options.concurrency.max(1),
-        batch_size,
-        client: client.clone(),
-        checkpoint: checkpoint.clone(),
-        counts: counts.clone(),
+        shared: shared.clone(),
+        last: HashMap::new(),
     };
     let mut invalid = 0u64;
     let mut failure = None;
-    let mut segments = Segments::default();
     'sources: for source in expand(&options.sources)? {
         // `name` is the path as given, for messages; `key` names the source in the checkpoint,
         // and must not depend on how the path was typed.
-        let (name, key, mut reader): (String, String, Box<dyn BufRead>) = if source
+        let (name, key, mut reader): (String, Arc<str>, Box<dyn BufRead>) = if source
             == Path::new("-")
         {
             (
                 "stdin".to_owned(),
-                "stdin".to_owned(),
+                "stdin".into(),
                 Box::new(BufReader::new(std::io::stdin())),
             )
         } else {
@@ -118,10 +131,11 @@ pub(crate) async fn run(
                 .to_string();
             (
                 source.display().to_string(),
-                key,
+                key.into(),
                 Box::new(BufReader::new(file)),
             )
         };
+        let mut segments = Segments::new(key);
         let mut buffer = Vec::new();
         let mut number = 0;
         loop {
@@ -138,7 +152,8 @@ pub(crate) async fn run(
                 }
             }
             number += 1;
-            counts
+            shared
+                .counts
                 .bytes
                 .fetch_add(buffer.len() as u64, Ordering::Relaxed);
             while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
@@ -163,19 +178,23 @@ pub(crate) async fn run(
                     continue;
                 }
             };
-            if let Some(done) = segments.push(&key, number, line)
-                && let Err(f) = workers.start(done).await
-            {
+            let cut = segments.push(&shared.checkpoint, number, line);
+            if let Err(f) = workers.take(cut).await {
                 failure = Some(f);
                 break 'sources;
             }
+            if shared.failed.load(Ordering::Relaxed) {
+                // A worker failed: its failure is reported once it is joined.
+                break 'sources;
+            }
         }
-        if let Some(done) = segments.finish()
-            && let Err(f) = workers.start(done).await
-        {
+        if let Err(f) = workers.take(segments.finish(&shared.checkpoint)).await {
             failure = Some(f);
             break 'sources;
         }
+    }
+    if failure.is_some() {
+        shared.failed.store(true, Ordering::Relaxed);
     }
     while let Some(joined) = workers.set.join_next().await {
         if let Err(f) = flatten(joined) {
@@ -187,6 +206,7 @@ pub(crate) async fn run(
         return Err(failure);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let counts = &shared.counts;
     let messages = counts.messages.load(Ordering::Relaxed);
     Ok((
         Summary {
@@ -232,17 +252,43 @@ fn expand(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(out)
 }
 
+/// What every segment's task uses.
+#[derive(Debug)]
+struct Shared {
+    client: Client,
+    batch_size: usize,
+    checkpoint: Checkpoint,
+    counts: Counts,
+    /// Set when anything failed: segments not yet sending stop before their next batch.
+    failed: AtomicBool,
+    /// On `--resume`, for each conversation with a batch in doubt that is not reached yet, the
+    /// messages of its earlier segments (stored, since segments of a conversation go in order).
+    in_doubt: Mutex<HashMap<String, Multiset>>,
+}
+
+/// Messages counted by what identifies them.
+type Multiset = HashMap<Fingerprint, usize>;
+
 /// The segments being sent, at most `concurrency` at a time.
 struct Workers {
     set: JoinSet<Result<(), Failure>>,
     concurrency: usize,
-    batch_size: usize,
-    client: Client,
-    checkpoint: Arc<Checkpoint>,
-    counts: Arc<Counts>,
+    shared: Arc<Shared>,
+    /// For each conversation with a segment started, a signal that the segment is done: the
+    /// conversation's next segment waits for it.
+    last: HashMap<String, oneshot::Receiver<()>>,
 }
 
 impl Workers {
+    /// Starts the segment the reader cut, if it cut one; fails with the reader's failure or a
+    /// finished worker's.
+    async fn take(&mut self, cut: Result<Option<Segment>, Failure>) -> Result<(), Failure> {
+        match cut? {
+            Some(segment) => self.start(segment).await,
+            None => Ok(()),
+        }
+    }
+
     /// Waits for room, then starts sending `segment`; fails with a finished worker's failure.
     async fn start(&mut self, segment: Segment) -> Result<(), Failure> {
         while self.set.len() >= self.concurrency {
@@ -250,14 +296,29 @@ impl Workers {
                 flatten(joined)?;
             }
         }
-        let (client, checkpoint, counts) = (
-            self.client.clone(),
-            self.checkpoint.clone(),
-            self.counts.clone(),
-        );
-        let batch_size = self.batch_size;
-        self.set
-            .spawn(async move { send(&client, &checkpoint, &counts, segment, batch_size).await });
+        if self.last.len() > 2 * self.concurrency {
+            // Forget the conversations whose last segment is done, so memory stays flat.
+            self.last.retain(|_, done| {
+                matches!(done.try_recv(), Err(oneshot::error::TryRecvError::Empty))
+            });
+        }
+        let (done, wait) = oneshot::channel();
+        let after = self
+            .last
+            .insert(segment.conversation.external_id.clone(), wait);
+        let shared = self.shared.clone();
+        self.set.spawn(async move {
+            if let Some(after) = after {
+                // Sent, or failed; either way the sender is gone.
+                let _ = after.await;
+            }
+            let sent = send(&shared, segment).await;
+            if sent.is_err() {
+                shared.failed.store(true, Ordering::Relaxed);
+            }
+            drop(done);
+            sent
+        });
         Ok(())
     }
 }
@@ -272,53 +333,69 @@ fn flatten(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Resul
 /// Consecutive lines of one conversation.
 #[derive(Debug)]
 struct Segment {
-    key: String,
+    key: SegmentKey,
     conversation: types::TimeBasedConversation,
     /// Messages with their line numbers.
     messages: Vec<(usize, types::Message)>,
 }
 
-/// Cuts lines into segments.
-#[derive(Debug, Default)]
+/// Cuts the lines of one source into segments, checking on `--resume` that the recorded
+/// segments still start where they did.
+#[derive(Debug)]
 struct Segments {
+    source: Arc<str>,
     current: Option<Segment>,
 }
 
 impl Segments {
+    fn new(source: Arc<str>) -> Self {
+        Self {
+            source,
+            current: None,
+        }
+    }
+
     /// Adds a line; returns the previous segment when this line starts a new one.
     fn push(
         &mut self,
-        source: &str,
+        checkpoint: &Checkpoint,
         number: usize,
-        (line, message): (Line, types::Message),
-    ) -> Option<Segment> {
+        (line, message): (Line<'_>, types::Message),
+    ) -> Result<Option<Segment>, Failure> {
         if let Some(current) = &mut self.current
             && current.conversation.external_id == line.external_id
         {
             current.messages.push((number, message));
-            return None;
+            return Ok(None);
         }
-        self.current.replace(Segment {
-            key: format!("{source}:{number}"),
-            conversation: line.conversation(),
+        let previous = self.current.as_ref().map_or(0, |s| s.key.line);
+        checkpoint.check_starts(&self.source, previous, number)?;
+        let conversation = line.conversation();
+        let segment = Segment {
+            key: SegmentKey {
+                source: self.source.clone(),
+                line: number,
+            },
+            conversation,
             messages: vec![(number, message)],
-        })
+        };
+        Ok(self.current.replace(segment))
     }
 
-    fn finish(&mut self) -> Option<Segment> {
-        self.current.take()
+    /// The last segment, once the source is read.
+    fn finish(&mut self, checkpoint: &Checkpoint) -> Result<Option<Segment>, Failure> {
+        let previous = self.current.as_ref().map_or(0, |s| s.key.line);
+        checkpoint.check_starts(&self.source, previous, usize::MAX)?;
+        Ok(self.current.take())
     }
 }
 
 /// Upserts a segment's conversation and sends its batches that the checkpoint does not show as
 /// acknowledged.
-async fn send(
-    client: &Client,
-    checkpoint: &Checkpoint,
-    counts: &Counts,
-    segment: Segment,
-    batch_size: usize,
-) -> Result<(), Failure> {
+async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
+    if shared.failed.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let Segment {
         key,
         mut conversation,
@@ -329,22 +406,38 @@ async fn send(
     if let Some((_, first)) = messages.first() {
         conversation.timestamp = first.timestamp;
     }
-    let batches: Vec<Vec<types::Message>> = messages
-        .chunks(batch_size)
-        .map(|chunk| chunk.iter().map(|(_, m)| m.clone()).collect())
-        .collect();
-    let todo: Vec<usize> = (0..batches.len())
-        .filter(|index| !checkpoint.acknowledged(&key, *index))
-        .collect();
-    let skipped: usize = (0..batches.len())
-        .filter(|index| checkpoint.acknowledged(&key, *index))
-        .map(|index| batches[index].len())
-        .sum();
-    counts.skipped.fetch_add(skipped as u64, Ordering::Relaxed);
+    let mut batches: Vec<Vec<types::Message>> = Vec::new();
+    let mut messages = messages.into_iter().map(|(_, message)| message).peekable();
+    while messages.peek().is_some() {
+        batches.push(messages.by_ref().take(shared.batch_size).collect());
+    }
+    let external_id = conversation.external_id.clone();
+    let checkpoint = &shared.checkpoint;
+    let mut todo = Vec::new();
+    let mut skipped = 0;
+    for (index, batch) in batches.iter().enumerate() {
+        let digest = Digest::of(batch);
+        match checkpoint.state(&key, index, digest)? {
+            State::Acknowledged => skipped += batch.len(),
+            state => todo.push((index, digest, state)),
+        }
+    }
+    shared
+        .counts
+        .skipped
+        .fetch_add(skipped as u64, Ordering::Relaxed);
+    // A conversation with a batch in doubt not reached yet: what this segment stores is
+    // accounted for when that batch is.
+    let tracked = lock(&shared.in_doubt).contains_key(&external_id);
+    let keep = tracked || todo.iter().any(|(_, _, state)| *state == State::Pending);
     if todo.is_empty() {
+        if tracked {
+            remember(shared, &external_id, &batches);
+        }
         return Ok(());
     }
-    let id = client
+    let id = shared
+        .client
         .create_or_update_conversation()
         .body(conversation)
         .await?
@@ -352,62 +445,40 @@ async fn send(
         .id
         .ok_or_else(|| Failure {
             exit: Exit::Failed,
-            message: format!("{key}: the upsert answered without a conversation id"),
+            message: format!(
+                "{}:{}: the upsert answered without a conversation id",
+                key.source, key.line
+            ),
         })?;
-    counts.conversations.fetch_add(1, Ordering::Relaxed);
-    let mut stored: Option<Vec<Fingerprint>> = None;
-    for index in todo {
-        let mut batch = batches[index].clone();
-        if checkpoint.intended(&key, index) {
+    shared.counts.conversations.fetch_add(1, Ordering::Relaxed);
+    let mut resolved = false;
+    for (index, digest, state) in todo {
+        if shared.failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut batch = if keep {
+            batches[index].clone()
+        } else {
+            std::mem::take(&mut batches[index])
+        };
+        if state == State::Pending {
             // Sent before, never acknowledged: send only what ASAPP does not have.
-            if stored.is_none() {
-                let listed = client.get_messages().conversation_id(id.as_str()).await?;
-                let mut have: HashMap<Fingerprint, usize> = HashMap::new();
-                for message in &listed.items {
-                    *have.entry(Fingerprint::stored(message)).or_default() += 1;
-                }
-                // What this segment's acknowledged batches stored is accounted for already: an
-                // identical message in a pending batch is another message, not that one.
-                for acked in (0..batches.len()).filter(|i| checkpoint.acknowledged(&key, *i)) {
-                    for message in &batches[acked] {
-                        if let Some(n) = have.get_mut(&Fingerprint::sent(message)) {
-                            *n = n.saturating_sub(1);
-                        }
-                    }
-                }
-                stored = Some(
-                    have.into_iter()
-                        .flat_map(|(f, n)| std::iter::repeat_n(f, n))
-                        .collect(),
-                );
-            }
-            let have = stored.as_mut().map(std::mem::take).unwrap_or_default();
-            let mut have: HashMap<Fingerprint, usize> =
-                have.into_iter().fold(HashMap::new(), |mut m, f| {
-                    *m.entry(f).or_default() += 1;
-                    m
-                });
-            batch.retain(|message| match have.get_mut(&Fingerprint::sent(message)) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    false
-                }
-                _ => true,
-            });
-            stored = Some(
-                have.into_iter()
-                    .flat_map(|(f, n)| std::iter::repeat_n(f, n))
-                    .collect(),
-            );
-            counts.skipped.fetch_add(
-                (batches[index].len() - batch.len()) as u64,
-                Ordering::Relaxed,
-            );
+            let earlier = lock(&shared.in_doubt)
+                .remove(&external_id)
+                .unwrap_or_default();
+            resolved = true;
+            let whole = batch.len();
+            keep_missing(shared, &id, earlier, &batches[..index], &mut batch).await?;
+            shared
+                .counts
+                .skipped
+                .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
         }
         let sent = batch.len();
         if sent > 0 {
-            checkpoint.record("intent", &key, index)?;
-            let answer = client
+            checkpoint.record(false, &key, index, &external_id, digest)?;
+            let answer = shared
+                .client
                 .create_batch_messages()
                 .conversation_id(id.as_str())
                 .body(types::BatchMessages { messages: batch })
@@ -418,11 +489,65 @@ async fn send(
                 Err(error) => return Err(Failure::from(error)),
             }
         }
-        checkpoint.record("ack", &key, index)?;
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
+        checkpoint.record(true, &key, index, &external_id, digest)?;
+        shared.counts.batches.fetch_add(1, Ordering::Relaxed);
+        shared
+            .counts
+            .messages
+            .fetch_add(sent as u64, Ordering::Relaxed);
+    }
+    if tracked && !resolved {
+        remember(shared, &external_id, &batches);
     }
     Ok(())
+}
+
+/// Removes from `batch` (in doubt) what the conversation `id` already holds of it. It holds the
+/// conversation's messages of the input before the batch (`earlier`, from the segments before
+/// this one, and `before`, this segment's batches before it), maybe some of the batch, and maybe
+/// messages from elsewhere.
+async fn keep_missing(
+    shared: &Shared,
+    id: &str,
+    mut earlier: Multiset,
+    before: &[Vec<types::Message>],
+    batch: &mut Vec<types::Message>,
+) -> Result<(), Failure> {
+    for message in before.iter().flatten() {
+        *earlier.entry(Fingerprint::sent(message)).or_default() += 1;
+    }
+    let listed = shared.client.get_messages().conversation_id(id).await?;
+    let mut have = Multiset::new();
+    for message in &listed.items {
+        let fingerprint = Fingerprint::stored(message);
+        match earlier.get_mut(&fingerprint) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => *have.entry(fingerprint).or_default() += 1,
+        }
+    }
+    batch.retain(|message| match have.get_mut(&Fingerprint::sent(message)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            false
+        }
+        _ => true,
+    });
+    Ok(())
+}
+
+/// Adds a segment's messages to what its conversation's batch in doubt must account for.
+fn remember(shared: &Shared, external_id: &str, batches: &[Vec<types::Message>]) {
+    if let Some(earlier) = lock(&shared.in_doubt).get_mut(external_id) {
+        for message in batches.iter().flatten() {
+            *earlier.entry(Fingerprint::sent(message)).or_default() += 1;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What identifies a message for the resume check.
@@ -430,7 +555,7 @@ async fn send(
 struct Fingerprint {
     timestamp: i64,
     nanos: u32,
-    role: String,
+    role: types::ParticipantRole,
     sender: String,
     text: String,
 }
@@ -440,7 +565,7 @@ impl Fingerprint {
         Self {
             timestamp: message.timestamp.timestamp(),
             nanos: message.timestamp.timestamp_subsec_nanos(),
-            role: message.sender.role.to_string(),
+            role: message.sender.role,
             sender: message.sender.external_id.clone(),
             text: message.text.to_string(),
         }
@@ -450,130 +575,10 @@ impl Fingerprint {
         Self {
             timestamp: message.client_timestamp.timestamp(),
             nanos: message.client_timestamp.timestamp_subsec_nanos(),
-            role: message.sender.role.to_string(),
+            role: message.sender.role,
             sender: message.sender.external_id.clone().unwrap_or_default(),
             text: message.text.to_string(),
         }
-    }
-}
-
-/// The checkpoint file: `intent` and `ack` records, one per line, appended and flushed.
-#[derive(Debug)]
-struct Checkpoint {
-    file: Mutex<File>,
-    acknowledged: HashSet<(String, usize)>,
-    intended: HashSet<(String, usize)>,
-}
-
-impl Checkpoint {
-    /// Opens the checkpoint: a new one for a fresh import, the recorded one with `resume`.
-    /// The batch size is recorded first, since batch numbers only mean the same messages with
-    /// the same size; a record cut short by a kill is dropped from the file.
-    fn open(path: &Path, resume: bool, batch_size: usize) -> Result<Self, Failure> {
-        let mut acknowledged = HashSet::new();
-        let mut intended = HashSet::new();
-        let shown = path.display();
-        let not_a_record = |line: usize| {
-            Failure::usage(format!(
-                "checkpoint {shown}:{line}: not a checkpoint record"
-            ))
-        };
-        let mut complete = 0u64;
-        if resume {
-            let bytes = std::fs::read(path).map_err(|e| {
-                Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
-            })?;
-            // Only records that end in a newline were written whole.
-            let whole = bytes
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |end| end + 1);
-            complete = whole as u64;
-            let text = std::str::from_utf8(&bytes[..whole]).map_err(|_| not_a_record(1))?;
-            let mut size = None;
-            for (index, line) in text.lines().enumerate() {
-                let mut fields = line.splitn(3, '\t');
-                let (Some(kind), Some(number), Some(key)) =
-                    (fields.next(), fields.next(), fields.next())
-                else {
-                    return Err(not_a_record(index + 1));
-                };
-                let number = number
-                    .parse::<usize>()
-                    .map_err(|_| not_a_record(index + 1))?;
-                match kind {
-                    "batch-size" => size = Some(number),
-                    "intent" => {
-                        intended.insert((key.to_owned(), number));
-                    }
-                    "ack" => {
-                        acknowledged.insert((key.to_owned(), number));
-                    }
-                    _ => return Err(not_a_record(index + 1)),
-                }
-            }
-            match size {
-                Some(size) if size == batch_size => {}
-                Some(size) => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} was written with --batch-size {size}: resume with \
-                         the same batch size"
-                    )));
-                }
-                None => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} does not record its batch size"
-                    )));
-                }
-            }
-        } else if path.exists() {
-            return Err(Failure::usage(format!(
-                "checkpoint {shown} exists from an earlier import: add --resume to continue it, \
-                 or delete it"
-            )));
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(!resume)
-            .open(path)
-            .map_err(|e| Failure::usage(format!("cannot write checkpoint {shown}: {e}")))?;
-        let written = if resume {
-            // Drop a record cut short, then append after the whole ones.
-            file.set_len(complete)
-                .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
-        } else {
-            file.write_all(format!("batch-size\t{batch_size}\t\n").as_bytes())
-                .and_then(|()| file.flush())
-        };
-        written.map_err(|e| Failure::usage(format!("cannot write checkpoint {shown}: {e}")))?;
-        Ok(Self {
-            file: Mutex::new(file),
-            acknowledged,
-            intended,
-        })
-    }
-
-    fn acknowledged(&self, key: &str, batch: usize) -> bool {
-        self.acknowledged.contains(&(key.to_owned(), batch))
-    }
-
-    fn intended(&self, key: &str, batch: usize) -> bool {
-        self.intended.contains(&(key.to_owned(), batch))
-    }
-
-    /// Appends a record, whole, before returning.
-    fn record(&self, kind: &str, key: &str, batch: usize) -> Result<(), Failure> {
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(format!("{kind}\t{batch}\t{key}\n").as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| Failure {
-                exit: Exit::Failed,
-                message: format!("cannot write the checkpoint: {e}"),
-            })
     }
 }
 
@@ -584,7 +589,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(terminal: bool, total_bytes: u64, counts: Arc<Counts>) -> Self {
+    fn start(terminal: bool, total_bytes: u64, shared: Arc<Shared>) -> Self {
         let started = Instant::now();
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new(total_bytes.max(1));
@@ -601,6 +606,7 @@ impl Progress {
             } else {
                 Duration::from_secs(5)
             };
+            let counts = &shared.counts;
             loop {
                 tokio::time::sleep(period).await;
                 let messages = counts.messages.load(Ordering::Relaxed);

@@ -9,31 +9,37 @@
 //! must not be empty, `role` is `agent`, `customer` or `system`, and `timestamp` is RFC 3339.
 //! Unknown fields are refused, so that a typo does not lose data silently.
 
+use std::borrow::Cow;
+
 use asapp_conversations::chrono::{DateTime, Utc};
 use asapp_conversations::types;
 use serde::{Deserialize, Serialize};
 
-/// One message of a transcript, with its conversation.
+/// One message of a transcript, with its conversation. Read, it borrows from the line's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Line {
-    pub(crate) external_id: String,
-    pub(crate) customer_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) customer_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) agent_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) agent_name: Option<String>,
+pub(crate) struct Line<'a> {
+    #[serde(borrow)]
+    pub(crate) external_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) customer_id: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_name: Option<Cow<'a, str>>,
     pub(crate) role: types::ParticipantRole,
-    pub(crate) sender_id: String,
-    pub(crate) text: String,
+    #[serde(borrow)]
+    pub(crate) sender_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) text: Cow<'a, str>,
     pub(crate) timestamp: DateTime<Utc>,
 }
 
-impl Line {
+impl<'a> Line<'a> {
     /// Reads one line; the error says what is wrong with it.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &'a str) -> Result<Self, String> {
         let line: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if line.external_id.is_empty() {
             return Err("externalId is empty".to_owned());
@@ -52,11 +58,11 @@ impl Line {
         Ok(types::Message {
             sender: types::Participant {
                 role: self.role,
-                external_id: self.sender_id.clone(),
+                external_id: self.sender_id.clone().into_owned(),
             },
             text: self
                 .text
-                .as_str()
+                .as_ref()
                 .try_into()
                 .map_err(|e| format!("text: {e}"))?,
             timestamp: self.timestamp,
@@ -67,14 +73,14 @@ impl Line {
     pub(crate) fn conversation(&self) -> types::TimeBasedConversation {
         types::TimeBasedConversation {
             id: None,
-            external_id: self.external_id.clone(),
+            external_id: self.external_id.clone().into_owned(),
             customer: types::Customer {
-                external_id: self.customer_id.clone(),
-                name: self.customer_name.clone(),
+                external_id: self.customer_id.clone().into_owned(),
+                name: self.customer_name.clone().map(Cow::into_owned),
             },
             agent: self.agent_id.clone().map(|id| types::Agent {
-                external_id: id,
-                name: self.agent_name.clone(),
+                external_id: id.into_owned(),
+                name: self.agent_name.clone().map(Cow::into_owned),
             }),
             metadata: Default::default(),
             timestamp: self.timestamp,
@@ -83,18 +89,25 @@ impl Line {
 
     /// A stored message of `conversation` as a line.
     pub(crate) fn from_stored(
-        conversation: &types::Conversation,
-        message: &types::ConversationMessage,
+        conversation: &'a types::Conversation,
+        message: &'a types::ConversationMessage,
     ) -> Self {
         Self {
-            external_id: conversation.external_id.clone(),
-            customer_id: conversation.customer.external_id.clone(),
-            customer_name: conversation.customer.name.clone(),
-            agent_id: conversation.agent.as_ref().map(|a| a.external_id.clone()),
-            agent_name: conversation.agent.as_ref().and_then(|a| a.name.clone()),
+            external_id: Cow::Borrowed(&conversation.external_id),
+            customer_id: Cow::Borrowed(&conversation.customer.external_id),
+            customer_name: conversation.customer.name.as_deref().map(Cow::Borrowed),
+            agent_id: conversation
+                .agent
+                .as_ref()
+                .map(|a| Cow::Borrowed(a.external_id.as_str())),
+            agent_name: conversation
+                .agent
+                .as_ref()
+                .and_then(|a| a.name.as_deref())
+                .map(Cow::Borrowed),
             role: message.sender.role,
-            sender_id: message.sender.external_id.clone().unwrap_or_default(),
-            text: message.text.to_string(),
+            sender_id: Cow::Borrowed(message.sender.external_id.as_deref().unwrap_or_default()),
+            text: Cow::Borrowed(&message.text),
             timestamp: message.client_timestamp,
         }
     }

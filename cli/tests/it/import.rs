@@ -225,7 +225,10 @@ async fn a_killed_import_resumes_exactly_once() {
     reached.await.unwrap();
     child.kill().await.unwrap();
     let records = std::fs::read_to_string(&checkpoint).unwrap();
-    let acks = records.lines().filter(|l| l.starts_with("ack")).count();
+    let acks = records
+        .lines()
+        .filter(|l| l.starts_with(r#"{"ack""#))
+        .count();
     assert!(
         (1..100).contains(&acks),
         "killed midway: {acks} batches acknowledged"
@@ -458,7 +461,7 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
 
     // A record cut short at the end, as a kill mid-write leaves it, is dropped.
     let mut records = std::fs::read_to_string(&checkpoint).unwrap();
-    records.push_str("ack\t0\t/some/where.jsonl:1");
+    records.push_str(r#"{"ack":{"source":"/some/where.jsonl","line":1,"#);
     std::fs::write(&checkpoint, &records).unwrap();
     // The same directory spelled another way: the checkpoint still matches.
     let spelled = format!("{dir}/./");
@@ -544,23 +547,24 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
             let batches = batches.clone();
             async move {
                 let batch = request.uri().path().ends_with("/messages/batch");
-                let seen = if batch { batches.fetch_add(1, Ordering::SeqCst) } else { usize::MAX };
+                let seen = if batch {
+                    batches.fetch_add(1, Ordering::SeqCst)
+                } else {
+                    usize::MAX
+                };
                 // ASAPP does not store the entity again: neither does the stand-in.
-                let answer = if seen == 1 { None } else { Some(next.run(request).await) };
+                let answer = if seen == 1 {
+                    None
+                } else {
+                    Some(next.run(request).await)
+                };
                 let status = match seen {
                     0 => Some(503),
                     1 => Some(409),
                     _ => None,
                 };
                 match status {
-                    Some(status) => axum::response::Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json")
-                        .body(axum::body::Body::from(
-                            json!({"error": {"requestId": "r", "code": format!("{status}-01"), "message": "injected"}})
-                                .to_string(),
-                        ))
-                        .unwrap(),
+                    Some(status) => injected(status),
                     None => answer.unwrap_or_default(),
                 }
             }
@@ -605,66 +609,87 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
     assert_eq!(exported.out.lines().count(), 1, "{exported:?}");
 }
 
-#[tokio::test]
-async fn a_pending_batch_keeps_a_message_identical_to_an_acknowledged_one() {
-    let scratch = Scratch::new("identical");
-    let file = scratch.0.join("calls.jsonl");
-    let line = |text: &str, second: u32| {
-        json!({"externalId": "call-same", "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
-    };
-    // Lines 2 and 3 are the same message, said twice: batches of 2 put them on either side.
-    let all = [
-        line("one", 1),
-        line("again", 2),
-        line("again", 2),
-        line("four", 4),
-    ];
-    let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let checkpoint = scratch.0.join("cp");
-    let args = |resume: bool| {
-        let mut args = vec![
-            "import".to_owned(),
-            file.display().to_string(),
-            "--checkpoint".to_owned(),
-            checkpoint.display().to_string(),
-            "--batch-size".to_owned(),
-            "2".to_owned(),
-        ];
-        if resume {
-            args.push("--resume".to_owned());
-        }
-        args
-    };
-    // A first run that acknowledged batch 0 and was killed after sending nothing of batch 1.
-    std::fs::write(&file, all[..2].join("\n")).unwrap();
-    let first = args(false);
-    let ran = asapp_env(
-        &first.iter().map(String::as_str).collect::<Vec<_>>(),
-        &env(&sandbox),
-    )
-    .await;
-    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
-    let records = std::fs::read_to_string(&checkpoint).unwrap();
-    let key = records
-        .lines()
-        .find(|l| l.starts_with("ack\t0\t"))
+/// An error answer in ASAPP's envelope.
+fn injected(status: u16) -> axum::response::Response {
+    axum::response::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"error": {"requestId": "r", "code": format!("{status}-01"), "message": "injected"}})
+                .to_string(),
+        ))
         .unwrap()
-        .splitn(3, '\t')
-        .nth(2)
-        .unwrap()
-        .to_owned();
-    std::fs::write(&checkpoint, format!("{records}intent\t1\t{key}\n")).unwrap();
-    std::fs::write(&file, all.join("\n")).unwrap();
+}
 
-    let resume = args(true);
-    let ran = asapp_env(
-        &resume.iter().map(String::as_str).collect::<Vec<_>>(),
-        &env(&sandbox),
-    )
-    .await;
-    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
-    let exported = asapp_env(&["export", "--external-id", "call-same"], &env(&sandbox)).await;
-    let texts: Vec<String> = exported
+/// Serves `router` behind a middleware that sees each batch request's body first: `script`
+/// answers for the server when it returns a status, after passing the request on to the store
+/// when it also returns `true`.
+async fn scripted(
+    router: axum::Router,
+    script: impl Fn(&str) -> Option<(u16, bool)> + Clone + Send + Sync + 'static,
+) -> String {
+    let app = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let script = script.clone();
+            async move {
+                if !request.uri().path().ends_with("/messages/batch") {
+                    return next.run(request).await;
+                }
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                let answer = script(std::str::from_utf8(&bytes).unwrap());
+                let request = axum::extract::Request::from_parts(parts, bytes.into());
+                match answer {
+                    None => next.run(request).await,
+                    Some((status, store)) => {
+                        if store {
+                            let stored = next.run(request).await;
+                            assert!(stored.status().is_success(), "{stored:?}");
+                        }
+                        injected(status)
+                    }
+                }
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn default_credentials(url: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("ASAPP_BASE_URL", url),
+        (
+            "ASAPP_API_ID",
+            asapp_conversations_sandbox::DEFAULT_API_ID.to_owned(),
+        ),
+        (
+            "ASAPP_API_SECRET",
+            asapp_conversations_sandbox::DEFAULT_API_SECRET.to_owned(),
+        ),
+    ]
+}
+
+fn import_args<'a>(file: &'a str, checkpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "import",
+        file,
+        "--checkpoint",
+        checkpoint,
+        "--rate-limit",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The texts of a conversation, exported.
+async fn exported_texts(external_id: &str, env: &[(&'static str, String)]) -> Vec<String> {
+    let exported = asapp_env(&["export", "--external-id", external_id], env).await;
+    assert_eq!(exported.exit, Exit::Success, "{exported:?}");
+    exported
         .out
         .lines()
         .map(|l| {
@@ -673,6 +698,156 @@ async fn a_pending_batch_keeps_a_message_identical_to_an_acknowledged_one() {
                 .unwrap()
                 .to_owned()
         })
-        .collect();
-    assert_eq!(texts, ["one", "again", "again", "four"]);
+        .collect()
+}
+
+fn message_line(external_id: &str, text: &str, second: u32) -> String {
+    json!({"externalId": external_id, "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
+}
+
+#[tokio::test]
+async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
+    // call-x comes in two segments; its second holds a message identical to one of its first
+    // (said twice). The second segment's batch is refused, once before and once after the store
+    // kept it: either way the checkpoint shows it sent and never acknowledged.
+    let lines = [
+        message_line("call-x", "hello", 1),
+        message_line("call-x", "again", 2),
+        message_line("call-y", "other", 1),
+        message_line("call-x", "again", 2),
+        message_line("call-x", "bye", 3),
+    ];
+    for stored in [false, true] {
+        let scratch = Scratch::new(&format!("in-doubt-{stored}"));
+        let file = scratch.0.join("calls.jsonl");
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let script = {
+            let refused = refused.clone();
+            move |body: &str| {
+                (body.contains("bye") && refused.fetch_add(1, Ordering::SeqCst) == 0)
+                    .then_some((400, stored))
+            }
+        };
+        let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+        let env = default_credentials(scripted(router, script).await);
+        let (file, checkpoint) = (
+            file.to_str().unwrap(),
+            scratch.0.join("cp").display().to_string(),
+        );
+        let args = import_args(file, &checkpoint, &["--batch-size", "2"]);
+        let first = asapp_env(&args, &env).await;
+        assert_eq!(first.exit, Exit::Rejected, "{first:?}");
+        assert_eq!(refused.load(Ordering::SeqCst), 1);
+
+        let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+        assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+        let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+        assert_eq!(
+            summary["messages"],
+            if stored { 0 } else { 2 },
+            "stored: {stored}: {summary}"
+        );
+        assert_eq!(
+            exported_texts("call-x", &env).await,
+            ["hello", "again", "again", "bye"],
+            "stored: {stored}"
+        );
+        assert_eq!(exported_texts("call-y", &env).await, ["other"]);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
+    // call-x's first segment fails; its second must not be sent. The failing answer waits until
+    // call-w, which comes after both, has sent its batch: by then an import that sent a
+    // conversation's segments side by side would have sent call-x's second one too.
+    let lines = [
+        message_line("call-x", "fails", 1),
+        message_line("call-y", "y", 1),
+        message_line("call-x", "held back", 2),
+        message_line("call-w", "w", 1),
+    ];
+    let scratch = Scratch::new("held-back");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (tell, w_sent) = tokio::sync::watch::channel(false);
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let app = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (tell, mut w_sent) = (tell.clone(), w_sent.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let request = axum::extract::Request::from_parts(parts, bytes.into());
+                if text.contains("\"fails\"") {
+                    w_sent.wait_for(|sent| *sent).await.unwrap();
+                    return injected(400);
+                }
+                let answer = next.run(request).await;
+                if text.contains("\"w\"") {
+                    tell.send_replace(true);
+                }
+                answer
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let env = default_credentials(url);
+    let checkpoint = scratch.0.join("cp").display().to_string();
+    let ran = asapp_env(&import_args(file.to_str().unwrap(), &checkpoint, &[]), &env).await;
+    assert_eq!(ran.exit, Exit::Rejected, "{ran:?}");
+    assert!(exported_texts("call-x", &env).await.is_empty());
+    assert_eq!(exported_texts("call-w", &env).await, ["w"]);
+}
+
+#[tokio::test]
+async fn a_resume_refuses_an_input_that_changed() {
+    let scratch = Scratch::new("changed");
+    let file = scratch.0.join("calls.jsonl");
+    let lines = [
+        message_line("call-a", "one", 1),
+        message_line("call-b", "two", 1),
+        message_line("call-a", "three", 2),
+    ];
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = env(&sandbox);
+    let (path, checkpoint) = (
+        file.to_str().unwrap(),
+        scratch.0.join("cp").display().to_string(),
+    );
+    let args = import_args(path, &checkpoint, &["--batch-size", "1"]);
+    let resume = [args.as_slice(), &["--resume"]].concat();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let first = asapp_env(&args, &env).await;
+    assert_eq!(first.exit, Exit::Success, "{first:?}");
+
+    // The same input again: nothing to send.
+    let again = asapp_env(&resume, &env).await;
+    assert_eq!(again.exit, Exit::Success, "{again:?}");
+
+    // A message edited under an acknowledged batch.
+    std::fs::write(&file, lines.join("\n").replace("three", "3")).unwrap();
+    let edited = asapp_env(&resume, &env).await;
+    assert_eq!(edited.exit, Exit::Usage, "{edited:?}");
+    assert!(
+        edited.err.contains("the input changed since checkpoint")
+            && edited.err.contains("batch 0 of the lines from ")
+            && edited.err.contains("holds other messages now"),
+        "{edited:?}"
+    );
+
+    // A line removed: call-a's two segments become one, whose batch 0 is unchanged and whose
+    // batch 1 would be new.
+    std::fs::write(&file, [&lines[0], &lines[2]].map(String::as_str).join("\n")).unwrap();
+    let removed = asapp_env(&resume, &env).await;
+    assert_eq!(removed.exit, Exit::Usage, "{removed:?}");
+    assert!(
+        removed.err.contains(":2 then, and do not now"),
+        "{removed:?}"
+    );
+    assert_eq!(exported_texts("call-a", &env).await, ["one", "three"]);
 }
