@@ -125,7 +125,8 @@ impl Checkpoint {
     pub(crate) fn open(path: &Path, resume: bool, batch_size: usize) -> Result<Self, Failure> {
         let shown = path.display();
         let mut batches = HashMap::new();
-        let mut sent = HashMap::new();
+        // Batches sent and not (yet) acknowledged, with their conversation's external id.
+        let mut in_doubt = HashMap::new();
         let mut complete = 0u64;
         if resume {
             let bytes = std::fs::read(path).map_err(|e| {
@@ -176,7 +177,11 @@ impl Checkpoint {
                     )));
                 }
                 entry.1 |= acknowledged;
-                sent.insert(key, record.external_id);
+                if acknowledged {
+                    in_doubt.remove(&key);
+                } else {
+                    in_doubt.insert(key, record.external_id);
+                }
             }
             match size {
                 Some(size) if size == batch_size => {}
@@ -198,15 +203,7 @@ impl Checkpoint {
                  or delete it"
             )));
         }
-        let pending = sent
-            .into_iter()
-            .filter(|(key, _)| {
-                batches
-                    .get(key)
-                    .is_some_and(|(_, acknowledged)| !acknowledged)
-            })
-            .map(|(_, external_id)| external_id)
-            .collect();
+        let pending = in_doubt.into_values().collect();
         let starts = batches.keys().map(|(segment, _)| segment.clone()).collect();
         let cannot_write =
             |e: std::io::Error| Failure::usage(format!("cannot write checkpoint {shown}: {e}"));
