@@ -96,7 +96,7 @@ pub(crate) struct Import {
     /// Where acknowledged batches are recorded.
     #[arg(long, value_name = "FILE", default_value = "asapp-import.checkpoint")]
     pub(crate) checkpoint: PathBuf,
-    /// Continue the import recorded in the checkpoint, with the same input.
+    /// Continue the import recorded in the checkpoint, with the same input in the same order.
     #[arg(long)]
     pub(crate) resume: bool,
     /// Stop at the first invalid line.

@@ -21,19 +21,20 @@
 
 mod checkpoint;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
+use std::hash::{BuildHasher as _, RandomState};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use asapp_conversations::{Client, ErrorKind, types};
+use asapp_conversations::{ApiError, Client, ErrorKind, types};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
-use self::checkpoint::{Checkpoint, Digest, SegmentKey, State};
+use self::checkpoint::{BatchName, Checkpoint, Digest, SegmentKey, State};
 use crate::transcript::Line;
 use crate::{Exit, Failure};
 
@@ -56,7 +57,8 @@ struct Counts {
     messages: AtomicU64,
     conversations: AtomicU64,
     batches: AtomicU64,
-    skipped: AtomicU64,
+    /// Messages found already stored: acknowledged before, or read back.
+    already_stored: AtomicU64,
     bytes: AtomicU64,
 }
 
@@ -67,7 +69,7 @@ pub(crate) struct Summary {
     messages: u64,
     conversations: u64,
     batches: u64,
-    already_acknowledged: u64,
+    already_stored: u64,
     invalid_lines: u64,
     seconds: f64,
     messages_per_second: f64,
@@ -81,11 +83,12 @@ pub(crate) async fn run(
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
     let batch_size = options.batch_size.clamp(1, 300);
-    let checkpoint = Checkpoint::open(&options.checkpoint, options.resume, batch_size)?;
-    let total_bytes: u64 = options
-        .sources
+    let sources = expand(&options.sources)?;
+    let keys: Vec<Arc<str>> = sources.iter().map(|s| s.key.clone()).collect();
+    let checkpoint = Checkpoint::open(&options.checkpoint, options.resume, batch_size, &keys)?;
+    let total_bytes: u64 = sources
         .iter()
-        .filter(|p| *p != Path::new("-"))
+        .filter_map(|s| s.path.as_ref())
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
@@ -108,89 +111,19 @@ pub(crate) async fn run(
         concurrency: options.concurrency.max(1),
         shared: shared.clone(),
         last: HashMap::new(),
+        seen: HashSet::new(),
+        hasher: RandomState::new(),
     };
     let mut invalid = 0u64;
     let mut failure = None;
-    'sources: for source in expand(&options.sources)? {
-        // `name` is the path as given, for messages; `key` names the source in the checkpoint,
-        // and must not depend on how the path was typed.
-        let (name, key, mut reader): (String, Arc<str>, Box<dyn BufRead>) = if source
-            == Path::new("-")
-        {
-            (
-                "stdin".to_owned(),
-                "stdin".into(),
-                Box::new(BufReader::new(std::io::stdin())),
-            )
-        } else {
-            let file = File::open(&source)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", source.display())))?;
-            let key = std::fs::canonicalize(&source)
-                .unwrap_or_else(|_| source.clone())
-                .display()
-                .to_string();
-            (
-                source.display().to_string(),
-                key.into(),
-                Box::new(BufReader::new(file)),
-            )
-        };
-        let mut segments = Segments::new(key);
-        let mut buffer = Vec::new();
-        let mut number = 0;
-        loop {
-            buffer.clear();
-            match reader.read_until(b'\n', &mut buffer) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    failure = Some(Failure::usage(format!(
-                        "{name}:{}: cannot read: {e}",
-                        number + 1
-                    )));
-                    break 'sources;
-                }
-            }
-            number += 1;
-            shared
-                .counts
-                .bytes
-                .fetch_add(buffer.len() as u64, Ordering::Relaxed);
-            while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                buffer.pop();
-            }
-            let parsed = match std::str::from_utf8(&buffer) {
-                Err(e) => Err(format!("not UTF-8 ({e})")),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
-            };
-            let line = match parsed {
-                Ok(parsed) => parsed,
-                Err(reason) => {
-                    invalid += 1;
-                    let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
-                    if options.strict {
-                        failure = Some(Failure::usage(format!(
-                            "{name}:{number}: stopped at the first invalid line (--strict)"
-                        )));
-                        break 'sources;
-                    }
-                    continue;
-                }
-            };
-            let cut = segments.push(&shared.checkpoint, number, line);
-            if let Err(f) = workers.take(cut).await {
-                failure = Some(f);
-                break 'sources;
-            }
-            if shared.failed.load(Ordering::Relaxed) {
-                // A worker failed: its failure is reported once it is joined.
-                break 'sources;
-            }
-        }
-        if let Err(f) = workers.take(segments.finish(&shared.checkpoint)).await {
+    for source in &sources {
+        if let Err(f) = read(source, &mut workers, options.strict, &mut invalid, err).await {
             failure = Some(f);
-            break 'sources;
+            break;
+        }
+        if shared.failed.load(Ordering::Relaxed) {
+            // A worker failed: its failure is reported once it is joined.
+            break;
         }
     }
     if failure.is_some() {
@@ -213,7 +146,7 @@ pub(crate) async fn run(
             messages,
             conversations: counts.conversations.load(Ordering::Relaxed),
             batches: counts.batches.load(Ordering::Relaxed),
-            already_acknowledged: counts.skipped.load(Ordering::Relaxed),
+            already_stored: counts.already_stored.load(Ordering::Relaxed),
             invalid_lines: invalid,
             seconds,
             messages_per_second: if seconds > 0.0 {
@@ -226,30 +159,134 @@ pub(crate) async fn run(
     ))
 }
 
-/// The files to read: directories expand to their `*.jsonl` files, in name order.
-fn expand(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let mut out = Vec::new();
-    for source in sources {
-        if source.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(source)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", source.display())))?
+/// One input: a file, or standard input.
+#[derive(Debug)]
+struct Source {
+    /// The file (`None` for standard input).
+    path: Option<PathBuf>,
+    /// How messages name it: the path as given, or `stdin`.
+    name: String,
+    /// How the checkpoint names it: the canonical path, so that it does not depend on how the
+    /// path was typed, or `stdin`.
+    key: Arc<str>,
+}
+
+/// The inputs: directories expand to their `*.jsonl` files, in name order. Every file is
+/// opened before anything is sent, and none may be read twice.
+fn expand(paths: &[PathBuf]) -> Result<Vec<Source>, Failure> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
                 .filter_map(Result::ok)
                 .map(|entry| entry.path())
                 .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
                 .collect();
-            files.sort();
-            out.extend(files);
+            inside.sort();
+            files.extend(inside);
         } else {
-            // Every file is checked before anything is sent.
-            if source != Path::new("-") {
-                File::open(source).map_err(|e| {
-                    Failure::usage(format!("cannot read {}: {e}", source.display()))
-                })?;
-            }
-            out.push(source.clone());
+            files.push(path.clone());
         }
     }
-    Ok(out)
+    let mut sources: Vec<Source> = Vec::with_capacity(files.len());
+    for path in files {
+        let source = if path == Path::new("-") {
+            Source {
+                path: None,
+                name: "stdin".to_owned(),
+                key: "stdin".into(),
+            }
+        } else {
+            let cannot =
+                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
+            File::open(&path).map_err(cannot)?;
+            let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
+            Source {
+                name: path.display().to_string(),
+                key: canonical.display().to_string().into(),
+                path: Some(path),
+            }
+        };
+        if let Some(twice) = sources.iter().find(|s| s.key == source.key) {
+            return Err(Failure::usage(format!(
+                "{} and {} are the same input: each is read once",
+                twice.name, source.name
+            )));
+        }
+        sources.push(source);
+    }
+    Ok(sources)
+}
+
+/// Reads one source, handing its segments to the workers; invalid lines are reported to `err`
+/// and counted in `invalid`.
+async fn read(
+    source: &Source,
+    workers: &mut Workers,
+    strict: bool,
+    invalid: &mut u64,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let name = &source.name;
+    let mut reader: Box<dyn BufRead> = match &source.path {
+        None => Box::new(BufReader::new(std::io::stdin())),
+        Some(path) => {
+            Box::new(BufReader::new(File::open(path).map_err(|e| {
+                Failure::usage(format!("cannot read {name}: {e}"))
+            })?))
+        }
+    };
+    let shared = workers.shared.clone();
+    let mut segments = Segments::new(source.key.clone());
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        buffer.clear();
+        let read = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| Failure::usage(format!("{name}:{}: cannot read: {e}", number + 1)))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        shared
+            .counts
+            .bytes
+            .fetch_add(buffer.len() as u64, Ordering::Relaxed);
+        while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buffer.pop();
+        }
+        let parsed = match std::str::from_utf8(&buffer) {
+            Err(e) => Err(format!("not UTF-8 ({e})")),
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
+        };
+        let line = match parsed {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                *invalid += 1;
+                let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
+                if strict {
+                    return Err(Failure::usage(format!(
+                        "{name}:{number}: stopped at the first invalid line (--strict)"
+                    )));
+                }
+                continue;
+            }
+        };
+        let cut = segments.push(&shared.checkpoint, number, line)?;
+        if let Some(segment) = cut {
+            workers.start(segment).await?;
+        }
+        if shared.failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+    }
+    if let Some(segment) = segments.finish(&shared.checkpoint)? {
+        workers.start(segment).await?;
+    }
+    Ok(())
 }
 
 /// What every segment's task uses.
@@ -277,20 +314,14 @@ struct Workers {
     /// For each conversation with a segment started, a signal that the segment is done: the
     /// conversation's next segment waits for it.
     last: HashMap<String, oneshot::Receiver<()>>,
+    /// The conversations seen so far, by a hash of their external id: 16 bytes or so each.
+    seen: HashSet<u64>,
+    hasher: RandomState,
 }
 
 impl Workers {
-    /// Starts the segment the reader cut, if it cut one; fails with the reader's failure or a
-    /// finished worker's.
-    async fn take(&mut self, cut: Result<Option<Segment>, Failure>) -> Result<(), Failure> {
-        match cut? {
-            Some(segment) => self.start(segment).await,
-            None => Ok(()),
-        }
-    }
-
     /// Waits for room, then starts sending `segment`; fails with a finished worker's failure.
-    async fn start(&mut self, segment: Segment) -> Result<(), Failure> {
+    async fn start(&mut self, mut segment: Segment) -> Result<(), Failure> {
         while self.set.len() >= self.concurrency {
             if let Some(joined) = self.set.join_next().await {
                 flatten(joined)?;
@@ -302,24 +333,43 @@ impl Workers {
                 matches!(done.try_recv(), Err(oneshot::error::TryRecvError::Empty))
             });
         }
+        let external_id = &segment.conversation.external_id;
+        // A hash shared with another conversation only costs a lookup: see `send`.
+        segment.first = self.seen.insert(self.hasher.hash_one(external_id));
         let (done, wait) = oneshot::channel();
-        let after = self
-            .last
-            .insert(segment.conversation.external_id.clone(), wait);
-        let shared = self.shared.clone();
+        let after = self.last.insert(external_id.clone(), wait);
+        let guard = Done {
+            shared: self.shared.clone(),
+            sent: false,
+            _signal: done,
+        };
         self.set.spawn(async move {
+            let mut guard = guard;
             if let Some(after) = after {
-                // Sent, or failed; either way the sender is gone.
+                // Sent, failed or panicked: the segment before is over either way.
                 let _ = after.await;
             }
-            let sent = send(&shared, segment).await;
-            if sent.is_err() {
-                shared.failed.store(true, Ordering::Relaxed);
-            }
-            drop(done);
+            let sent = send(&guard.shared, segment).await;
+            guard.sent = sent.is_ok();
             sent
         });
         Ok(())
+    }
+}
+
+/// Held by a segment's task. Dropped, it marks the import failed unless the segment was sent
+/// (so also when the task panics), then lets the conversation's next segment go.
+struct Done {
+    shared: Arc<Shared>,
+    sent: bool,
+    _signal: oneshot::Sender<()>,
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.shared.failed.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -334,7 +384,10 @@ fn flatten(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Resul
 #[derive(Debug)]
 struct Segment {
     key: SegmentKey,
+    /// The conversation, from the segment's first line.
     conversation: types::TimeBasedConversation,
+    /// Whether this is the conversation's first segment in the input.
+    first: bool,
     /// Messages with their line numbers.
     messages: Vec<(usize, types::Message)>,
 }
@@ -370,13 +423,13 @@ impl Segments {
         }
         let previous = self.current.as_ref().map_or(0, |s| s.key.line);
         checkpoint.check_starts(&self.source, previous, number)?;
-        let conversation = line.conversation();
         let segment = Segment {
             key: SegmentKey {
                 source: self.source.clone(),
                 line: number,
             },
-            conversation,
+            conversation: line.conversation(),
+            first: true,
             messages: vec![(number, message)],
         };
         Ok(self.current.replace(segment))
@@ -390,8 +443,9 @@ impl Segments {
     }
 }
 
-/// Upserts a segment's conversation and sends its batches that the checkpoint does not show as
-/// acknowledged.
+/// Sends a segment's batches that the checkpoint does not show as acknowledged, after upserting
+/// its conversation if this is the conversation's first segment (a later segment finds the
+/// conversation instead, so that its first line's fields stay).
 async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
     if shared.failed.load(Ordering::Relaxed) {
         return Ok(());
@@ -399,8 +453,19 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
     let Segment {
         key,
         mut conversation,
+        first,
         mut messages,
     } = segment;
+    let external_id = conversation.external_id.clone();
+    // API failures name the segment and its conversation.
+    let at = |error: ApiError| {
+        let mut failure = Failure::from(error);
+        failure.message = format!(
+            "{}:{} (`{external_id}`): {}",
+            key.source, key.line, failure.message
+        );
+        failure
+    };
     messages.sort_by_key(|(line, message)| (message.timestamp, *line));
     // The conversation starts with its first message.
     if let Some((_, first)) = messages.first() {
@@ -411,48 +476,71 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
     while messages.peek().is_some() {
         batches.push(messages.by_ref().take(shared.batch_size).collect());
     }
-    let external_id = conversation.external_id.clone();
     let checkpoint = &shared.checkpoint;
-    let mut todo = Vec::new();
-    let mut skipped = 0;
-    for (index, batch) in batches.iter().enumerate() {
-        let digest = Digest::of(batch);
-        match checkpoint.state(&key, index, digest)? {
-            State::Acknowledged => skipped += batch.len(),
-            state => todo.push((index, digest, state)),
-        }
-    }
+    let digests: Vec<Digest> = batches
+        .iter()
+        .map(|batch| Digest::of(&external_id, batch))
+        .collect();
+    let run_length = batches.iter().map(Vec::len).sum();
+    let states = checkpoint.states(&key, &external_id, run_length, &digests)?;
+    let stored: usize = batches
+        .iter()
+        .zip(&states)
+        .filter(|(_, state)| **state == State::Acknowledged)
+        .map(|(batch, _)| batch.len())
+        .sum();
     shared
         .counts
-        .skipped
-        .fetch_add(skipped as u64, Ordering::Relaxed);
+        .already_stored
+        .fetch_add(stored as u64, Ordering::Relaxed);
     // A conversation with a batch in doubt not reached yet: what this segment stores is
     // accounted for when that batch is.
     let tracked = lock(&shared.in_doubt).contains_key(&external_id);
-    let keep = tracked || todo.iter().any(|(_, _, state)| *state == State::Pending);
-    if todo.is_empty() {
+    let keep = tracked || states.contains(&State::InDoubt);
+    if !states.iter().any(|state| *state != State::Acknowledged) {
         if tracked {
             remember(shared, &external_id, &batches);
         }
         return Ok(());
     }
-    let id = shared
-        .client
-        .create_or_update_conversation()
-        .body(conversation)
-        .await?
-        .into_inner()
-        .id
-        .ok_or_else(|| Failure {
-            exit: Exit::Failed,
-            message: format!(
-                "{}:{}: the upsert answered without a conversation id",
-                key.source, key.line
-            ),
-        })?;
-    shared.counts.conversations.fetch_add(1, Ordering::Relaxed);
+    let found = if first {
+        None
+    } else {
+        let listed = shared
+            .client
+            .get_conversations()
+            .external_id(external_id.as_str())
+            .await
+            .map_err(at)?;
+        listed.into_inner().items.into_iter().find_map(|c| c.id)
+    };
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let id = shared
+                .client
+                .create_or_update_conversation()
+                .body(conversation)
+                .await
+                .map_err(at)?
+                .into_inner()
+                .id
+                .ok_or_else(|| Failure {
+                    exit: Exit::Failed,
+                    message: format!(
+                        "{}:{} (`{external_id}`): the upsert answered without a conversation id",
+                        key.source, key.line
+                    ),
+                })?;
+            shared.counts.conversations.fetch_add(1, Ordering::Relaxed);
+            id
+        }
+    };
     let mut resolved = false;
-    for (index, digest, state) in todo {
+    for (index, state) in states.into_iter().enumerate() {
+        if state == State::Acknowledged {
+            continue;
+        }
         if shared.failed.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -461,22 +549,31 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
         } else {
             std::mem::take(&mut batches[index])
         };
-        if state == State::Pending {
+        if state == State::InDoubt {
             // Sent before, never acknowledged: send only what ASAPP does not have.
             let earlier = lock(&shared.in_doubt)
                 .remove(&external_id)
                 .unwrap_or_default();
             resolved = true;
             let whole = batch.len();
-            keep_missing(shared, &id, earlier, &batches[..index], &mut batch).await?;
+            keep_missing(shared, &id, earlier, &batches[..index], &mut batch)
+                .await
+                .map_err(at)?;
             shared
                 .counts
-                .skipped
+                .already_stored
                 .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
         }
+        let name = BatchName {
+            segment: &key,
+            external_id: &external_id,
+            run_length,
+            batch: index,
+            digest: digests[index],
+        };
         let sent = batch.len();
         if sent > 0 {
-            checkpoint.record(false, &key, index, &external_id, digest)?;
+            checkpoint.intend(&name)?;
             let answer = shared
                 .client
                 .create_batch_messages()
@@ -486,10 +583,10 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
             match answer {
                 Ok(_) => {}
                 Err(error) if matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }) => {}
-                Err(error) => return Err(Failure::from(error)),
+                Err(error) => return Err(at(error)),
             }
         }
-        checkpoint.record(true, &key, index, &external_id, digest)?;
+        checkpoint.acknowledge(&name)?;
         shared.counts.batches.fetch_add(1, Ordering::Relaxed);
         shared
             .counts
@@ -512,7 +609,7 @@ async fn keep_missing(
     mut earlier: Multiset,
     before: &[Vec<types::Message>],
     batch: &mut Vec<types::Message>,
-) -> Result<(), Failure> {
+) -> Result<(), ApiError> {
     for message in before.iter().flatten() {
         *earlier.entry(Fingerprint::sent(message)).or_default() += 1;
     }
@@ -544,7 +641,7 @@ fn remember(shared: &Shared, external_id: &str, batches: &[Vec<types::Message>])
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -157,11 +157,19 @@ async fn ten_thousand_messages_round_trip() {
     assert_eq!(
         (
             summary["messages"].clone(),
-            summary["alreadyAcknowledged"].clone()
+            summary["alreadyStored"].clone()
         ),
         (json!(0), json!(10_000))
     );
     assert_exported(&sandbox, &expected).await;
+}
+
+/// Serves `app` on 127.0.0.1 until the test ends; returns its base URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
 }
 
 /// A sandbox whose batch requests are counted: `reached` fires when the `n`-th arrives.
@@ -192,9 +200,7 @@ async fn counting_sandbox(n: usize) -> (String, tokio::sync::oneshot::Receiver<(
             }
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = serve(app).await;
     (url, reached, sandbox)
 }
 
@@ -255,7 +261,7 @@ async fn a_killed_import_resumes_exactly_once() {
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
     assert_eq!(
-        summary["messages"].as_u64().unwrap() + summary["alreadyAcknowledged"].as_u64().unwrap(),
+        summary["messages"].as_u64().unwrap() + summary["alreadyStored"].as_u64().unwrap(),
         10_000,
         "{summary}"
     );
@@ -485,7 +491,7 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
     assert_eq!(
         (
             summary["messages"].clone(),
-            summary["alreadyAcknowledged"].clone()
+            summary["alreadyStored"].clone()
         ),
         (json!(0), json!(10_000))
     );
@@ -570,9 +576,7 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
             }
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = serve(app).await;
 
     let scratch = Scratch::new("conflict");
     let file = scratch.0.join("one.jsonl");
@@ -652,10 +656,7 @@ async fn scripted(
             }
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve(app).await
 }
 
 fn default_credentials(url: String) -> Vec<(&'static str, String)> {
@@ -707,9 +708,10 @@ fn message_line(external_id: &str, text: &str, second: u32) -> String {
 
 #[tokio::test]
 async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
-    // call-x comes in two segments; its second holds a message identical to one of its first
-    // (said twice). The second segment's batch is refused, once before and once after the store
-    // kept it: either way the checkpoint shows it sent and never acknowledged.
+    // call-x comes in two segments, in one file or across two; its second holds a message
+    // identical to one of its first (said twice). The second segment's batch is refused, before
+    // or after the store kept it: either way the checkpoint shows it sent and never acknowledged.
+    // A batch refused unstored may also be corrected before the resume.
     let lines = [
         message_line("call-x", "hello", 1),
         message_line("call-x", "again", 2),
@@ -717,10 +719,26 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
         message_line("call-x", "again", 2),
         message_line("call-x", "bye", 3),
     ];
-    for stored in [false, true] {
-        let scratch = Scratch::new(&format!("in-doubt-{stored}"));
-        let file = scratch.0.join("calls.jsonl");
-        std::fs::write(&file, lines.join("\n")).unwrap();
+    for (stored, split, corrected) in [
+        (false, false, false),
+        (true, false, false),
+        (false, true, false),
+        (true, true, false),
+        (false, false, true),
+    ] {
+        let case = format!("stored {stored}, split {split}, corrected {corrected}");
+        let scratch = Scratch::new("in-doubt");
+        let files = if split {
+            vec![
+                (scratch.0.join("1.jsonl"), &lines[..3]),
+                (scratch.0.join("2.jsonl"), &lines[3..]),
+            ]
+        } else {
+            vec![(scratch.0.join("1.jsonl"), &lines[..])]
+        };
+        for (path, lines) in &files {
+            std::fs::write(path, lines.join("\n")).unwrap();
+        }
         let refused = Arc::new(AtomicUsize::new(0));
         let script = {
             let refused = refused.clone();
@@ -731,30 +749,147 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
         };
         let router = asapp_conversations_sandbox::router(&empty()).unwrap();
         let env = default_credentials(scripted(router, script).await);
-        let (file, checkpoint) = (
-            file.to_str().unwrap(),
-            scratch.0.join("cp").display().to_string(),
-        );
-        let args = import_args(file, &checkpoint, &["--batch-size", "2"]);
+        let checkpoint = scratch.0.join("cp").display().to_string();
+        let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
+        let mut args: Vec<&str> = vec!["import"];
+        args.extend(names.iter().map(String::as_str));
+        args.extend([
+            "--checkpoint",
+            &checkpoint,
+            "--rate-limit",
+            "0",
+            "--batch-size",
+            "2",
+        ]);
         let first = asapp_env(&args, &env).await;
-        assert_eq!(first.exit, Exit::Rejected, "{first:?}");
+        assert_eq!(first.exit, Exit::Rejected, "{case}: {first:?}");
+        // The run in doubt: call-x's second, at line 4 of the one file or line 1 of the second.
+        let (doubt, line) = if split {
+            (&files[1].0, 1)
+        } else {
+            (&files[0].0, 4)
+        };
+        assert!(
+            first
+                .err
+                .contains(&format!("{}:{line} (`call-x`): ", doubt.display())),
+            "{case}: the failure names the run and its conversation: {}",
+            first.err
+        );
         assert_eq!(refused.load(Ordering::SeqCst), 1);
+        let mut last = "bye";
+        if corrected {
+            last = "bye, corrected";
+            let (path, lines) = files.last().unwrap();
+            std::fs::write(
+                path,
+                lines.join("\n").replace("\"bye\"", "\"bye, corrected\""),
+            )
+            .unwrap();
+        }
 
         let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
-        assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+        assert_eq!(resumed.exit, Exit::Success, "{case}: {resumed:?}");
         let summary: Value = serde_json::from_str(&resumed.out).unwrap();
         assert_eq!(
             summary["messages"],
             if stored { 0 } else { 2 },
-            "stored: {stored}: {summary}"
+            "{case}: {summary}"
         );
         assert_eq!(
             exported_texts("call-x", &env).await,
-            ["hello", "again", "again", "bye"],
-            "stored: {stored}"
+            ["hello", "again", "again", last],
+            "{case}"
         );
-        assert_eq!(exported_texts("call-y", &env).await, ["other"]);
+        assert_eq!(exported_texts("call-y", &env).await, ["other"], "{case}");
     }
+}
+
+#[tokio::test]
+async fn stdin_resumed_twice_stores_each_message_once() {
+    // Two batches are refused on the way, one before and one after the store kept it; each
+    // refusal ends a run, and the next run resumes from stdin again.
+    let lines: Vec<String> = (0..6)
+        .map(|n| message_line(&format!("call-{}", n / 2), &format!("m{n}"), n as u32))
+        .collect();
+    let refusals = Arc::new(AtomicUsize::new(0));
+    let script = {
+        let refusals = refusals.clone();
+        move |body: &str| match body {
+            b if b.contains("\"m1\"") && refusals.load(Ordering::SeqCst) == 0 => {
+                refusals.fetch_add(1, Ordering::SeqCst);
+                Some((400, false))
+            }
+            b if b.contains("\"m4\"") && refusals.load(Ordering::SeqCst) == 1 => {
+                refusals.fetch_add(1, Ordering::SeqCst);
+                Some((400, true))
+            }
+            _ => None,
+        }
+    };
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let env = default_credentials(scripted(router, script).await);
+    let scratch = Scratch::new("stdin");
+    let checkpoint = scratch.0.join("cp");
+    let input = lines.join("\n");
+    let mut exits = Vec::new();
+    for resume in [false, true, true] {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"));
+        command
+            .args(["import", "-", "--checkpoint", checkpoint.to_str().unwrap()])
+            .args(["--rate-limit", "0", "--concurrency", "1"])
+            .args(resume.then_some("--resume"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("ASAPP_ENVIRONMENT")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, input.as_bytes())
+            .await
+            .unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().await.unwrap();
+        exits.push(output.status.code());
+    }
+    assert_eq!(exits, [Some(3), Some(3), Some(0)]);
+    for n in 0..3 {
+        assert_eq!(
+            exported_texts(&format!("call-{n}"), &env).await,
+            [format!("m{}", 2 * n), format!("m{}", 2 * n + 1)],
+            "call-{n}: each message once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_conversation_keeps_the_fields_of_its_first_line_and_is_upserted_once() {
+    let scratch = Scratch::new("fields");
+    let file = scratch.0.join("calls.jsonl");
+    let with_names = json!({"externalId": "call-f", "customerId": "c", "customerName": "Ada", "agentId": "a", "agentName": "Grace", "role": "customer", "senderId": "c", "text": "hello", "timestamp": "2024-01-23T11:42:01Z"});
+    let lines = [
+        with_names.to_string(),
+        message_line("call-g", "elsewhere", 1),
+        message_line("call-f", "later, without the names", 2),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = env(&sandbox);
+    let checkpoint = scratch.0.join("cp").display().to_string();
+    let ran = asapp_env(&import_args(file.to_str().unwrap(), &checkpoint, &[]), &env).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["conversations"], 2, "{summary}");
+    let listed = asapp_env(&["conversations", "list", "--external-id", "call-f"], &env).await;
+    let listed: Value = serde_json::from_str(&listed.out).unwrap();
+    let conversation = &listed["items"][0];
+    assert_eq!(conversation["customer"]["name"], "Ada", "{listed}");
+    assert_eq!(conversation["agent"]["name"], "Grace", "{listed}");
+    assert_eq!(
+        exported_texts("call-f", &env).await,
+        ["hello", "later, without the names"]
+    );
 }
 
 #[tokio::test]
@@ -793,9 +928,7 @@ async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
             }
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = serve(app).await;
     let env = default_credentials(url);
     let checkpoint = scratch.0.join("cp").display().to_string();
     let ran = asapp_env(&import_args(file.to_str().unwrap(), &checkpoint, &[]), &env).await;
@@ -806,48 +939,142 @@ async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
 
 #[tokio::test]
 async fn a_resume_refuses_an_input_that_changed() {
-    let scratch = Scratch::new("changed");
-    let file = scratch.0.join("calls.jsonl");
-    let lines = [
-        message_line("call-a", "one", 1),
-        message_line("call-b", "two", 1),
-        message_line("call-a", "three", 2),
+    // Each case: the input of a first, complete import (two files, batches of one message), the
+    // input a resume is then given, and what the refusal says. Nothing may be sent again.
+    let a = |text, second| message_line("call-a", text, second);
+    let b = |text, second| message_line("call-b", text, second);
+    type Files = [Vec<String>; 2];
+    let cases: [(&str, Files, Files, &str); 6] = [
+        (
+            "a message edited under an acknowledged batch",
+            [vec![a("one", 1), b("two", 1), a("three", 2)], vec![]],
+            [vec![a("one", 1), b("two", 1), a("3", 2)], vec![]],
+            "`call-a` from {first}:3 holds other messages now (its batch 0, acknowledged)",
+        ),
+        (
+            "a line removed, making one run of call-a's two",
+            [vec![a("one", 1), b("two", 1), a("three", 2)], vec![]],
+            [vec![a("one", 1), a("three", 2)], vec![]],
+            "a conversation's lines started at {first}:2 then, and do not now",
+        ),
+        (
+            "an invalid line corrected in place, cutting call-a's run in two",
+            [
+                vec![a("one", 1), "{not json".to_owned(), a("three", 2)],
+                vec![],
+            ],
+            [vec![a("one", 1), b("two", 1), a("three", 2)], vec![]],
+            "`call-a` from {first}:1 holds 1 message now, 2 messages then",
+        ),
+        (
+            "a run moved to another conversation",
+            [vec![a("one", 1)], vec![b("two", 1)]],
+            [vec![message_line("call-c", "one", 1)], vec![b("two", 1)]],
+            "`call-c` from {first}:1 holds other messages now",
+        ),
+        (
+            "a line added to an acknowledged run",
+            [vec![a("one", 1)], vec![b("two", 1)]],
+            [vec![a("one", 1)], vec![b("two", 1), b("more", 2)]],
+            "`call-b` from {second}:1 holds 2 messages now, 1 message then",
+        ),
+        (
+            "the files read in another order",
+            [vec![a("one", 1)], vec![b("two", 1)]],
+            [vec![b("two", 1)], vec![a("one", 1)]],
+            "was written reading {first}, {second}, not {second}, {first}",
+        ),
     ];
+    for (case, before, after, refusal) in cases {
+        let scratch = Scratch::new("changed");
+        let sandbox = Sandbox::start_with(empty()).await.unwrap();
+        let env = env(&sandbox);
+        let paths = ["1.jsonl", "2.jsonl"].map(|name| scratch.0.join(name));
+        let names = paths.clone().map(|p| p.display().to_string());
+        let write = |files: &[Vec<String>; 2], order: [usize; 2]| {
+            for (path, lines) in order.map(|i| &paths[i]).iter().zip(files) {
+                std::fs::write(path, lines.join("\n")).unwrap();
+            }
+        };
+        let checkpoint = scratch.0.join("cp").display().to_string();
+        let run = |order: [usize; 2], resume: bool| {
+            let mut args = vec!["import", &names[order[0]], &names[order[1]]];
+            args.extend(["--checkpoint", &checkpoint, "--rate-limit", "0"]);
+            args.extend(["--batch-size", "1"]);
+            if resume {
+                args.push("--resume");
+            }
+            args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        };
+        write(&before, [0, 1]);
+        let first = asapp_env(
+            &run([0, 1], false)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            &env,
+        )
+        .await;
+        let expected_first = if before[0].iter().any(|l| l.contains("not json")) {
+            Exit::Usage
+        } else {
+            Exit::Success
+        };
+        assert_eq!(first.exit, expected_first, "{case}: {first:?}");
+        let summary: Value = serde_json::from_str(&first.out).unwrap();
+        let stored = summary["messages"].clone();
+
+        let order = if case.contains("another order") {
+            [1, 0]
+        } else {
+            [0, 1]
+        };
+        write(&after, order);
+        let resumed = asapp_env(
+            &run(order, true)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            &env,
+        )
+        .await;
+        assert_eq!(resumed.exit, Exit::Usage, "{case}: {resumed:?}");
+        let refusal = refusal
+            .replace("{first}", &names[0])
+            .replace("{second}", &names[1]);
+        assert!(resumed.err.contains(&refusal), "{case}: {}", resumed.err);
+        assert!(resumed.out.is_empty(), "{case}: {resumed:?}");
+        let mut texts = Vec::new();
+        for external_id in ["call-a", "call-b", "call-c"] {
+            let exported = asapp_env(&["export", "--external-id", external_id], &env).await;
+            texts.extend(exported.out.lines().map(str::to_owned));
+        }
+        assert_eq!(json!(texts.len()), stored, "{case}: nothing sent again");
+    }
+}
+
+#[tokio::test]
+async fn an_input_is_read_once() {
+    let scratch = Scratch::new("twice");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, message_line("call-a", "one", 1)).unwrap();
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = env(&sandbox);
-    let (path, checkpoint) = (
-        file.to_str().unwrap(),
-        scratch.0.join("cp").display().to_string(),
-    );
-    let args = import_args(path, &checkpoint, &["--batch-size", "1"]);
-    let resume = [args.as_slice(), &["--resume"]].concat();
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let first = asapp_env(&args, &env).await;
-    assert_eq!(first.exit, Exit::Success, "{first:?}");
-
-    // The same input again: nothing to send.
-    let again = asapp_env(&resume, &env).await;
-    assert_eq!(again.exit, Exit::Success, "{again:?}");
-
-    // A message edited under an acknowledged batch.
-    std::fs::write(&file, lines.join("\n").replace("three", "3")).unwrap();
-    let edited = asapp_env(&resume, &env).await;
-    assert_eq!(edited.exit, Exit::Usage, "{edited:?}");
-    assert!(
-        edited.err.contains("the input changed since checkpoint")
-            && edited.err.contains("batch 0 of the lines from ")
-            && edited.err.contains("holds other messages now"),
-        "{edited:?}"
-    );
-
-    // A line removed: call-a's two segments become one, whose batch 0 is unchanged and whose
-    // batch 1 would be new.
-    std::fs::write(&file, [&lines[0], &lines[2]].map(String::as_str).join("\n")).unwrap();
-    let removed = asapp_env(&resume, &env).await;
-    assert_eq!(removed.exit, Exit::Usage, "{removed:?}");
-    assert!(
-        removed.err.contains(":2 then, and do not now"),
-        "{removed:?}"
-    );
-    assert_eq!(exported_texts("call-a", &env).await, ["one", "three"]);
+    let dir = scratch.0.display().to_string();
+    let path = file.display().to_string();
+    let checkpoint = scratch.0.join("cp").display().to_string();
+    for sources in [vec![dir.as_str(), path.as_str()], vec!["-", "-"]] {
+        let mut args = vec!["import"];
+        args.extend(&sources);
+        args.extend(["--checkpoint", &checkpoint]);
+        let ran = asapp_env(&args, &env(&sandbox)).await;
+        assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+        assert!(
+            ran.err.contains("are the same input: each is read once"),
+            "{ran:?}"
+        );
+        assert!(
+            !Path::new(&checkpoint).exists(),
+            "nothing is written before the input is checked"
+        );
+    }
 }
