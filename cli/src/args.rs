@@ -111,6 +111,10 @@ pub(crate) struct Import {
     /// Messages per batch request, 1 to 300. Keep the same value when resuming.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u16).range(1..=300))]
     pub(crate) batch_size: u16,
+    /// Lines read ahead to gather each conversation's lines when conversations are interleaved
+    /// (about 300 bytes of memory a line). Keep the same value when resuming.
+    #[arg(long, value_name = "LINES", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub(crate) window: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,11 +2,13 @@
 //! in batches of at most 300 in timestamp order, with a checkpoint that makes a resumed import
 //! send exactly what was not acknowledged.
 //!
-//! The input is read line by line and cut into *segments*: runs of consecutive lines of one
-//! conversation (transcripts usually come a conversation at a time; a conversation that comes
-//! back later is a new segment, upserted again, which keeps its id). Only the segments in flight
-//! are in memory. A segment is named by its source and first line, and its batches are
-//! numbered, so the same input always gives the same batches.
+//! The input is read line by line and cut into *segments* ([`Segments`]): a conversation's lines
+//! within a window of lines that closes where the conversation changes. Transcripts that come a
+//! conversation at a time make one segment per conversation; a conversation that comes back
+//! after the window is a new segment, which finds the conversation instead of upserting it
+//! again. Only the open window and the segments in flight are in memory. A segment is named by
+//! its source and first line, and its batches are numbered, so the same input always gives the
+//! same batches.
 //!
 //! Segments of different conversations are sent concurrently; the segments of one conversation
 //! are sent one after the other, in input order, and one batch at a time. So when an import
@@ -34,7 +36,7 @@ use asapp_conversations::{ApiError, Client, ErrorKind, types};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
-use self::checkpoint::{BatchName, Checkpoint, Digest, SegmentKey, State};
+use self::checkpoint::{BatchName, Checkpoint, Cutting, Digest, SegmentKey, State};
 use crate::transcript::Line;
 use crate::{Exit, Failure};
 
@@ -48,6 +50,8 @@ pub(crate) struct Options {
     pub(crate) concurrency: usize,
     /// Messages per batch request (at most 300).
     pub(crate) batch_size: usize,
+    /// Lines read ahead to gather a conversation's interleaved lines.
+    pub(crate) window: usize,
     pub(crate) progress: bool,
 }
 
@@ -84,8 +88,12 @@ pub(crate) async fn run(
     let started = Instant::now();
     let batch_size = options.batch_size.clamp(1, 300);
     let sources = expand(&options.sources)?;
-    let keys: Vec<Arc<str>> = sources.iter().map(|s| s.key.clone()).collect();
-    let checkpoint = Checkpoint::open(&options.checkpoint, options.resume, batch_size, &keys)?;
+    let cutting = Cutting {
+        batch_size,
+        window: options.window.max(1),
+        sources: sources.iter().map(|s| s.key.clone()).collect(),
+    };
+    let checkpoint = Checkpoint::open(&options.checkpoint, options.resume, &cutting)?;
     let total_bytes: u64 = sources
         .iter()
         .filter_map(|s| s.path.as_ref())
@@ -117,7 +125,16 @@ pub(crate) async fn run(
     let mut invalid = 0u64;
     let mut failure = None;
     for source in &sources {
-        if let Err(f) = read(source, &mut workers, options.strict, &mut invalid, err).await {
+        let segments = Segments::new(source.key.clone(), cutting.window);
+        let read = read(
+            source,
+            segments,
+            &mut workers,
+            options.strict,
+            &mut invalid,
+            err,
+        );
+        if let Err(f) = read.await {
             failure = Some(f);
             break;
         }
@@ -223,6 +240,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<Source>, Failure> {
 /// and counted in `invalid`.
 async fn read(
     source: &Source,
+    mut segments: Segments,
     workers: &mut Workers,
     strict: bool,
     invalid: &mut u64,
@@ -238,7 +256,6 @@ async fn read(
         }
     };
     let shared = workers.shared.clone();
-    let mut segments = Segments::new(source.key.clone());
     let mut buffer = Vec::new();
     let mut number = 0;
     loop {
@@ -275,15 +292,14 @@ async fn read(
                 continue;
             }
         };
-        let cut = segments.push(&shared.checkpoint, number, line)?;
-        if let Some(segment) = cut {
+        for segment in segments.push(&shared.checkpoint, number, line)? {
             workers.start(segment).await?;
         }
         if shared.failed.load(Ordering::Relaxed) {
             return Ok(());
         }
     }
-    if let Some(segment) = segments.finish(&shared.checkpoint)? {
+    for segment in segments.finish(&shared.checkpoint)? {
         workers.start(segment).await?;
     }
     Ok(())
@@ -380,7 +396,7 @@ fn flatten(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Resul
     })?
 }
 
-/// Consecutive lines of one conversation.
+/// The lines of one conversation within a window of the input.
 #[derive(Debug)]
 struct Segment {
     key: SegmentKey,
@@ -392,54 +408,94 @@ struct Segment {
     messages: Vec<(usize, types::Message)>,
 }
 
-/// Cuts the lines of one source into segments, checking on `--resume` that the recorded
-/// segments still start where they did.
+/// Cuts the lines of one source into segments: a window of at least `window` lines, closed
+/// where the conversation changes from one line to the next, gathers each conversation's lines
+/// into one segment. So a conversation's consecutive lines are one segment however many, and
+/// interleaved conversations (a dump in time order) still go in batches. On `--resume` it
+/// checks that the recorded segments start where they did.
 #[derive(Debug)]
 struct Segments {
     source: Arc<str>,
-    current: Option<Segment>,
+    window: usize,
+    /// The open window's segments, in the order of their first lines.
+    open: Vec<Segment>,
+    /// Where each conversation's segment is in `open`.
+    by_conversation: HashMap<String, usize>,
+    /// The segment of the last line read.
+    previous: Option<usize>,
+    /// The first line of the open window, and the last line of the closed one before it.
+    first_line: usize,
+    closed_through: usize,
 }
 
 impl Segments {
-    fn new(source: Arc<str>) -> Self {
+    fn new(source: Arc<str>, window: usize) -> Self {
         Self {
             source,
-            current: None,
+            window,
+            open: Vec::new(),
+            by_conversation: HashMap::new(),
+            previous: None,
+            first_line: 0,
+            closed_through: 0,
         }
     }
 
-    /// Adds a line; returns the previous segment when this line starts a new one.
+    /// Adds line `number`; returns the segments of the window this line closes.
     fn push(
         &mut self,
         checkpoint: &Checkpoint,
         number: usize,
         (line, message): (Line<'_>, types::Message),
-    ) -> Result<Option<Segment>, Failure> {
-        if let Some(current) = &mut self.current
-            && current.conversation.external_id == line.external_id
-        {
-            current.messages.push((number, message));
-            return Ok(None);
+    ) -> Result<Vec<Segment>, Failure> {
+        let mut closed = Vec::new();
+        if let Some(previous) = self.previous {
+            let changes = self.open[previous].conversation.external_id != line.external_id;
+            if changes && number - self.first_line >= self.window {
+                closed = self.close(checkpoint, number - 1)?;
+            }
         }
-        let previous = self.current.as_ref().map_or(0, |s| s.key.line);
-        checkpoint.check_starts(&self.source, previous, number)?;
-        let segment = Segment {
-            key: SegmentKey {
-                source: self.source.clone(),
-                line: number,
-            },
-            conversation: line.conversation(),
-            first: true,
-            messages: vec![(number, message)],
+        if self.open.is_empty() {
+            self.first_line = number;
+        }
+        let index = match self.by_conversation.get(line.external_id.as_ref()) {
+            Some(index) => {
+                self.open[*index].messages.push((number, message));
+                *index
+            }
+            None => {
+                let conversation = line.conversation();
+                self.by_conversation
+                    .insert(conversation.external_id.clone(), self.open.len());
+                self.open.push(Segment {
+                    key: SegmentKey {
+                        source: self.source.clone(),
+                        line: number,
+                    },
+                    conversation,
+                    first: true,
+                    messages: vec![(number, message)],
+                });
+                self.open.len() - 1
+            }
         };
-        Ok(self.current.replace(segment))
+        self.previous = Some(index);
+        Ok(closed)
     }
 
-    /// The last segment, once the source is read.
-    fn finish(&mut self, checkpoint: &Checkpoint) -> Result<Option<Segment>, Failure> {
-        let previous = self.current.as_ref().map_or(0, |s| s.key.line);
-        checkpoint.check_starts(&self.source, previous, usize::MAX)?;
-        Ok(self.current.take())
+    /// The segments of the last window, once the source is read.
+    fn finish(&mut self, checkpoint: &Checkpoint) -> Result<Vec<Segment>, Failure> {
+        self.close(checkpoint, usize::MAX)
+    }
+
+    /// Closes the open window at line `last`.
+    fn close(&mut self, checkpoint: &Checkpoint, last: usize) -> Result<Vec<Segment>, Failure> {
+        let starts: Vec<usize> = self.open.iter().map(|s| s.key.line).collect();
+        checkpoint.check_starts(&self.source, self.closed_through, last, &starts)?;
+        self.closed_through = last;
+        self.by_conversation.clear();
+        self.previous = None;
+        Ok(std::mem::take(&mut self.open))
     }
 }
 

@@ -207,6 +207,7 @@ async fn dispatch(
                 strict: import.strict,
                 concurrency: usize::from(import.concurrency),
                 batch_size: usize::from(import.batch_size),
+                window: usize::try_from(import.window).unwrap_or(usize::MAX),
                 progress: output.progress,
             };
             let (summary, invalid) = import::run(client, options, err).await?;

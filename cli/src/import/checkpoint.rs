@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! {"batchSize":300}
+//! {"window":10000}
 //! {"sources":["/data/calls/a.jsonl","/data/calls/b.jsonl"]}
 //! {"intent":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! {"ack":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
@@ -101,7 +102,9 @@ impl Fnv {
 enum Record {
     /// The first record: batch numbers only name the same messages with the same batch size.
     BatchSize(usize),
-    /// The second: what was read, in order (canonical paths, `stdin` for standard input).
+    /// Then the lines read ahead to gather a conversation's lines: it decides the segments.
+    Window(usize),
+    /// Then what was read, in order (canonical paths, `stdin` for standard input).
     Sources(Vec<String>),
     /// The batch is about to be sent.
     Intent(BatchRecord),
@@ -152,14 +155,14 @@ pub(crate) struct Checkpoint {
 
 impl Checkpoint {
     /// Opens the checkpoint: a new one for a fresh import, the recorded one with `resume`, which
-    /// must have read the same `sources` with the same `batch_size`. A record cut short by a
-    /// kill is dropped from the file.
-    pub(crate) fn open(
-        path: &Path,
-        resume: bool,
-        batch_size: usize,
-        sources: &[Arc<str>],
-    ) -> Result<Self, Failure> {
+    /// must have cut the input the same way. A record cut short by a kill is dropped from the
+    /// file.
+    pub(crate) fn open(path: &Path, resume: bool, cutting: &Cutting) -> Result<Self, Failure> {
+        let Cutting {
+            batch_size,
+            window,
+            sources,
+        } = cutting;
         let shown = path.display();
         let cannot_write = |e: &dyn std::fmt::Display| {
             Failure::usage(format!("cannot write checkpoint {shown}: {e}"))
@@ -181,19 +184,24 @@ impl Checkpoint {
                     "checkpoint {shown}:{line}: not a checkpoint record: {why}"
                 ))
             })?;
-            match loaded.batch_size {
-                Some(size) if size == batch_size => {}
-                Some(size) => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} was written with --batch-size {size}: resume with \
-                         the same batch size"
-                    )));
-                }
-                None => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} records no batch size: it was cut short before the \
-                         import sent anything; delete it and import again"
-                    )));
+            for (option, recorded, now) in [
+                ("--batch-size", loaded.batch_size, *batch_size),
+                ("--window", loaded.window, *window),
+            ] {
+                match recorded {
+                    Some(recorded) if recorded == now => {}
+                    Some(recorded) => {
+                        return Err(Failure::usage(format!(
+                            "checkpoint {shown} was written with {option} {recorded}: resume \
+                             with the same {option}"
+                        )));
+                    }
+                    None => {
+                        return Err(Failure::usage(format!(
+                            "checkpoint {shown} records no {option}: it was cut short before \
+                             the import sent anything; delete it and import again"
+                        )));
+                    }
                 }
             }
             let recorded = loaded.sources.take().unwrap_or_default();
@@ -229,7 +237,8 @@ impl Checkpoint {
         } else {
             let mut header = Vec::new();
             for record in [
-                Record::BatchSize(batch_size),
+                Record::BatchSize(*batch_size),
+                Record::Window(*window),
                 Record::Sources(sources.iter().map(|s| s.to_string()).collect()),
             ] {
                 serde_json::to_writer(&mut header, &record).map_err(|e| cannot_write(&e))?;
@@ -307,13 +316,14 @@ impl Checkpoint {
         self.in_doubt.iter().map(String::as_str)
     }
 
-    /// Checks that no recorded segment started in `source` after line `after` and before line
-    /// `before` (both excluded): the lines in between are one segment now, or none.
+    /// Checks that every segment recorded as starting in `source` after line `after` and up to
+    /// line `last` starts at one of `starts` (sorted) now.
     pub(crate) fn check_starts(
         &self,
         source: &Arc<str>,
         after: usize,
-        before: usize,
+        last: usize,
+        starts: &[usize],
     ) -> Result<(), Failure> {
         let from = SegmentKey {
             source: source.clone(),
@@ -321,12 +331,17 @@ impl Checkpoint {
         };
         let to = SegmentKey {
             source: source.clone(),
-            line: before,
+            line: last,
         };
-        if from >= to {
+        if from > to {
             return Ok(());
         }
-        match self.segments.range(from..to).next().map(|(start, _)| start) {
+        match self
+            .segments
+            .range(from..=to)
+            .map(|(start, _)| start)
+            .find(|start| starts.binary_search(&start.line).is_err())
+        {
             None => Ok(()),
             Some(start) => Err(self.changed(format!(
                 "a conversation's lines started at {}:{} then, and do not now",
@@ -367,6 +382,15 @@ impl Checkpoint {
     }
 }
 
+/// What decides how the input is cut into segments and batches: a resume must cut it the same
+/// way.
+#[derive(Debug)]
+pub(crate) struct Cutting {
+    pub(crate) batch_size: usize,
+    pub(crate) window: usize,
+    pub(crate) sources: Vec<Arc<str>>,
+}
+
 /// One batch, as the checkpoint records it.
 #[derive(Debug)]
 pub(crate) struct BatchName<'a> {
@@ -394,6 +418,7 @@ impl BatchRecord {
 #[derive(Debug, Default)]
 struct Loaded {
     batch_size: Option<usize>,
+    window: Option<usize>,
     sources: Option<Vec<String>>,
     batches: HashMap<(SegmentKey, usize), Recorded>,
     segments: BTreeMap<SegmentKey, usize>,
@@ -416,6 +441,10 @@ impl Loaded {
             let (record, acknowledged) = match record {
                 Record::BatchSize(size) => {
                     loaded.batch_size = Some(size);
+                    continue;
+                }
+                Record::Window(lines) => {
+                    loaded.window = Some(lines);
                     continue;
                 }
                 Record::Sources(list) => {

@@ -761,6 +761,8 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
             "--batch-size",
             "2",
         ]);
+        // A window of one line: call-x's two runs stay two segments.
+        args.extend(["--window", "1"]);
         let first = asapp_env(&args, &env).await;
         assert_eq!(first.exit, Exit::Rejected, "{case}: {first:?}");
         // The run in doubt: call-x's second, at line 4 of the one file or line 1 of the second.
@@ -1000,7 +1002,7 @@ async fn a_resume_refuses_an_input_that_changed() {
         let run = |order: [usize; 2], resume: bool| {
             let mut args = vec!["import", &names[order[0]], &names[order[1]]];
             args.extend(["--checkpoint", &checkpoint, "--rate-limit", "0"]);
-            args.extend(["--batch-size", "1"]);
+            args.extend(["--batch-size", "1", "--window", "1"]);
             if resume {
                 args.push("--resume");
             }
@@ -1050,6 +1052,46 @@ async fn a_resume_refuses_an_input_that_changed() {
             texts.extend(exported.out.lines().map(str::to_owned));
         }
         assert_eq!(json!(texts.len()), stored, "{case}: nothing sent again");
+    }
+}
+
+#[tokio::test]
+async fn interleaved_conversations_are_gathered_within_the_window() {
+    // Three conversations, line by line in turn, as a dump in time order has them.
+    let lines: Vec<String> = (0..30)
+        .map(|n| message_line(&format!("call-{}", n % 3), &format!("m{n}"), n as u32))
+        .collect();
+    let scratch = Scratch::new("interleaved");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let path = file.to_str().unwrap();
+    // (window, batches): one segment a conversation; windows of at least 12 lines, closed where
+    // the conversation changes (lines 1-12, 13-24, 25-30); a window of one line.
+    for (window, batches) in [("10000", 3), ("12", 9), ("1", 30)] {
+        let sandbox = Sandbox::start_with(empty()).await.unwrap();
+        let env = env(&sandbox);
+        let checkpoint = scratch.0.join(format!("cp-{window}")).display().to_string();
+        let ran = asapp_env(&import_args(path, &checkpoint, &["--window", window]), &env).await;
+        assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+        let summary: Value = serde_json::from_str(&ran.out).unwrap();
+        assert_eq!(summary["batches"], batches, "window {window}: {summary}");
+        assert_eq!(summary["conversations"], 3, "window {window}: {summary}");
+        for c in 0..3 {
+            let expected: Vec<String> = (0..10).map(|k| format!("m{}", 3 * k + c)).collect();
+            assert_eq!(exported_texts(&format!("call-{c}"), &env).await, expected);
+        }
+        let other = asapp_env(
+            &import_args(path, &checkpoint, &["--resume", "--window", "7"]),
+            &env,
+        )
+        .await;
+        assert_eq!(other.exit, Exit::Usage, "{other:?}");
+        assert!(
+            other
+                .err
+                .contains(&format!("was written with --window {window}")),
+            "{other:?}"
+        );
     }
 }
 
