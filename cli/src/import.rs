@@ -6,9 +6,9 @@
 //! within a window of lines that closes where the conversation changes. Transcripts that come a
 //! conversation at a time make one segment per conversation; a conversation that comes back
 //! after the window is a new segment, which finds the conversation instead of upserting it
-//! again. Only the open window and the segments in flight are in memory. A segment is named by
-//! its source and first line, and its batches are numbered, so the same input always gives the
-//! same batches.
+//! again. (Messages to the user call a segment a *run* of lines.) Only the open window and the
+//! segments in flight are in memory. A segment is named by its source and first line, and its
+//! batches are numbered, so the same input always gives the same batches.
 //!
 //! Segments of different conversations are sent concurrently; the segments of one conversation
 //! are sent one after the other, in input order, and one batch at a time. So when an import
