@@ -879,7 +879,12 @@ async fn a_conversation_keeps_the_fields_of_its_first_line_and_is_upserted_once(
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let env = env(&sandbox);
     let checkpoint = scratch.0.join("cp").display().to_string();
-    let ran = asapp_env(&import_args(file.to_str().unwrap(), &checkpoint, &[]), &env).await;
+    // A window of one line: the conversation's two runs stay two segments.
+    let ran = asapp_env(
+        &import_args(file.to_str().unwrap(), &checkpoint, &["--window", "1"]),
+        &env,
+    )
+    .await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
     let summary: Value = serde_json::from_str(&ran.out).unwrap();
     assert_eq!(summary["conversations"], 2, "{summary}");
@@ -933,7 +938,12 @@ async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
     let url = serve(app).await;
     let env = default_credentials(url);
     let checkpoint = scratch.0.join("cp").display().to_string();
-    let ran = asapp_env(&import_args(file.to_str().unwrap(), &checkpoint, &[]), &env).await;
+    // A window of one line: the conversation's two runs stay two segments.
+    let ran = asapp_env(
+        &import_args(file.to_str().unwrap(), &checkpoint, &["--window", "1"]),
+        &env,
+    )
+    .await;
     assert_eq!(ran.exit, Exit::Rejected, "{ran:?}");
     assert!(exported_texts("call-x", &env).await.is_empty());
     assert_eq!(exported_texts("call-w", &env).await, ["w"]);
