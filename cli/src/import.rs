@@ -337,7 +337,7 @@ struct Workers {
 
 impl Workers {
     /// Waits for room, then starts sending `segment`; fails with a finished worker's failure.
-    async fn start(&mut self, mut segment: Segment) -> Result<(), Failure> {
+    async fn start(&mut self, segment: Segment) -> Result<(), Failure> {
         while self.set.len() >= self.concurrency {
             if let Some(joined) = self.set.join_next().await {
                 flatten(joined)?;
@@ -351,7 +351,7 @@ impl Workers {
         }
         let external_id = &segment.conversation.external_id;
         // A hash shared with another conversation only costs a lookup: see `send`.
-        segment.first = self.seen.insert(self.hasher.hash_one(external_id));
+        let first = self.seen.insert(self.hasher.hash_one(external_id));
         let (done, wait) = oneshot::channel();
         let after = self.last.insert(external_id.clone(), wait);
         let guard = Done {
@@ -365,7 +365,7 @@ impl Workers {
                 // Sent, failed or panicked: the segment before is over either way.
                 let _ = after.await;
             }
-            let sent = send(&guard.shared, segment).await;
+            let sent = send(&guard.shared, segment, first).await;
             guard.sent = sent.is_ok();
             sent
         });
@@ -402,8 +402,6 @@ struct Segment {
     key: SegmentKey,
     /// The conversation, from the segment's first line.
     conversation: types::TimeBasedConversation,
-    /// Whether this is the conversation's first segment in the input.
-    first: bool,
     /// Messages with their line numbers.
     messages: Vec<(usize, types::Message)>,
 }
@@ -473,7 +471,6 @@ impl Segments {
                         line: number,
                     },
                     conversation,
-                    first: true,
                     messages: vec![(number, message)],
                 });
                 self.open.len() - 1
@@ -500,28 +497,27 @@ impl Segments {
 }
 
 /// Sends a segment's batches that the checkpoint does not show as acknowledged, after upserting
-/// its conversation if this is the conversation's first segment (a later segment finds the
-/// conversation instead, so that its first line's fields stay).
-async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
+/// its conversation if this is the conversation's `first` segment in the input (a later segment
+/// finds the conversation instead, so that its first line's fields stay).
+async fn send(shared: &Shared, segment: Segment, first: bool) -> Result<(), Failure> {
     if shared.failed.load(Ordering::Relaxed) {
         return Ok(());
     }
     let Segment {
         key,
         mut conversation,
-        first,
         mut messages,
     } = segment;
     let external_id = conversation.external_id.clone();
-    // API failures name the segment and its conversation.
-    let at = |error: ApiError| {
-        let mut failure = Failure::from(error);
-        failure.message = format!(
+    // Failures name the segment and its conversation.
+    let at = |failure: Failure| Failure {
+        message: format!(
             "{}:{} (`{external_id}`): {}",
             key.source, key.line, failure.message
-        );
-        failure
+        ),
+        ..failure
     };
+    let api = |error: ApiError| at(error.into());
     messages.sort_by_key(|(line, message)| (message.timestamp, *line));
     // The conversation starts with its first message.
     if let Some((_, first)) = messages.first() {
@@ -567,7 +563,7 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
             .get_conversations()
             .external_id(external_id.as_str())
             .await
-            .map_err(at)?;
+            .map_err(api)?;
         listed.into_inner().items.into_iter().find_map(|c| c.id)
     };
     let id = match found {
@@ -578,21 +574,19 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
                 .create_or_update_conversation()
                 .body(conversation)
                 .await
-                .map_err(at)?
+                .map_err(api)?
                 .into_inner()
                 .id
-                .ok_or_else(|| Failure {
-                    exit: Exit::Failed,
-                    message: format!(
-                        "{}:{} (`{external_id}`): the upsert answered without a conversation id",
-                        key.source, key.line
-                    ),
+                .ok_or_else(|| {
+                    at(Failure {
+                        exit: Exit::Failed,
+                        message: "the upsert answered without a conversation id".to_owned(),
+                    })
                 })?;
             shared.counts.conversations.fetch_add(1, Ordering::Relaxed);
             id
         }
     };
-    let mut resolved = false;
     for (index, state) in states.into_iter().enumerate() {
         if state == State::Acknowledged {
             continue;
@@ -610,11 +604,10 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
             let earlier = lock(&shared.in_doubt)
                 .remove(&external_id)
                 .unwrap_or_default();
-            resolved = true;
             let whole = batch.len();
             keep_missing(shared, &id, earlier, &batches[..index], &mut batch)
                 .await
-                .map_err(at)?;
+                .map_err(api)?;
             shared
                 .counts
                 .already_stored
@@ -639,7 +632,7 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
             match answer {
                 Ok(_) => {}
                 Err(error) if matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }) => {}
-                Err(error) => return Err(at(error)),
+                Err(error) => return Err(api(error)),
             }
         }
         checkpoint.acknowledge(&name)?;
@@ -649,7 +642,8 @@ async fn send(shared: &Shared, segment: Segment) -> Result<(), Failure> {
             .messages
             .fetch_add(sent as u64, Ordering::Relaxed);
     }
-    if tracked && !resolved {
+    if tracked {
+        // A no-op when this segment held the batch in doubt: its conversation is resolved.
         remember(shared, &external_id, &batches);
     }
     Ok(())
