@@ -186,10 +186,12 @@ impl Spec {
 
     /// Applies every rule the generator and the tests rely on, and reports all problems at once:
     /// each operation has an `operationId`, unique across the document; every `$ref` resolves;
-    /// every example is valid against the schema that applies to it.
+    /// every enum and every object with properties is a named component schema; every example is
+    /// valid against the schema that applies to it.
     pub fn check(&self) -> Result<(), SpecError> {
         let mut problems = self.operation_id_problems();
         problems.extend(self.reference_problems());
+        problems.extend(self.inline_type_problems());
         if problems.is_empty() {
             problems.extend(self.success_type_problems());
         }
@@ -302,10 +304,13 @@ impl Spec {
 
     fn reference_problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        visit_refs(
+        visit_objects(
             &self.document,
             &mut String::new(),
-            &mut |pointer, target| {
+            &mut |pointer, object| {
+                let Some(Value::String(target)) = object.get("$ref") else {
+                    return;
+                };
                 let resolves = target
                     .strip_prefix('#')
                     .is_some_and(|p| self.document.pointer(p).is_some());
@@ -315,6 +320,42 @@ impl Spec {
                         message: format!("`$ref: {target}` does not resolve within the document"),
                     });
                 }
+            },
+        );
+        problems
+    }
+
+    /// The generator gives enums and structs their forward-compatible form by component name
+    /// (an open enum; a `#[non_exhaustive]` struct): one written inline would be named by typify
+    /// and miss it.
+    fn inline_type_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        visit_objects(
+            &self.document,
+            &mut String::new(),
+            &mut |pointer, object| {
+                let component = pointer
+                    .strip_prefix("/components/schemas/")
+                    .is_some_and(|name| !name.contains('/'));
+                // A `properties` map holds schemas by name: a property called `enum` is not the
+                // keyword.
+                if component || pointer.ends_with("/properties") {
+                    return;
+                }
+                let what = if object.get("enum").is_some_and(Value::is_array) {
+                    "an enum"
+                } else if object.get("properties").is_some_and(Value::is_object) {
+                    "an object with properties"
+                } else {
+                    return;
+                };
+                problems.push(Problem {
+                    pointer: pointer.to_owned(),
+                    message: format!(
+                        "{what} is written inline; move it under components/schemas and `$ref` it, \
+                     so that the client gives it a forward-compatible type"
+                    ),
+                });
             },
         );
         problems
@@ -368,12 +409,15 @@ fn is_named_example(pointer: &str) -> bool {
         .is_some_and(|(parent, _)| parent.ends_with("/examples"))
 }
 
-fn visit_refs(value: &Value, pointer: &mut String, found: &mut impl FnMut(&str, &str)) {
+/// Calls `found` with every object of the document and its pointer, except inside example data.
+fn visit_objects(
+    value: &Value,
+    pointer: &mut String,
+    found: &mut impl FnMut(&str, &serde_json::Map<String, Value>),
+) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(target)) = map.get("$ref") {
-                found(pointer, target);
-            }
+            found(pointer, map);
             for (key, child) in map {
                 // Examples are data: a `$ref` key inside one is not a reference. `example` is the
                 // keyword except where it names a property; `value` holds a named example's data.
@@ -385,7 +429,7 @@ fn visit_refs(value: &Value, pointer: &mut String, found: &mut impl FnMut(&str, 
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape(key));
-                visit_refs(child, pointer, found);
+                visit_objects(child, pointer, found);
                 pointer.truncate(len);
             }
         }
@@ -393,7 +437,7 @@ fn visit_refs(value: &Value, pointer: &mut String, found: &mut impl FnMut(&str, 
             for (i, child) in items.iter().enumerate() {
                 let len = pointer.len();
                 pointer.push_str(&format!("/{i}"));
-                visit_refs(child, pointer, found);
+                visit_objects(child, pointer, found);
                 pointer.truncate(len);
             }
         }
@@ -526,6 +570,30 @@ components:
         let problems = problems(&text);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].pointer, "/paths/~1a/get/responses/201");
+    }
+
+    #[test]
+    fn inline_enums_and_objects_are_reported() {
+        let text = MINIMAL.replace(
+            "        name: {type: string}\n",
+            "        name: {type: string}\n        kind: {type: string, enum: [a, b]}\n        \
+             inner: {type: object, properties: {x: {type: string}}}\n        \
+             properties: {type: object, additionalProperties: {type: string}}\n",
+        );
+        let problems = problems(&text);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        // In the document's key order.
+        assert_eq!(
+            problems[0].pointer,
+            "/components/schemas/A/properties/inner"
+        );
+        assert!(
+            problems[0]
+                .message
+                .starts_with("an object with properties is written inline")
+        );
+        assert_eq!(problems[1].pointer, "/components/schemas/A/properties/kind");
+        assert!(problems[1].message.starts_with("an enum is written inline"));
     }
 
     #[test]

@@ -462,7 +462,9 @@ impl Segments {
                 *index
             }
             None => {
-                let conversation = line.conversation();
+                let conversation = line.conversation().map_err(|e| {
+                    Failure::usage(format!("{}:{number}: invalid line: {e}", self.source))
+                })?;
                 self.by_conversation
                     .insert(conversation.external_id.clone(), self.open.len());
                 self.open.push(Segment {
@@ -627,7 +629,7 @@ async fn send(shared: &Shared, segment: Segment, first: bool) -> Result<(), Fail
                 .client
                 .create_batch_messages()
                 .conversation_id(id.as_str())
-                .body(types::BatchMessages { messages: batch })
+                .body(types::BatchMessages::builder().messages(batch))
                 .await;
             match answer {
                 Ok(_) => {}
@@ -712,7 +714,7 @@ impl Fingerprint {
         Self {
             timestamp: message.timestamp.timestamp(),
             nanos: message.timestamp.timestamp_subsec_nanos(),
-            role: message.sender.role,
+            role: message.sender.role.clone(),
             sender: message.sender.external_id.clone(),
             text: message.text.to_string(),
         }
@@ -722,7 +724,7 @@ impl Fingerprint {
         Self {
             timestamp: message.client_timestamp.timestamp(),
             nanos: message.client_timestamp.timestamp_subsec_nanos(),
-            role: message.sender.role,
+            role: message.sender.role.clone(),
             sender: message.sender.external_id.clone().unwrap_or_default(),
             text: message.text.to_string(),
         }

@@ -249,10 +249,11 @@ async fn dispatch(
                 None => {
                     let mut builder = types::TimeBasedConversation::builder()
                         .external_id(upsert.external_id.unwrap_or_default())
-                        .customer(types::Customer {
-                            external_id: upsert.customer_id.unwrap_or_default(),
-                            name: upsert.customer_name,
-                        })
+                        .customer(
+                            types::Customer::builder()
+                                .external_id(upsert.customer_id.unwrap_or_default())
+                                .name(upsert.customer_name),
+                        )
                         .metadata(
                             upsert
                                 .metadata
@@ -261,10 +262,14 @@ async fn dispatch(
                         )
                         .timestamp(timestamp(upsert.timestamp.as_deref())?);
                     if let Some(agent) = upsert.agent_id {
-                        builder = builder.agent(Some(types::Agent {
-                            external_id: agent,
-                            name: upsert.agent_name,
-                        }));
+                        let agent = types::Agent::builder()
+                            .external_id(agent)
+                            .name(upsert.agent_name)
+                            .try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                Failure::usage(format!("invalid agent: {e}"))
+                            })?;
+                        builder = builder.agent(Some(agent));
                     }
                     builder
                         .try_into()
@@ -295,14 +300,14 @@ async fn dispatch(
         Command::Conversations(Conversations::Authenticate(auth)) => {
             let body: types::AuthObject = match &auth.json {
                 Some(path) => read_json(path)?,
-                None => types::AuthObject {
-                    auth: types::AuthPayload {
-                        token: auth.token,
-                        ..types::AuthPayload::default()
-                    },
-                    customer_external_id: auth.customer_id.unwrap_or_default(),
-                    stream_id: auth.stream_id,
-                },
+                None => types::AuthObject::builder()
+                    .auth(types::AuthPayload::builder().token(auth.token))
+                    .customer_external_id(auth.customer_id.unwrap_or_default())
+                    .stream_id(auth.stream_id)
+                    .try_into()
+                    .map_err(|e: types::error::ConversionError| {
+                        Failure::usage(format!("invalid authentication: {e}"))
+                    })?,
             };
             client
                 .post_authenticate()
@@ -316,14 +321,15 @@ async fn dispatch(
                 Some(path) => read_json(path)?,
                 None => types::Message::builder()
                     .text(create.text.unwrap_or_default())
-                    .sender(types::Participant {
-                        role: match create.role {
-                            Some(Role::Agent) => types::ParticipantRole::Agent,
-                            Some(Role::System) => types::ParticipantRole::System,
-                            Some(Role::Customer) | None => types::ParticipantRole::Customer,
-                        },
-                        external_id: create.sender_id.unwrap_or_default(),
-                    })
+                    .sender(
+                        types::Participant::builder()
+                            .role(match create.role {
+                                Some(Role::Agent) => types::ParticipantRole::Agent,
+                                Some(Role::System) => types::ParticipantRole::System,
+                                Some(Role::Customer) | None => types::ParticipantRole::Customer,
+                            })
+                            .external_id(create.sender_id.unwrap_or_default()),
+                    )
                     .timestamp(timestamp(create.timestamp.as_deref())?)
                     .try_into()
                     .map_err(|e: types::error::ConversionError| {

@@ -50,41 +50,49 @@ impl<'a> Line<'a> {
         if line.agent_name.is_some() && line.agent_id.is_none() {
             return Err("agentName without agentId".to_owned());
         }
+        if line.role.is_unknown() {
+            // Unknown roles decode, so that `export` writes what ASAPP sent; an import sends only
+            // the roles the description lists, so that a typo is an invalid line, not a 400.
+            return Err(format!(
+                "role `{}` is none of {}",
+                line.role,
+                types::ParticipantRole::KNOWN.join(", ")
+            ));
+        }
         Ok(line)
     }
 
     /// The message this line holds.
     pub(crate) fn message(&self) -> Result<types::Message, String> {
-        Ok(types::Message {
-            sender: types::Participant {
-                role: self.role,
-                external_id: self.sender_id.clone().into_owned(),
-            },
-            text: self
-                .text
-                .as_ref()
-                .try_into()
-                .map_err(|e| format!("text: {e}"))?,
-            timestamp: self.timestamp,
-        })
+        types::Message::builder()
+            .sender(
+                types::Participant::builder()
+                    .role(self.role.clone())
+                    .external_id(self.sender_id.as_ref()),
+            )
+            .text(self.text.as_ref())
+            .timestamp(self.timestamp)
+            .try_into()
+            .map_err(text)
     }
 
     /// The conversation this line belongs to, as an upsert.
-    pub(crate) fn conversation(&self) -> types::TimeBasedConversation {
-        types::TimeBasedConversation {
-            id: None,
-            external_id: self.external_id.clone().into_owned(),
-            customer: types::Customer {
-                external_id: self.customer_id.clone().into_owned(),
-                name: self.customer_name.clone().map(Cow::into_owned),
-            },
-            agent: self.agent_id.clone().map(|id| types::Agent {
-                external_id: id.into_owned(),
-                name: self.agent_name.clone().map(Cow::into_owned),
-            }),
-            metadata: Default::default(),
-            timestamp: self.timestamp,
+    pub(crate) fn conversation(&self) -> Result<types::TimeBasedConversation, String> {
+        let mut conversation = types::TimeBasedConversation::builder()
+            .external_id(self.external_id.as_ref())
+            .customer(
+                types::Customer::builder()
+                    .external_id(self.customer_id.as_ref())
+                    .name(self.customer_name.as_deref().map(str::to_owned)),
+            )
+            .timestamp(self.timestamp);
+        if let Some(agent) = &self.agent_id {
+            let agent = types::Agent::builder()
+                .external_id(agent.as_ref())
+                .name(self.agent_name.as_deref().map(str::to_owned));
+            conversation = conversation.agent(Some(agent.try_into().map_err(text)?));
         }
+        conversation.try_into().map_err(text)
     }
 
     /// A stored message of `conversation` as a line.
@@ -105,10 +113,14 @@ impl<'a> Line<'a> {
                 .as_ref()
                 .and_then(|a| a.name.as_deref())
                 .map(Cow::Borrowed),
-            role: message.sender.role,
+            role: message.sender.role.clone(),
             sender_id: Cow::Borrowed(message.sender.external_id.as_deref().unwrap_or_default()),
             text: Cow::Borrowed(&message.text),
             timestamp: message.client_timestamp,
         }
     }
+}
+
+fn text(error: types::error::ConversionError) -> String {
+    error.to_string()
 }

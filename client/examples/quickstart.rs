@@ -9,7 +9,10 @@
 use std::process::ExitCode;
 
 use asapp_conversations::chrono::{Duration, Utc};
-use asapp_conversations::{ApiError, Client, ClientConfig, types};
+use asapp_conversations::{Client, ClientConfig, types};
+
+/// Any failure: of a call ([`asapp_conversations::ApiError`]) or of a value built for one.
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,16 +40,20 @@ async fn main() -> ExitCode {
 
 /// Creates conversation `external_id` with three messages and returns them as read back, one
 /// line each.
-pub(crate) async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, ApiError> {
+pub(crate) async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Error> {
     let started = Utc::now();
-    let customer = types::Participant {
-        role: types::ParticipantRole::Customer,
-        external_id: "customer-0001".to_owned(),
-    };
-    let agent = types::Participant {
-        role: types::ParticipantRole::Agent,
-        external_id: "agent-0001".to_owned(),
-    };
+    // Every type has a builder; a builder is taken wherever its type is, and `try_into()` turns
+    // it into the value, failing when a required field is missing.
+    let customer = types::Participant::builder()
+        .role(types::ParticipantRole::Customer)
+        .external_id("customer-0001");
+    let agent = types::Participant::builder()
+        .role(types::ParticipantRole::Agent)
+        .external_id("agent-0001");
+    let agent_details: types::Agent = types::Agent::builder()
+        .external_id("agent-0001")
+        .name(Some("Grace".to_owned()))
+        .try_into()?;
 
     // Create (or update: the call is an upsert keyed by externalId) the conversation.
     let conversation = client
@@ -55,10 +62,7 @@ pub(crate) async fn run(client: &Client, external_id: &str) -> Result<Vec<String
             types::TimeBasedConversation::builder()
                 .external_id(external_id)
                 .customer(types::Customer::builder().external_id("customer-0001"))
-                .agent(Some(types::Agent {
-                    external_id: "agent-0001".to_owned(),
-                    name: Some("Grace".to_owned()),
-                }))
+                .agent(agent_details)
                 .timestamp(started),
         )
         .await?;
@@ -83,17 +87,19 @@ pub(crate) async fn run(client: &Client, external_id: &str) -> Result<Vec<String
         (agent, "Of course. GOLD includes 1 Gbit/s.", 2),
         (customer, "Perfect, thank you!", 3),
     ]
-    .map(|(sender, text, second)| types::Message {
-        sender,
-        text: text.try_into().expect("a non-empty text"),
-        timestamp: started + Duration::seconds(second),
-    });
+    .into_iter()
+    .map(|(sender, text, second)| {
+        types::Message::builder()
+            .sender(sender)
+            .text(text)
+            .timestamp(started + Duration::seconds(second))
+            .try_into()
+    })
+    .collect::<Result<Vec<types::Message>, _>>()?;
     client
         .create_batch_messages()
         .conversation_id(conversation_id.as_str())
-        .body(types::BatchMessages {
-            messages: batch.to_vec(),
-        })
+        .body(types::BatchMessages::builder().messages(batch))
         .await?;
 
     // Read them back, in chronological order.
@@ -104,6 +110,6 @@ pub(crate) async fn run(client: &Client, external_id: &str) -> Result<Vec<String
     Ok(messages
         .items
         .iter()
-        .map(|message| format!("{:?}: {}", message.sender.role, *message.text))
+        .map(|message| format!("{}: {}", message.sender.role, *message.text))
         .collect())
 }

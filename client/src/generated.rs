@@ -9,6 +9,7 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 #[allow(clippy::all)]
 pub mod types {
     ///Information about the agent participating in the conversation.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -26,6 +27,7 @@ pub mod types {
         }
     }
     ///A customer's authentication credentials within a conversation.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -49,6 +51,7 @@ pub mod types {
     ///The credentials that authenticate the customer, such as a token. Every
     ///field is optional, but at least one must be given.
     ///
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -78,6 +81,7 @@ pub mod types {
         }
     }
     ///Messages to add to one conversation in a single request.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -119,6 +123,7 @@ pub mod types {
         }
     }
     ///Represents a conversation between an agent and a customer.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -199,6 +204,7 @@ pub mod types {
         }
     }
     ///A message of a conversation as ASAPP stored it.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -326,6 +332,7 @@ pub mod types {
         }
     }
     ///Identifies the conversation that was created or updated.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -346,6 +353,7 @@ pub mod types {
         }
     }
     ///The conversations that matched a search.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -365,6 +373,7 @@ pub mod types {
         }
     }
     ///Information about the customer participating in the conversation.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -382,6 +391,7 @@ pub mod types {
         }
     }
     ///Error details
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -401,6 +411,7 @@ pub mod types {
         }
     }
     ///The body of every error response.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -420,6 +431,7 @@ pub mod types {
         }
     }
     ///The messages of a conversation, oldest first.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -439,6 +451,7 @@ pub mod types {
         }
     }
     ///One message to add to a conversation.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -509,6 +522,7 @@ pub mod types {
         }
     }
     ///Who sent a stored message.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -519,7 +533,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub external_id: ::std::option::Option<::std::string::String>,
-        pub role: ParticipantRole,
+        pub role: crate::types::ParticipantRole,
     }
     impl MessageSender {
         pub fn builder() -> builder::MessageSender {
@@ -579,6 +593,7 @@ pub mod types {
         }
     }
     ///Identifies the message that was created.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -599,6 +614,7 @@ pub mod types {
         }
     }
     ///Who sent a message.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -608,73 +624,15 @@ pub mod types {
         ///
         #[serde(rename = "externalId")]
         pub external_id: ::std::string::String,
-        pub role: ParticipantRole,
+        pub role: crate::types::ParticipantRole,
     }
     impl Participant {
         pub fn builder() -> builder::Participant {
             Default::default()
         }
     }
-    ///What part a participant plays: usually `customer` or `agent` for the
-    ///people in the conversation. `system` may send messages too, but it does
-    ///not count as a participant of the conversation.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum ParticipantRole {
-        #[serde(rename = "agent")]
-        Agent,
-        #[serde(rename = "customer")]
-        Customer,
-        #[serde(rename = "system")]
-        System,
-    }
-    impl ::std::fmt::Display for ParticipantRole {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Agent => f.write_str("agent"),
-                Self::Customer => f.write_str("customer"),
-                Self::System => f.write_str("system"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ParticipantRole {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "agent" => Ok(Self::Agent),
-                "customer" => Ok(Self::Customer),
-                "system" => Ok(Self::System),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ParticipantRole {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ParticipantRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///A conversation to create or update, with the time it started.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -1557,7 +1515,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            role: ::std::result::Result<super::ParticipantRole, ::std::string::String>,
+            role: ::std::result::Result<crate::types::ParticipantRole, ::std::string::String>,
         }
         impl ::std::default::Default for MessageSender {
             fn default() -> Self {
@@ -1580,7 +1538,7 @@ pub mod types {
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ParticipantRole>,
+                T: ::std::convert::TryInto<crate::types::ParticipantRole>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
@@ -1650,7 +1608,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Participant {
             external_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            role: ::std::result::Result<super::ParticipantRole, ::std::string::String>,
+            role: ::std::result::Result<crate::types::ParticipantRole, ::std::string::String>,
         }
         impl ::std::default::Default for Participant {
             fn default() -> Self {
@@ -1673,7 +1631,7 @@ pub mod types {
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ParticipantRole>,
+                T: ::std::convert::TryInto<crate::types::ParticipantRole>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value

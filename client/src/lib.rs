@@ -33,10 +33,11 @@
 //!     .body(
 //!         types::Message::builder()
 //!             .text("Hello, I would like to upgrade my internet plan to GOLD.")
-//!             .sender(types::Participant {
-//!                 role: types::ParticipantRole::Customer,
-//!                 external_id: "customer-0001".into(),
-//!             })
+//!             .sender(
+//!                 types::Participant::builder()
+//!                     .role(types::ParticipantRole::Customer)
+//!                     .external_id("customer-0001"),
+//!             )
 //!             .timestamp(Utc::now()),
 //!     )
 //!     .await?;
@@ -44,7 +45,7 @@
 //! match client.get_messages().conversation_id(conversation_id.as_str()).await {
 //!     Ok(messages) => {
 //!         for message in &messages.items {
-//!             println!("{:?}: {}", message.sender.role, *message.text);
+//!             println!("{}: {}", message.sender.role, *message.text);
 //!         }
 //!     }
 //!     Err(error) if error.is_not_found() => println!("gone: {error}"),
@@ -108,7 +109,10 @@ mod generated;
 
 #[macro_use]
 mod call;
+#[macro_use]
+mod open_enum;
 mod config;
+mod enums;
 mod error;
 mod operations;
 mod retry;
@@ -121,12 +125,23 @@ pub use config::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use generated::*;
+pub use open_enum::UnknownValue;
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 
 /// The HTTP client the generated code runs on, re-exported so that callers configuring it (for
 /// [`ClientConfig::http_client`]) use the very same version.
 pub use reqwest;
+
+/// The request and answer bodies, one type per schema of the description.
+///
+/// Every struct is `#[non_exhaustive]`: build one with its `builder()` (each field a method, the
+/// result converted with `try_into()` or handed to a request builder as is), so that a field the
+/// description gains later is not a breaking change. Every enum is open: see [`UnknownValue`].
+pub mod types {
+    pub use crate::enums::*;
+    pub use crate::generated::types::*;
+}
 
 /// The date and time library of the timestamp fields, re-exported for the same reason.
 pub use chrono;

@@ -220,10 +220,9 @@ impl App {
                     .write()
                     .upsert(conversation, new_id)
                     .map_err(|r| refused(r, "conversation"))?;
-                Ok(json(
-                    StatusCode::OK,
-                    &types::ConversationResponse { id: Some(id) },
-                ))
+                let mut answer = types::ConversationResponse::default();
+                answer.id = Some(id);
+                Ok(json(StatusCode::OK, &answer))
             }
             Kind::GetConversations => {
                 let external_id = query
@@ -236,7 +235,9 @@ impl App {
                     .cloned()
                     .into_iter()
                     .collect();
-                Ok(json(StatusCode::OK, &types::Conversations { items }))
+                let mut answer = types::Conversations::default();
+                answer.items = items;
+                Ok(json(StatusCode::OK, &answer))
             }
             Kind::GetConversation => {
                 let id = conversation_id.unwrap_or_default();
@@ -256,12 +257,9 @@ impl App {
                 let message: types::Message = typed(body)?;
                 let id = conversation_id.unwrap_or_default();
                 let ids = self.add(id, vec![message])?;
-                Ok(json(
-                    StatusCode::OK,
-                    &types::MessagesResponse {
-                        id: ids.into_iter().next(),
-                    },
-                ))
+                let mut answer = types::MessagesResponse::default();
+                answer.id = ids.into_iter().next();
+                Ok(json(StatusCode::OK, &answer))
             }
             Kind::CreateBatchMessages => {
                 let batch: types::BatchMessages = typed(body)?;
@@ -278,7 +276,7 @@ impl App {
                     .read()
                     .messages(id, usize::MAX)
                     .ok_or_else(|| no_conversation(id))?;
-                Ok(json(StatusCode::OK, &types::GetMessagesResponse { items }))
+                Ok(json(StatusCode::OK, &messages(items)))
             }
             Kind::GetMessage => {
                 let id = conversation_id.unwrap_or_default();
@@ -304,7 +302,7 @@ impl App {
                 })?;
                 let id = conversation.id.clone().unwrap_or_default();
                 let items = store.messages(&id, TRANSCRIPT_LIMIT).unwrap_or_default();
-                Ok(json(StatusCode::OK, &types::GetMessagesResponse { items }))
+                Ok(json(StatusCode::OK, &messages(items)))
             }
         }
     }
@@ -441,6 +439,13 @@ fn typed<T: DeserializeOwned>(body: Option<Value>) -> Result<T, Failure> {
         let path = error.path().to_string();
         Failure::bad_request(format!("request body at {path}: {}", error.inner()))
     })
+}
+
+/// A list of messages as an answer.
+fn messages(items: Vec<types::ConversationMessage>) -> types::GetMessagesResponse {
+    let mut answer = types::GetMessagesResponse::default();
+    answer.items = items;
+    answer
 }
 
 fn query(query: Option<&str>) -> BTreeMap<String, String> {

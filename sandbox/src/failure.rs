@@ -92,14 +92,18 @@ pub(crate) fn request_id() -> String {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let body = types::ErrorResponse {
-            error: Some(types::DefaultErrorDetails {
-                code: Some(self.code),
-                message: self.message,
-                request_id: request_id(),
-            }),
-        };
-        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+        let details = types::DefaultErrorDetails::builder()
+            .code(Some(self.code))
+            .message(self.message)
+            .request_id(request_id());
+        let bytes = types::DefaultErrorDetails::try_from(details)
+            .ok()
+            .and_then(|details| {
+                let mut body = types::ErrorResponse::default();
+                body.error = Some(details);
+                serde_json::to_vec(&body).ok()
+            })
+            .unwrap_or_else(|| b"{}".to_vec());
         let mut response = (self.status, bytes).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

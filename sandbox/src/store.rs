@@ -40,6 +40,10 @@ pub(crate) enum Refusal {
     Invalid(String),
 }
 
+fn invalid(error: types::error::ConversionError) -> Refusal {
+    Refusal::Invalid(error.to_string())
+}
+
 /// A message to store, already validated.
 #[derive(Debug)]
 pub(crate) struct NewMessage {
@@ -76,13 +80,14 @@ impl Store {
                 new_id()
             }
         };
-        let stored = types::Conversation {
-            id: Some(id.clone()),
-            external_id: conversation.external_id.clone(),
-            agent: conversation.agent,
-            customer: conversation.customer,
-            metadata: conversation.metadata,
-        };
+        let stored: types::Conversation = types::Conversation::builder()
+            .id(Some(id.clone()))
+            .external_id(conversation.external_id.clone())
+            .agent(conversation.agent)
+            .customer(conversation.customer)
+            .metadata(conversation.metadata)
+            .try_into()
+            .map_err(invalid)?;
         match self.conversations.get_mut(&id) {
             Some(entry) => entry.conversation = stored,
             None => {
@@ -147,18 +152,18 @@ impl Store {
         let mut prepared = Vec::with_capacity(messages.len());
         for message in messages {
             let message_id = new_id();
-            let stored = types::ConversationMessage {
-                text: types::ConversationMessageText::try_from(message.text.as_str())
-                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
-                sender: types::MessageSender {
-                    role: message.sender.role,
-                    external_id: Some(message.sender.external_id),
-                },
-                message_id: types::ConversationMessageMessageId::try_from(message_id.as_str())
-                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
-                created_timestamp: now,
-                client_timestamp: message.timestamp,
-            };
+            let stored: types::ConversationMessage = types::ConversationMessage::builder()
+                .text(message.text.as_str())
+                .sender(
+                    types::MessageSender::builder()
+                        .role(message.sender.role)
+                        .external_id(Some(message.sender.external_id)),
+                )
+                .message_id(message_id.as_str())
+                .created_timestamp(now)
+                .client_timestamp(message.timestamp)
+                .try_into()
+                .map_err(invalid)?;
             prepared.push((message_id, stored));
         }
         let stored = self

@@ -248,10 +248,11 @@ async fn other_client_errors_are_not_retried() {
 fn message() -> types::builder::Message {
     types::Message::builder()
         .text("Hello")
-        .sender(types::Participant {
-            role: types::ParticipantRole::Customer,
-            external_id: "customer-1".to_owned(),
-        })
+        .sender(
+            types::Participant::builder()
+                .role(types::ParticipantRole::Customer)
+                .external_id("customer-1"),
+        )
         .timestamp(chrono::Utc::now())
 }
 
@@ -280,9 +281,10 @@ async fn a_conflict_answering_a_retried_create_means_already_persisted() {
 
     // The same for a batch; but a 409 on the first attempt is the server's plain answer.
     let server = Server::start([Reply::status(500), Reply::status(409)]).await;
-    let batch = types::BatchMessages {
-        messages: vec![message().try_into().unwrap()],
-    };
+    let batch: types::BatchMessages = types::BatchMessages::builder()
+        .messages(vec![message().try_into().unwrap()])
+        .try_into()
+        .unwrap();
     let error = server
         .client()
         .create_batch_messages()
@@ -792,7 +794,7 @@ async fn the_quickstart_creates_adds_and_reads_back() {
         .unwrap();
     assert_eq!(
         transcript,
-        ["Customer: Hello", "Agent: Of course.", "Customer: Thanks"]
+        ["customer: Hello", "agent: Of course.", "customer: Thanks"]
     );
     let base = format!("/conversation/v1/conversations/{CONVERSATION}");
     let paths: Vec<String> = server.seen().into_iter().map(|s| s.path).collect();

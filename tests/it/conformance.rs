@@ -2,8 +2,11 @@
 //!
 //! For each example, wherever it is written: it deserializes into the generated type for its
 //! location and serializes back to the same JSON; it is valid against the spec's schema and
-//! against the generated type's own (schemars) schema; removing any required property, or
-//! replacing any enum value with an unknown one, makes deserialization fail.
+//! against the generated type's own (schemars) schema. Then the example is changed at every depth
+//! (see [`Expect`]): removing any required property makes deserialization fail; replacing any
+//! enum value with one the spec does not list decodes and serializes back unchanged (while the
+//! spec's schema, which the sandbox checks requests against, still refuses it); adding a property
+//! the spec does not describe to any object decodes, and the property is ignored.
 
 use std::any::type_name;
 
@@ -17,16 +20,28 @@ use super::spec_types;
 /// Checks one example value against one generated type.
 pub(crate) type Check = fn(&Value, &[Mutation]) -> Result<(), String>;
 
-/// A change to an example that the generated type must refuse.
+/// A change to an example, and what the generated type must do with it.
 #[derive(Debug, Clone)]
 pub(crate) struct Mutation {
     /// What was changed, naming the JSON path.
     description: String,
     /// The example with the change applied.
     value: Value,
+    expect: Expect,
 }
 
-/// The check for type `T`: round trip, schemars schema, and every mutation refused.
+/// What a generated type does with a changed example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Deserialization fails: a required property is missing.
+    Refused,
+    /// It decodes and serializes back to the changed value: an enum value ASAPP may add later.
+    KeptAsSent,
+    /// It decodes to the example's value: a property ASAPP may add later is ignored.
+    Ignored,
+}
+
+/// The check for type `T`: round trip, schemars schema, and every mutation as expected.
 pub(crate) fn check<T>(example: &Value, mutations: &[Mutation]) -> Result<(), String>
 where
     T: DeserializeOwned + Serialize + schemars::JsonSchema,
@@ -58,12 +73,30 @@ where
     }
 
     for mutation in mutations {
-        if serde_json::from_value::<T>(mutation.value.clone()).is_ok() {
-            return Err(format!(
-                "{name} accepts the example with {}",
+        let decoded = serde_json::from_value::<T>(mutation.value.clone());
+        let outcome = match (mutation.expect, decoded) {
+            (Expect::Refused, Ok(_)) => Err("accepts it".to_owned()),
+            (Expect::Refused, Err(_)) => Ok(()),
+            (_, Err(error)) => Err(format!("refuses it: {error}")),
+            (expect, Ok(typed)) => {
+                let again = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+                let wanted = if expect == Expect::KeptAsSent {
+                    &mutation.value
+                } else {
+                    example
+                };
+                match first_difference(wanted, &again, String::new()) {
+                    None => Ok(()),
+                    Some(difference) => Err(format!("changes it: {difference}")),
+                }
+            }
+        };
+        outcome.map_err(|why| {
+            format!(
+                "{name}, given the example with {}, {why}",
                 mutation.description
-            ));
-        }
+            )
+        })?;
     }
     Ok(())
 }
@@ -171,8 +204,9 @@ fn single_reference(schema: &Value) -> Option<&str> {
     }
 }
 
-/// Every change to `example` that its schema forbids: each required property removed, each enum
-/// value replaced by one outside the enum, at every depth.
+/// The changes to `example`, at every depth: each required property removed, each enum value
+/// replaced by one outside the enum, and a property the schema does not describe added to each
+/// object.
 fn mutations(spec: &Spec, schema_pointer: &str, example: &Value) -> Vec<Mutation> {
     let mut out = Vec::new();
     let mut path = Vec::new();
@@ -201,6 +235,29 @@ fn collect_mutations(
         out.push(Mutation {
             description: format!("an unknown enum value at {}", at(path)),
             value: changed,
+            expect: Expect::KeptAsSent,
+        });
+    }
+    if let (Some(properties), Some(_)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
+        let mut changed = root.clone();
+        if let Some(object) = pointer_mut(&mut changed, path).as_object_mut() {
+            let name = "undescribedProperty";
+            assert!(
+                !properties.contains_key(name),
+                "{schema_pointer} describes {name}"
+            );
+            object.insert(
+                name.to_owned(),
+                serde_json::json!({"nested": [1, "two", {"three": null}]}),
+            );
+        }
+        out.push(Mutation {
+            description: format!("an undescribed property in {}", at(path)),
+            value: changed,
+            expect: Expect::Ignored,
         });
     }
     if let (Some(required), Some(object)) = (
@@ -219,6 +276,7 @@ fn collect_mutations(
             out.push(Mutation {
                 description: format!("required property {}/{key} removed", at(path)),
                 value: changed,
+                expect: Expect::Refused,
             });
         }
     }
@@ -268,11 +326,19 @@ fn check_example(spec: &Spec, example: &Example) -> Result<(), String> {
     if !errors.is_empty() {
         return Err(format!("invalid against the spec's schema: {errors:?}"));
     }
+    let mutations = mutations(spec, &example.schema_pointer, &example.value);
+    // What the type keeps for forward compatibility, the spec still refuses: the sandbox, which
+    // checks requests against it, answers 400 to an enum value the spec does not list.
+    for mutation in mutations.iter().filter(|m| m.expect == Expect::KeptAsSent) {
+        if validator.errors(&mutation.value).is_empty() {
+            return Err(format!(
+                "the spec's schema accepts the example with {}",
+                mutation.description
+            ));
+        }
+    }
     let check = check_for(spec, &example.schema_pointer)?;
-    check(
-        &example.value,
-        &mutations(spec, &example.schema_pointer, &example.value),
-    )
+    check(&example.value, &mutations)
 }
 
 #[test]
@@ -340,10 +406,62 @@ fn a_wrong_example_is_caught() {
     let forgiving = Mutation {
         description: "nothing changed".into(),
         value: fine.clone(),
+        expect: Expect::Refused,
     };
     let error = check(&fine, &[forgiving]).unwrap_err();
     assert!(
-        error.contains("accepts the example with nothing changed"),
+        error.contains("given the example with nothing changed, accepts it"),
         "{error}"
+    );
+
+    // A property the type drops is not "kept as sent", and a changed enum value is not
+    // "ignored".
+    let mut extra = fine.clone();
+    extra["sender"]["undescribed"] = Value::Bool(true);
+    let dropped = Mutation {
+        description: "an extra property".into(),
+        value: extra,
+        expect: Expect::KeptAsSent,
+    };
+    let error = check(&fine, &[dropped]).unwrap_err();
+    assert!(error.contains("changes it: /sender/undescribed"), "{error}");
+    let mut role = fine.clone();
+    role["sender"]["role"] = "virtual_agent".into();
+    let kept = Mutation {
+        description: "another role".into(),
+        value: role,
+        expect: Expect::Ignored,
+    };
+    let error = check(&fine, &[kept]).unwrap_err();
+    assert!(error.contains("changes it: /sender/role"), "{error}");
+}
+
+#[test]
+fn answers_are_changed_at_every_depth() {
+    // Forward compatibility is tested where it matters: in answers, an unknown enum value and an
+    // undescribed property nested inside lists and objects.
+    let spec = Spec::load().unwrap();
+    let mut kept = Vec::new();
+    let mut ignored = Vec::new();
+    for example in spec.examples() {
+        if !matches!(&example.kind, asapp_conversations_spec::ExampleKind::Response { status } if status == "200")
+        {
+            continue;
+        }
+        for mutation in mutations(&spec, &example.schema_pointer, &example.value) {
+            match mutation.expect {
+                Expect::KeptAsSent => kept.push(mutation.description),
+                Expect::Ignored => ignored.push(mutation.description),
+                Expect::Refused => {}
+            }
+        }
+    }
+    assert!(
+        kept.iter().any(|d| d.ends_with("at /items/0/sender/role")),
+        "{kept:?}"
+    );
+    assert!(
+        ignored.iter().any(|d| d.ends_with("in /items/0/sender")),
+        "{ignored:?}"
     );
 }

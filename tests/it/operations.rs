@@ -268,9 +268,9 @@ fn error_envelope(outcome: Outcome, status: u16, context: &str) -> Value {
             } => {
                 assert_eq!(received.as_u16(), status, "{context}");
                 assert_eq!(error.attempts(), 1, "{context}");
-                json(types::ErrorResponse {
-                    error: details.clone(),
-                })
+                let mut envelope = types::ErrorResponse::default();
+                envelope.error = details.clone();
+                json(envelope)
             }
             other => panic!("{context}: expected the typed error envelope, got {other:?}"),
         },

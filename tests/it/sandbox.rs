@@ -16,10 +16,11 @@ fn at(seconds: i64) -> DateTime<Utc> {
 fn message(text: &str, role: types::ParticipantRole, seconds: i64) -> types::Message {
     types::Message::builder()
         .text(text)
-        .sender(types::Participant {
-            role,
-            external_id: format!("{role}-1"),
-        })
+        .sender(
+            types::Participant::builder()
+                .external_id(format!("{role}-1"))
+                .role(role),
+        )
         .timestamp(at(seconds))
         .try_into()
         .unwrap()
@@ -29,10 +30,7 @@ fn conversation(external_id: &str, agent: &str) -> types::TimeBasedConversation 
     types::TimeBasedConversation::builder()
         .external_id(external_id)
         .customer(types::Customer::builder().external_id("customer-1"))
-        .agent(Some(types::Agent {
-            external_id: agent.to_owned(),
-            name: None,
-        }))
+        .agent(types::Agent::try_from(types::Agent::builder().external_id(agent)).unwrap())
         .timestamp(at(0))
         .try_into()
         .unwrap()
@@ -92,12 +90,10 @@ async fn every_operation_end_to_end() {
     client
         .create_batch_messages()
         .conversation_id(id.as_str())
-        .body(types::BatchMessages {
-            messages: vec![
-                message("second", types::ParticipantRole::Agent, 20),
-                message("first", types::ParticipantRole::Customer, 10),
-            ],
-        })
+        .body(types::BatchMessages::builder().messages(vec![
+            message("second", types::ParticipantRole::Agent, 20),
+            message("first", types::ParticipantRole::Customer, 10),
+        ]))
         .await
         .unwrap();
     let listed = client
@@ -147,9 +143,14 @@ async fn every_operation_end_to_end() {
     let too_many = client
         .create_batch_messages()
         .conversation_id(id.as_str())
-        .body(types::BatchMessages {
-            messages: vec![message("x", types::ParticipantRole::Agent, 1); 301],
-        })
+        .body(types::BatchMessages::builder().messages(vec![
+            message(
+                "x",
+                types::ParticipantRole::Agent,
+                1
+            );
+            301
+        ]))
         .await
         .unwrap_err();
     assert_eq!(too_many.status().map(|s| s.as_u16()), Some(400));
@@ -193,13 +194,13 @@ async fn a_transcript_holds_at_most_1000_messages() {
         .id
         .unwrap();
     for chunk in 0..4 {
-        let messages = (0..300)
+        let messages: Vec<types::Message> = (0..300)
             .map(|i| message("…", types::ParticipantRole::Customer, chunk * 300 + i))
             .collect();
         client
             .create_batch_messages()
             .conversation_id(id.as_str())
-            .body(types::BatchMessages { messages })
+            .body(types::BatchMessages::builder().messages(messages))
             .await
             .unwrap();
     }

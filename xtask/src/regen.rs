@@ -14,7 +14,10 @@ use anyhow::{Context as _, Result, bail};
 use asapp_conversations_spec::{SPEC_FILE, Spec};
 use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, TokenStream, TokenTree};
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
+};
+use serde_json::Value;
 
 /// The generated client module.
 pub(crate) const CLIENT_FILE: &str = "client/src/generated.rs";
@@ -24,6 +27,9 @@ pub(crate) const SPEC_TYPES_FILE: &str = "tests/it/spec_types.rs";
 pub(crate) const OPERATIONS_FILE: &str = "client/src/operations.rs";
 /// The companion crate's typed `httpmock` mocks, one per operation.
 pub(crate) const HTTPMOCK_FILE: &str = "httpmock/src/generated.rs";
+/// The client's open enums, one `open_enum!` per enum of the spec (the macro lives in
+/// client/src/open_enum.rs).
+pub(crate) const ENUMS_FILE: &str = "client/src/enums.rs";
 
 /// A file that `regen` writes, relative to the workspace root.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,6 +52,7 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
     spec.check()?;
     let mut openapi = spec.openapi().clone();
     adapt_for_progenitor(&mut openapi);
+    let components = Components::of(spec)?;
 
     let mut settings = GenerationSettings::default();
     settings
@@ -59,6 +66,26 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         // `Expected` turns a missing impl into a compile error instead of a silent bypass.
         .with_inner_type(quote::quote! { crate::Runtime })
         .with_hooks(HooksMode::Expected);
+    // Forward compatibility: every enum is an open enum from enums.rs instead of typify's closed
+    // one, so a value ASAPP adds decodes; every struct is `#[non_exhaustive]` (built through its
+    // builder), so a field ASAPP adds is not a breaking change for downstream crates.
+    for open in &components.enums {
+        settings.with_replacement(
+            &open.name,
+            format!("crate::types::{}", open.type_name),
+            [
+                TypeImpl::FromStr,
+                TypeImpl::FromStringIrrefutable,
+                TypeImpl::Display,
+            ]
+            .into_iter(),
+        );
+    }
+    let mut non_exhaustive = TypePatch::default();
+    non_exhaustive.with_attr("#[non_exhaustive]");
+    for name in &components.structs {
+        settings.with_patch(type_name(name), &non_exhaustive);
+    }
 
     let client = progenitor_tokens("the client", || {
         Generator::new(&settings).generate_tokens(&openapi)
@@ -82,6 +109,10 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
             contents: rustfmt(&operations(spec)?)?,
         },
         GeneratedFile {
+            path: ENUMS_FILE,
+            contents: rustfmt(&enums(&components.enums))?,
+        },
+        GeneratedFile {
             path: SPEC_TYPES_FILE,
             contents: rustfmt(&spec_types(spec))?,
         },
@@ -93,17 +124,12 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
 }
 
 /// Runs one of progenitor's generators. progenitor asserts instead of returning errors for some
-/// shapes it cannot take; such a panic becomes an error, with the default hook's report silenced
-/// meanwhile.
+/// shapes it cannot take; such a panic becomes an error, and its report is not printed.
 fn progenitor_tokens(
     what: &str,
     generate: impl FnOnce() -> Result<TokenStream, progenitor::Error>,
 ) -> Result<TokenStream> {
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));
-    std::panic::set_hook(report);
-    generated
+    quietly(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate)))
         .map_err(|panic| {
             let message = panic
                 .downcast_ref::<String>()
@@ -113,6 +139,45 @@ fn progenitor_tokens(
             anyhow::anyhow!("progenitor panicked while generating {what}: {message}")
         })?
         .with_context(|| format!("progenitor cannot generate {what} from the spec"))
+}
+
+thread_local! {
+    /// Set while this thread runs code whose panics are caught and reported as errors.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics the installed hook reported, for the test that no quiet section silences another
+/// thread.
+#[cfg(test)]
+static REPORTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f` with the panic report silenced on this thread only.
+///
+/// The process has one panic hook, and renders run concurrently (the tests render in parallel):
+/// swapping the hook around each render could interleave and leave the silent one installed,
+/// hiding every later panic. Instead a hook is installed once that defers to the one it replaced,
+/// except on a thread inside `quietly`.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                #[cfg(test)]
+                REPORTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                report(info);
+            }
+        }));
+    });
+    /// Restores the thread's flag however `f` ends.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            QUIET.with(|quiet| quiet.set(self.0));
+        }
+    }
+    let _restore = Restore(QUIET.with(|quiet| quiet.replace(true)));
+    f()
 }
 
 /// progenitor's tokens as a formatted file: one doc attribute per line, prettyplease, the header,
@@ -336,6 +401,122 @@ fn operations(spec: &Spec) -> Result<String> {
          operations! {{\n{entries}}}\n",
         header = header("//")
     ))
+}
+
+/// What the generator treats specially among the spec's component schemas.
+#[derive(Debug)]
+struct Components {
+    /// The string enums, which become open enums.
+    enums: Vec<OpenEnum>,
+    /// The objects with properties, which become `#[non_exhaustive]` structs.
+    structs: Vec<String>,
+}
+
+/// One enum of the spec, as `open_enum!` declares it.
+#[derive(Debug)]
+struct OpenEnum {
+    /// The component's name in the spec.
+    name: String,
+    /// Its Rust type name.
+    type_name: String,
+    description: String,
+    /// Each listed value with its variant name.
+    variants: Vec<(String, String)>,
+}
+
+impl Components {
+    fn of(spec: &Spec) -> Result<Self> {
+        let mut components = Self {
+            enums: Vec::new(),
+            structs: Vec::new(),
+        };
+        let schemas = spec
+            .document()
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten();
+        for (name, schema) in schemas {
+            if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+                components.enums.push(OpenEnum::of(name, schema, values)?);
+            } else if schema.get("properties").is_some() {
+                components.structs.push(name.clone());
+            }
+        }
+        Ok(components)
+    }
+}
+
+impl OpenEnum {
+    fn of(name: &str, schema: &Value, values: &[Value]) -> Result<Self> {
+        let at = format!(
+            "#/components/schemas/{}",
+            asapp_conversations_spec::escape(name)
+        );
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            bail!("{at}: only string enums are supported (give it `type: string`)");
+        }
+        let mut variants: Vec<(String, String)> = Vec::with_capacity(values.len());
+        for value in values {
+            let value = value
+                .as_str()
+                .with_context(|| format!("{at}: enum value {value} is not a string"))?;
+            let variant = type_name(value);
+            let usable = variant.starts_with(|c: char| c.is_ascii_alphabetic())
+                && variant != "Unknown"
+                && variants.iter().all(|(taken, _)| *taken != variant);
+            if !usable {
+                bail!(
+                    "{at}: enum value `{value}` has no variant name of its own (it would be \
+                     `{variant}`)"
+                );
+            }
+            variants.push((variant, value.to_owned()));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            type_name: type_name(name),
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
+            variants,
+        })
+    }
+}
+
+/// The client's open enums, as `open_enum!` invocations (the macro lives in
+/// client/src/open_enum.rs).
+fn enums(enums: &[OpenEnum]) -> String {
+    let mut entries = String::new();
+    for open in enums {
+        for line in open.description.lines() {
+            entries.push_str(&format!(
+                "    ///{}{line}\n",
+                if line.is_empty() { "" } else { " " }
+            ));
+        }
+        entries.push_str(&format!(
+            "    {}: {:?} {{\n",
+            open.type_name, open.description
+        ));
+        for (variant, value) in &open.variants {
+            entries.push_str(&format!(
+                "        /// `{value}`\n        {variant} = {value:?},\n"
+            ));
+        }
+        entries.push_str("    }\n");
+    }
+    format!(
+        "{header}\n\
+         //! The spec's enums as open enums: each listed value is a variant, and any other value\n\
+         //! decodes to `Unknown`, kept as sent.\n\
+         \n\
+         open_enum! {{\n{entries}}}\n",
+        header = header("//")
+    )
 }
 
 /// progenitor's method name for an operationId: snake_case.
@@ -616,6 +797,35 @@ paths:
     }
 
     #[test]
+    fn silencing_a_render_leaves_other_threads_panics_reported() {
+        use std::sync::atomic::Ordering;
+        quietly(|| ()); // Installs the hook before anything panics.
+        // Quiet sections on several threads at once, while another thread panics: whatever the
+        // interleaving, its panic reaches the hook that reports.
+        let quiet: Vec<_> = (0..8)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..50 {
+                        let caught = quietly(|| std::panic::catch_unwind(|| panic!("silenced")));
+                        assert!(caught.is_err());
+                    }
+                })
+            })
+            .collect();
+        let before = REPORTED.load(Ordering::SeqCst);
+        let loud = std::thread::spawn(|| std::panic::catch_unwind(|| panic!("reported")));
+        assert!(loud.join().unwrap().is_err());
+        for thread in quiet {
+            thread.join().unwrap();
+        }
+        assert!(REPORTED.load(Ordering::SeqCst) > before);
+        // And once every quiet section is over, the hook reports on any thread.
+        let before = REPORTED.load(Ordering::SeqCst);
+        assert!(std::panic::catch_unwind(|| panic!("reported")).is_err());
+        assert!(REPORTED.load(Ordering::SeqCst) > before);
+    }
+
+    #[test]
     fn multi_line_docs_become_one_attribute_per_line() {
         let tokens: TokenStream =
             "mod m { #[doc = \"one\\n\\n    two\"] #[derive(Debug)] struct S; }"
@@ -628,6 +838,47 @@ paths:
             "{printed}"
         );
         assert!(printed.contains("#[derive(Debug)]"), "{printed}");
+    }
+
+    #[test]
+    fn enums_become_open_enums_with_a_variant_per_value() {
+        let schema = serde_json::json!({"type": "string", "description": "A role.", "enum": ["agent", "virtual_agent"]});
+        let values = schema["enum"].as_array().unwrap();
+        let open = OpenEnum::of("Role", &schema, values).unwrap();
+        let rendered = enums(&[open]);
+        assert!(rendered.starts_with(&header("//")), "{rendered}");
+        assert!(
+            rendered.contains("    /// A role.\n    Role: \"A role.\" {\n"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("        VirtualAgent = \"virtual_agent\",\n"),
+            "{rendered}"
+        );
+
+        for (values, refused) in [
+            (
+                serde_json::json!(["a-b", "a_b"]),
+                "enum value `a_b` has no variant name",
+            ),
+            (
+                serde_json::json!(["2024"]),
+                "enum value `2024` has no variant name",
+            ),
+            (
+                serde_json::json!(["unknown"]),
+                "enum value `unknown` has no variant name",
+            ),
+            (serde_json::json!([1]), "enum value 1 is not a string"),
+        ] {
+            let schema = serde_json::json!({"type": "string", "enum": values});
+            let error = OpenEnum::of("Role", &schema, values.as_array().unwrap()).unwrap_err();
+            assert!(error.to_string().contains(refused), "{error}");
+        }
+        let numbers = serde_json::json!({"type": "integer", "enum": [1, 2]});
+        let error =
+            OpenEnum::of("Level", &numbers, numbers["enum"].as_array().unwrap()).unwrap_err();
+        assert!(error.to_string().contains("only string enums"), "{error}");
     }
 
     #[test]

@@ -16,10 +16,10 @@ const CONVERSATIONS: usize = 100;
 const PER_CONVERSATION: usize = 100;
 
 /// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("asapp-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -75,7 +75,7 @@ fn env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> super::Ran {
+pub(super) async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> super::Ran {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     asapp_with(args, &env).await
 }
@@ -97,7 +97,7 @@ async fn assert_exported(sandbox: &Sandbox, expected: &[Vec<Value>]) {
     }
 }
 
-fn empty() -> SandboxConfig {
+pub(super) fn empty() -> SandboxConfig {
     SandboxConfig {
         seed: false,
         ..SandboxConfig::default()
@@ -165,7 +165,7 @@ async fn ten_thousand_messages_round_trip() {
 }
 
 /// Serves `app` on 127.0.0.1 until the test ends; returns its base URL.
-async fn serve(app: axum::Router) -> String {
+pub(super) async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -306,7 +306,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
     for (line, reason) in [
         (2, "key must be a string"),
-        (3, "unknown variant `bot`"),
+        (3, "role `bot` is none of agent, customer, system"),
         (4, "text is empty"),
         (5, "input contains invalid characters"),
         (6, "unknown field `txt`"),
@@ -614,7 +614,7 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
 }
 
 /// An error answer in ASAPP's envelope.
-fn injected(status: u16) -> axum::response::Response {
+pub(super) fn injected(status: u16) -> axum::response::Response {
     axum::response::Response::builder()
         .status(status)
         .header("content-type", "application/json")
@@ -659,7 +659,7 @@ async fn scripted(
     serve(app).await
 }
 
-fn default_credentials(url: String) -> Vec<(&'static str, String)> {
+pub(super) fn default_credentials(url: String) -> Vec<(&'static str, String)> {
     vec![
         ("ASAPP_BASE_URL", url),
         (
@@ -673,7 +673,11 @@ fn default_credentials(url: String) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn import_args<'a>(file: &'a str, checkpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(super) fn import_args<'a>(
+    file: &'a str,
+    checkpoint: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "import",
         file,
@@ -702,7 +706,7 @@ async fn exported_texts(external_id: &str, env: &[(&'static str, String)]) -> Ve
         .collect()
 }
 
-fn message_line(external_id: &str, text: &str, second: u32) -> String {
+pub(super) fn message_line(external_id: &str, text: &str, second: u32) -> String {
     json!({"externalId": external_id, "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
 }
 

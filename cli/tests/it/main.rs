@@ -385,19 +385,34 @@ async fn bad_input_is_a_usage_error_naming_it() {
     let dir = std::env::temp_dir().join(format!("asapp-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("batch.json");
-    std::fs::write(&file, r#"{"messages": [{"text": "hi", "sender": {"role": "bot", "externalId": "c"}, "timestamp": "2024-01-23T11:42:42Z"}]}"#).unwrap();
-    let ran = asapp(&[
+    let batch = |role: &str| {
+        format!(
+            r#"{{"messages": [{{"text": "hi", "sender": {{"role": {role}, "externalId": "c"}}, "timestamp": "2024-01-23T11:42:42Z"}}]}}"#
+        )
+    };
+    let args = [
         "--local",
         "messages",
         "batch",
         CONVERSATION,
         "--json",
         file.to_str().unwrap(),
-    ])
-    .await;
+    ];
+    std::fs::write(&file, batch("7")).unwrap();
+    let ran = asapp(&args).await;
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
     assert!(
         ran.err.contains("at messages[0].sender.role"),
+        "{}",
+        ran.err
+    );
+    // A role the description does not list is the client's to send (ASAPP may have added it),
+    // and the sandbox's to refuse, as ASAPP does with a role it does not know.
+    std::fs::write(&file, batch(r#""bot""#)).unwrap();
+    let ran = asapp(&args).await;
+    assert_eq!(ran.exit, Exit::Rejected, "{ran:?}");
+    assert!(
+        ran.err.contains("400 Bad Request") && ran.err.contains("/messages/0/sender/role"),
         "{}",
         ran.err
     );
@@ -405,3 +420,4 @@ async fn bad_input_is_a_usage_error_naming_it() {
 }
 
 mod import;
+mod unknown_values;

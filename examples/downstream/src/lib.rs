@@ -58,14 +58,18 @@ fn missing(step: &'static str, field: &str) -> StepError {
 pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, StepError> {
     let mut log = Vec::new();
     let now = chrono::Utc::now();
-    let customer = types::Customer {
-        external_id: "customer-0001".to_owned(),
-        name: Some("Ada Customer".to_owned()),
-    };
-    let agent = types::Agent {
-        external_id: "agent-0001".to_owned(),
-        name: Some("Grace Agent".to_owned()),
-    };
+    // Every type is built through its builder: a field ASAPP adds later does not break this.
+    let customer = types::Customer::builder()
+        .external_id("customer-0001")
+        .name(Some("Ada Customer".to_owned()));
+    let agent = step(
+        "createOrUpdateConversation",
+        types::Agent::try_from(
+            types::Agent::builder()
+                .external_id("agent-0001")
+                .name(Some("Grace Agent".to_owned())),
+        ),
+    )?;
 
     let created = step(
         "createOrUpdateConversation",
@@ -75,7 +79,7 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
                 types::TimeBasedConversation::builder()
                     .external_id(external_id)
                     .customer(customer)
-                    .agent(Some(agent))
+                    .agent(agent)
                     .timestamp(now),
             )
             .await,
@@ -121,10 +125,7 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
     let message = |text: &str, role, sender: &str, seconds| {
         types::Message::builder()
             .text(text)
-            .sender(types::Participant {
-                role,
-                external_id: sender.to_owned(),
-            })
+            .sender(types::Participant::builder().role(role).external_id(sender))
             .timestamp(now + chrono::Duration::seconds(seconds))
     };
     let sent = step(
@@ -169,7 +170,7 @@ pub async fn run(client: &Client, external_id: &str) -> Result<Vec<String>, Step
         client
             .create_batch_messages()
             .conversation_id(conversation_id.as_str())
-            .body(types::BatchMessages { messages: batch })
+            .body(types::BatchMessages::builder().messages(batch))
             .await,
     )?;
     log.push("createBatchMessages: stored 2 messages".to_owned());

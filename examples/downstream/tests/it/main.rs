@@ -115,16 +115,13 @@ async fn typed_httpmock_mocks_answer_the_client() {
     let server = MockServer::start_async().await;
     let id: types::ConversationId = CONVERSATION.parse().unwrap();
     let missing: types::ConversationId = "01BX5ZZKBKACTAV9WEVGEMMVR0".parse().unwrap();
-    let conversation = types::Conversation {
-        id: Some(CONVERSATION.to_owned()),
-        external_id: "ext-1".to_owned(),
-        customer: types::Customer {
-            external_id: "customer-0001".to_owned(),
-            name: None,
-        },
-        agent: None,
-        metadata: [("queue".to_owned(), "billing".to_owned())].into(),
-    };
+    let conversation: types::Conversation = types::Conversation::builder()
+        .id(Some(CONVERSATION.to_owned()))
+        .external_id("ext-1")
+        .customer(types::Customer::builder().external_id("customer-0001"))
+        .metadata([("queue".to_owned(), "billing".to_owned())])
+        .try_into()
+        .unwrap();
     let found = server.get_conversation(|when, then| {
         // Typed matchers first; `into_inner()` for what the description leaves to the security
         // scheme, the credentials.
@@ -136,13 +133,15 @@ async fn typed_httpmock_mocks_answer_the_client() {
     });
     let not_found = server.get_conversation(|when, then| {
         when.conversation_id(&missing);
-        then.not_found(&types::ErrorResponse {
-            error: Some(types::DefaultErrorDetails {
-                request_id: "r-1".to_owned(),
-                code: Some("404-01".to_owned()),
-                message: "Not Found".to_owned(),
-            }),
-        });
+        let details: types::DefaultErrorDetails = types::DefaultErrorDetails::builder()
+            .request_id("r-1")
+            .code(Some("404-01".to_owned()))
+            .message("Not Found")
+            .try_into()
+            .unwrap();
+        let mut envelope = types::ErrorResponse::default();
+        envelope.error = Some(details);
+        then.not_found(&envelope);
     });
 
     let client = ClientConfig::new("id-1", "secret-1")
