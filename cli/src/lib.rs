@@ -17,8 +17,8 @@ use std::io::{Read as _, Write};
 use std::path::Path;
 
 use asapp_conversations::{
-    ApiError, Client, ClientConfig, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL, ENV_ENVIRONMENT,
-    ErrorKind, ResponseValue, chrono, types,
+    ApiError, Client, ClientConfig, DecodeError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL,
+    ENV_ENVIRONMENT, ErrorKind, ResponseValue, chrono, types,
 };
 use asapp_conversations_sandbox::Sandbox;
 use clap::{CommandFactory as _, Parser as _};
@@ -430,9 +430,8 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
             .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
         (path.display().to_string(), text)
     };
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| Failure::usage(format!("{name}: at {}: {}", error.path(), error.inner())))
+    // The error names the place and the reason, never the value: the file holds messages.
+    DecodeError::decode(text.as_bytes()).map_err(|error| Failure::usage(format!("{name}: {error}")))
 }
 
 /// An RFC 3339 time, or now.

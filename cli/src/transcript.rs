@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use asapp_conversations::chrono::{DateTime, Utc};
-use asapp_conversations::types;
+use asapp_conversations::{DecodeError, types};
 use serde::{Deserialize, Serialize};
 
 /// One message of a transcript, with its conversation. Read, it borrows from the line's text.
@@ -38,9 +38,14 @@ pub(crate) struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// Reads one line; the error says what is wrong with it.
+    /// Reads one line; the error says where and what is wrong with it, never its values.
     pub(crate) fn parse(text: &'a str) -> Result<Self, String> {
-        let line: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let line: Self = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|e| DecodeError::new(e.path().to_string(), e.inner()).to_string())?;
+        deserializer
+            .end()
+            .map_err(|e| DecodeError::new(".", &e).to_string())?;
         if line.external_id.is_empty() {
             return Err("externalId is empty".to_owned());
         }

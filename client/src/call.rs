@@ -103,7 +103,7 @@ pub(crate) fn run<'a, T>(
     }
 }
 
-impl<T> Future for Call<'_, T> {
+impl<T: serde::de::DeserializeOwned> Future for Call<'_, T> {
     type Output = Result<ResponseValue<T>, ApiError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -111,7 +111,7 @@ impl<T> Future for Call<'_, T> {
         let result = ready!(this.send.as_mut().poll(cx));
         // The retry loop left its report in the task-local, which the scope has taken back.
         let report = this.send.take_value().and_then(|slot| slot.get());
-        Poll::Ready(result.map_err(|error| ApiError::new(this.operation, report, error)))
+        Poll::Ready(result.map_err(|error| ApiError::new::<T>(this.operation, report, error)))
     }
 }
 

@@ -4,9 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 
 use crate::call::Report;
-use crate::types;
+use crate::{DecodeError, types};
 
 /// The operations whose 409, answering a retry, means an earlier attempt already stored the
 /// message(s): ASAPP documents that a 409 means the entity was persisted.
@@ -19,7 +20,9 @@ const CREATES: [&str; 2] = ["createMessage", "createBatchMessages"];
 /// getConversation failed: 404 Not Found, code 404-01: Not Found, requestId 8e033668-4e72-4e43-bd8d-5ac8d0a8a0d4 (1 attempt)
 /// ```
 ///
-/// The API secret is never part of an error.
+/// The API secret is never part of an error, and neither is a body: an answer that does not
+/// decode is described by where and why ([`InvalidResponse`]), since bodies hold customers'
+/// messages.
 #[derive(Debug)]
 pub struct ApiError {
     operation: &'static str,
@@ -66,20 +69,9 @@ pub enum ErrorKind {
         /// The HTTP status.
         status: StatusCode,
     },
-    /// The response body does not match the spec.
-    #[error(
-        "{} response body does not match the spec: {error} (body {})",
-        .status.map_or("the".to_owned(), |s| s.to_string()),
-        excerpt(.body)
-    )]
-    InvalidResponse {
-        /// The HTTP status, when known.
-        status: Option<StatusCode>,
-        /// Why the body was refused.
-        error: serde_json::Error,
-        /// The body as received.
-        body: Vec<u8>,
-    },
+    /// The answer's body does not match the description.
+    #[error("{0}")]
+    InvalidResponse(InvalidResponse),
     /// An attempt took longer than the attempt timeout.
     #[error("timed out: {}", chain(.error))]
     Timeout {
@@ -135,17 +127,6 @@ fn chain(error: &dyn std::error::Error) -> String {
     out
 }
 
-/// The start of a body, quoted on one line.
-fn excerpt(body: &[u8]) -> String {
-    const LIMIT: usize = 120;
-    let text = String::from_utf8_lossy(&body[..body.len().min(LIMIT)]);
-    if body.len() > LIMIT {
-        format!("{text:?}… ({} bytes)", body.len())
-    } else {
-        format!("{text:?}")
-    }
-}
-
 fn describe_status(status: StatusCode, details: Option<&types::DefaultErrorDetails>) -> String {
     let mut out = status.to_string();
     if let Some(details) = details {
@@ -161,10 +142,66 @@ fn describe_status(status: StatusCode, details: Option<&types::DefaultErrorDetai
     out
 }
 
+/// An answer whose body does not match the description: its status, where and why decoding
+/// stopped, and the body, which no rendering shows (`Display` and `Debug` give its length).
+pub struct InvalidResponse {
+    status: Option<StatusCode>,
+    error: DecodeError,
+    body: Vec<u8>,
+}
+
+impl InvalidResponse {
+    /// The HTTP status, when known.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+
+    /// Where and why the body does not decode.
+    pub fn error(&self) -> &DecodeError {
+        &self.error
+    }
+
+    /// The body as received. It may hold customers' messages: keep it out of logs.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+impl fmt::Display for InvalidResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(status) => write!(f, "the {status} answer")?,
+            None => f.write_str("the answer")?,
+        }
+        write!(
+            f,
+            " does not match the description {} (body of {} bytes not shown)",
+            self.error,
+            self.body.len()
+        )
+    }
+}
+
+impl fmt::Debug for InvalidResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvalidResponse")
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field(
+                "body",
+                &format_args!("<{} bytes not shown>", self.body.len()),
+            )
+            .finish()
+    }
+}
+
 impl ApiError {
     /// Turns the generated client's error for `operation` into an `ApiError`, with what the
     /// retry loop reported (nothing when the request was refused before it was sent).
-    pub(crate) fn new(
+    ///
+    /// `T` is the operation's success type: an answer that does not decode is decoded again, as
+    /// `T` or as the error envelope, to find where it breaks the description.
+    pub(crate) fn new<T: DeserializeOwned>(
         operation: &'static str,
         report: Option<Report>,
         error: progenitor_client::Error<types::ErrorResponse>,
@@ -190,11 +227,19 @@ impl ApiError {
             E::UnexpectedResponse(response) => ErrorKind::UnexpectedStatus {
                 status: response.status(),
             },
-            E::InvalidResponsePayload(body, error) => ErrorKind::InvalidResponse {
-                status: report.status,
-                error,
-                body: body.to_vec(),
-            },
+            E::InvalidResponsePayload(body, error) => {
+                let status = report.status;
+                let located = if status.is_none_or(|s| s.is_success()) {
+                    DecodeError::decode::<T>(&body).err()
+                } else {
+                    DecodeError::decode::<types::ErrorResponse>(&body).err()
+                };
+                ErrorKind::InvalidResponse(InvalidResponse {
+                    status,
+                    error: located.unwrap_or_else(|| DecodeError::new("?", &error)),
+                    body: body.into(),
+                })
+            }
             E::CommunicationError(error)
             | E::ResponseBodyError(error)
             | E::InvalidUpgrade(error) => {
@@ -253,7 +298,7 @@ impl ApiError {
             ErrorKind::Status { status, .. }
             | ErrorKind::AlreadyPersisted { status, .. }
             | ErrorKind::UnexpectedStatus { status } => Some(*status),
-            ErrorKind::InvalidResponse { status, .. } => *status,
+            ErrorKind::InvalidResponse(invalid) => invalid.status,
             _ => None,
         }
     }

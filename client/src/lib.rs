@@ -112,6 +112,7 @@ mod call;
 #[macro_use]
 mod open_enum;
 mod config;
+mod decode;
 mod enums;
 mod error;
 mod operations;
@@ -123,7 +124,8 @@ pub use config::{
     ClientConfig, ConfigError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL, ENV_ENVIRONMENT,
     Environment, PRODUCTION_URL, RateLimit, SANDBOX_URL, USER_AGENT,
 };
-pub use error::{ApiError, ErrorKind};
+pub use decode::DecodeError;
+pub use error::{ApiError, ErrorKind, InvalidResponse};
 pub use generated::*;
 pub use open_enum::UnknownValue;
 pub use retry::RetryPolicy;

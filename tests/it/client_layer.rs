@@ -64,6 +64,12 @@ impl Reply {
         self
     }
 
+    /// A body that need not be JSON.
+    fn raw(mut self, body: &str) -> Self {
+        self.body = body.to_owned();
+        self
+    }
+
     fn retry_after(mut self, value: &'static str) -> Self {
         self.retry_after = Some(value);
         self
@@ -806,5 +812,94 @@ async fn the_quickstart_creates_adds_and_reads_back() {
             format!("{base}/messages/batch"),
             format!("{base}/messages"),
         ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn customer_text_is_in_no_rendering_of_an_answer_that_does_not_decode() {
+    // The marker stands for a customer's words: in the part of the answer that breaks the
+    // description, beside it, or where the body is cut short.
+    const MARKER: &str = "MARKER-my-card-number-is-4111";
+    let (captured, _guard) = capture();
+    let cut_after = |text: &str, marker: &str| {
+        let end = text.find(marker).unwrap() + marker.len();
+        text[..end].to_owned()
+    };
+    let listing = |field: &str, value: serde_json::Value| {
+        let mut message = json!({
+            "text": MARKER,
+            "sender": {"role": "customer", "externalId": "c"},
+            "messageId": "01GMXE90AEV7H3J4DPBDKB1R79",
+            "createdTimestamp": "2021-11-23T12:13:16.853Z",
+            "clientTimestamp": "2021-11-23T12:13:14.555Z",
+        });
+        message[field] = value;
+        json!({"items": [message]}).to_string()
+    };
+    let cases = [
+        (
+            Reply::ok().raw(&listing("sender", MARKER.into())),
+            "items[0].sender",
+        ),
+        (
+            Reply::ok().raw(&listing("createdTimestamp", MARKER.into())),
+            "items[0].createdTimestamp",
+        ),
+        (
+            Reply::ok().raw(&listing("clientTimestamp", 7.into())),
+            "items[0].clientTimestamp",
+        ),
+        (
+            Reply::ok().raw(&listing("text", json!({MARKER: [MARKER]}))),
+            "items[0].text",
+        ),
+        (
+            Reply::ok().raw(&cut_after(&listing("text", MARKER.into()), MARKER)),
+            "items[0]",
+        ),
+        (
+            Reply::status(400)
+                .raw(&json!({"error": {"requestId": 7, "message": MARKER}}).to_string()),
+            "error.requestId",
+        ),
+    ];
+    let mut renderings = Vec::new();
+    for (reply, path) in cases {
+        let server = Server::start([reply]).await;
+        let error = server
+            .client()
+            .get_messages()
+            .conversation_id(CONVERSATION)
+            .await
+            .unwrap_err();
+        let ErrorKind::InvalidResponse(invalid) = error.kind() else {
+            panic!("expected an invalid response, got {error:?}");
+        };
+        assert!(invalid.error().path().starts_with(path), "{error}");
+        // The body stays reachable for who needs it.
+        assert!(String::from_utf8_lossy(invalid.body()).contains(MARKER));
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("does not match the description at {path}")),
+            "{error}"
+        );
+        renderings.extend([
+            error.to_string(),
+            format!("{error:?}"),
+            format!("{error:#?}"),
+            invalid.to_string(),
+            format!("{invalid:?}"),
+            invalid.error().to_string(),
+        ]);
+    }
+    renderings.push(captured.text());
+    for rendering in &renderings {
+        assert!(!rendering.contains("MARKER"), "{rendering}");
+    }
+    assert!(
+        renderings[0].contains("bytes not shown"),
+        "{}",
+        renderings[0]
     );
 }

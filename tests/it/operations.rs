@@ -475,13 +475,9 @@ async fn malformed_bodies_are_decode_errors() {
                 .as_ref()
                 .map_err(ApiError::kind)
             {
-                Err(ErrorKind::InvalidResponse {
-                    status: received,
-                    body: received_body,
-                    ..
-                }) => {
-                    assert_eq!(received.map(|s| s.as_u16()), Some(status));
-                    assert_eq!(&received_body[..], body.as_bytes());
+                Err(ErrorKind::InvalidResponse(invalid)) => {
+                    assert_eq!(invalid.status().map(|s| s.as_u16()), Some(status));
+                    assert_eq!(invalid.body(), body.as_bytes());
                 }
                 other => panic!(
                     "{} answering {status} {body:?}: expected a decode error, got {other:?}",

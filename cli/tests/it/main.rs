@@ -421,3 +421,75 @@ async fn bad_input_is_a_usage_error_naming_it() {
 
 mod import;
 mod unknown_values;
+
+#[tokio::test]
+async fn customer_text_is_in_no_error_line() {
+    // The marker stands for a customer's words, in the place that is wrong: an answer that does
+    // not decode, a request body file, an import line.
+    const MARKER: &str = "MARKER-my-card-number-is-4111";
+    let answer = serde_json::json!({"items": [{
+        "text": MARKER, "sender": MARKER, "messageId": "01GMXE90AEV7H3J4DPBDKB1R79",
+        "createdTimestamp": "2021-11-23T12:13:16.853Z", "clientTimestamp": "2021-11-23T12:13:14.555Z",
+    }]});
+    let app = axum::Router::new().fallback(move || {
+        let body = answer.to_string();
+        async move { ([("content-type", "application/json")], body) }
+    });
+    let url = import::serve(app).await;
+    let env = import::default_credentials(url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let listed = asapp_with(&["messages", "list", CONVERSATION], &env).await;
+    assert_eq!(listed.exit, Exit::Failed, "{listed:?}");
+    assert!(
+        listed
+            .err
+            .contains("does not match the description at items[0].sender"),
+        "{listed:?}"
+    );
+
+    let scratch = import::Scratch::new("marker");
+    let file = scratch.0.join("message.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"text": "hi", "sender": {"role": "customer", "externalId": MARKER}, "timestamp": MARKER}).to_string(),
+    )
+    .unwrap();
+    let create = asapp(&[
+        "--local",
+        "messages",
+        "create",
+        CONVERSATION,
+        "--json",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(create.exit, Exit::Usage, "{create:?}");
+    assert!(create.err.contains("at timestamp"), "{create:?}");
+
+    let lines = scratch.0.join("lines.jsonl");
+    std::fs::write(
+        &lines,
+        serde_json::json!({"externalId": "x", "customerId": "c", "role": "customer", "senderId": "c", "text": {"said": MARKER}, "timestamp": "2024-01-23T11:42:42Z"}).to_string(),
+    )
+    .unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let imported = asapp(&[
+        "--local",
+        "import",
+        lines.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(imported.exit, Exit::Usage, "{imported:?}");
+    assert!(
+        imported.err.contains(":1: invalid line: at text"),
+        "{imported:?}"
+    );
+    for ran in [&listed, &create, &imported] {
+        assert!(
+            !ran.err.contains("MARKER") && !ran.out.contains("MARKER"),
+            "{ran:?}"
+        );
+    }
+}
