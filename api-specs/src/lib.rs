@@ -7,6 +7,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// The crate's README, whose examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+
 mod examples;
 mod json_schema;
 

@@ -67,6 +67,11 @@ pub use model::ModelError;
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
+/// The crate's own README, compiled the same way.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+
 /// The API id the sandbox accepts unless told otherwise.
 pub const DEFAULT_API_ID: &str = "sandbox-api-id";
 /// The API secret the sandbox accepts unless told otherwise.
