@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use asapp_conversations::types;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
@@ -93,15 +93,23 @@ impl App {
         if let Err(failure) = self.authenticate(&parts.headers) {
             return failure.into_response();
         }
-        match self.preferred(&parts.headers, operation) {
-            Ok(Some(response)) => return response,
-            Ok(None) => {}
+        if let Some(code) = prefer_code(&parts.headers) {
+            match self.preferred(code, operation) {
+                Ok(Some(response)) => return response,
+                Ok(None) => {}
+                Err(failure) => return failure.into_response(),
+            }
+        }
+        let query = query(parts.uri.query());
+        let (call, _body) = match self
+            .validate(operation, &parameters, &query, &parts, body)
+            .await
+        {
+            Ok(validated) => validated,
             Err(failure) => return failure.into_response(),
-        }
-        match self.run(operation, &parameters, &parts, body).await {
-            Ok(response) => response,
-            Err(failure) => failure.into_response(),
-        }
+        };
+        self.execute(call)
+            .unwrap_or_else(IntoResponse::into_response)
     }
 
     /// Both credentials must be present and match.
@@ -121,23 +129,9 @@ impl App {
         }
     }
 
-    /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation.
-    fn preferred(
-        &self,
-        headers: &HeaderMap,
-        operation: &Operation,
-    ) -> Result<Option<Response>, Failure> {
-        let Some(prefer) = headers.get("prefer") else {
-            return Ok(None);
-        };
-        let text = prefer.to_str().unwrap_or_default();
-        let Some(code) = text
-            .split([',', ';'])
-            .filter_map(|p| p.trim().strip_prefix("code="))
-            .next()
-        else {
-            return Ok(None);
-        };
+    /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation (`None`
+    /// for its success status, which is answered as usual).
+    fn preferred(&self, code: &str, operation: &Operation) -> Result<Option<Response>, Failure> {
         let documented = || {
             operation
                 .statuses
@@ -182,13 +176,16 @@ impl App {
         Ok(Some(response))
     }
 
-    async fn run(
+    /// Checks the request against the description: its path parameters, its query, its body.
+    /// Returns what the store needs, and the body's bytes (empty without a body).
+    async fn validate<'a>(
         &self,
         operation: &Operation,
-        parameters: &BTreeMap<String, String>,
+        parameters: &'a BTreeMap<String, String>,
+        query: &'a BTreeMap<String, String>,
         parts: &Parts,
         body: Body,
-    ) -> Answer {
+    ) -> Result<(Call<'a>, Bytes), Failure> {
         for (name, value) in parameters {
             if value.is_empty()
                 || !value
@@ -200,7 +197,6 @@ impl App {
                 )));
             }
         }
-        let query = query(parts.uri.query());
         for name in &operation.required_query {
             if !query.contains_key(name) {
                 return Err(Failure::bad_request(format!(
@@ -208,14 +204,63 @@ impl App {
                 )));
             }
         }
-        let body = match &operation.body {
-            Some(_) => Some(self.read_json(operation, parts, body).await?),
-            None => None,
+        let (body, bytes) = match &operation.body {
+            Some(_) => {
+                let (value, bytes) = self.read_json(operation, parts, body).await?;
+                (Some(value), bytes)
+            }
+            None => (None, Bytes::new()),
         };
-        let conversation_id = parameters.get("conversationId").map(String::as_str);
-        match operation.kind {
-            Kind::CreateOrUpdateConversation => {
-                let conversation: types::TimeBasedConversation = typed(body)?;
+        let parameter = |name: &str| parameters.get(name).map(String::as_str).unwrap_or_default();
+        let external_id = || {
+            query
+                .get("externalId")
+                .map(String::as_str)
+                .unwrap_or_default()
+        };
+        let id = parameter("conversationId");
+        let call = match operation.kind {
+            Kind::CreateOrUpdateConversation => Call::Upsert(typed(body)?),
+            Kind::GetConversations => Call::ListConversations {
+                external_id: external_id(),
+            },
+            Kind::GetConversation => Call::GetConversation { id },
+            Kind::PostAuthenticate => {
+                let _: types::AuthObject = typed(body)?;
+                Call::Authenticate { id }
+            }
+            Kind::CreateMessage => {
+                let message: types::Message = typed(body)?;
+                Call::AddMessages {
+                    id,
+                    messages: vec![message],
+                    batch: false,
+                }
+            }
+            Kind::CreateBatchMessages => {
+                let batch: types::BatchMessages = typed(body)?;
+                Call::AddMessages {
+                    id,
+                    messages: batch.messages,
+                    batch: true,
+                }
+            }
+            Kind::GetMessages => Call::ListMessages { id },
+            Kind::GetMessage => Call::GetMessage {
+                id,
+                message_id: parameter("messageId"),
+            },
+            Kind::GetMessagesByExternalId => Call::Transcript {
+                external_id: external_id(),
+            },
+        };
+        Ok((call, bytes))
+    }
+
+    /// Runs a validated request against the store.
+    fn execute(&self, call: Call<'_>) -> Answer {
+        match call {
+            Call::Upsert(conversation) => {
                 let id = self
                     .write()
                     .upsert(conversation, new_id)
@@ -225,11 +270,7 @@ impl App {
                     &types::ConversationResponse { id: Some(id) },
                 ))
             }
-            Kind::GetConversations => {
-                let external_id = query
-                    .get("externalId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::ListConversations { external_id } => {
                 let items = self
                     .read()
                     .by_external_id(external_id)
@@ -238,24 +279,23 @@ impl App {
                     .collect();
                 Ok(json(StatusCode::OK, &types::Conversations { items }))
             }
-            Kind::GetConversation => {
-                let id = conversation_id.unwrap_or_default();
+            Call::GetConversation { id } => {
                 let store = self.read();
                 let conversation = store.conversation(id).ok_or_else(|| no_conversation(id))?;
                 Ok(json(StatusCode::OK, conversation))
             }
-            Kind::PostAuthenticate => {
-                let _: types::AuthObject = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
+            Call::Authenticate { id } => {
                 self.read()
                     .conversation(id)
                     .ok_or_else(|| no_conversation(id))?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
-            Kind::CreateMessage => {
-                let message: types::Message = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
-                let ids = self.add(id, vec![message])?;
+            Call::AddMessages {
+                id,
+                messages,
+                batch: false,
+            } => {
+                let ids = self.add(id, messages)?;
                 Ok(json(
                     StatusCode::OK,
                     &types::MessagesResponse {
@@ -263,29 +303,25 @@ impl App {
                     },
                 ))
             }
-            Kind::CreateBatchMessages => {
-                let batch: types::BatchMessages = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
-                self.add(id, batch.messages)?;
+            Call::AddMessages {
+                id,
+                messages,
+                batch: true,
+            } => {
+                self.add(id, messages)?;
                 Ok(json(
                     StatusCode::OK,
                     &types::BatchMessagesResponse(serde_json::Map::new()),
                 ))
             }
-            Kind::GetMessages => {
-                let id = conversation_id.unwrap_or_default();
+            Call::ListMessages { id } => {
                 let items = self
                     .read()
                     .messages(id, usize::MAX)
                     .ok_or_else(|| no_conversation(id))?;
                 Ok(json(StatusCode::OK, &types::GetMessagesResponse { items }))
             }
-            Kind::GetMessage => {
-                let id = conversation_id.unwrap_or_default();
-                let message_id = parameters
-                    .get("messageId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::GetMessage { id, message_id } => {
                 let store = self.read();
                 store.conversation(id).ok_or_else(|| no_conversation(id))?;
                 let message = store.message(id, message_id).ok_or_else(|| {
@@ -293,11 +329,7 @@ impl App {
                 })?;
                 Ok(json(StatusCode::OK, message))
             }
-            Kind::GetMessagesByExternalId => {
-                let external_id = query
-                    .get("externalId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::Transcript { external_id } => {
                 let store = self.read();
                 let conversation = store.by_external_id(external_id).ok_or_else(|| {
                     Failure::not_found(format!("no conversation has externalId `{external_id}`"))
@@ -320,19 +352,16 @@ impl App {
             .collect();
         self.write()
             .add_messages(id, messages, chrono::Utc::now(), new_id)
-            .map_err(|refusal| match refusal {
-                Refusal::NoConversation => no_conversation(id),
-                other => refused(other, "message"),
-            })
+            .map_err(|refusal| message_refused(id, refusal))
     }
 
-    /// The request body as JSON that passed the operation's schema.
+    /// The request body as JSON that passed the operation's schema, and its bytes.
     async fn read_json(
         &self,
         operation: &Operation,
         parts: &Parts,
         body: Body,
-    ) -> Result<Value, Failure> {
+    ) -> Result<(Value, Bytes), Failure> {
         let too_large = || {
             let message = format!(
                 "request body is larger than the sandbox's limit of {} bytes",
@@ -396,7 +425,7 @@ impl App {
             }
             return Err(Failure::bad_request(message));
         }
-        Ok(value)
+        Ok((value, bytes))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
@@ -417,8 +446,52 @@ pub(crate) fn new_id() -> String {
     ulid::Ulid::generate().to_string()
 }
 
+/// A request that passed validation, with what the store needs.
+enum Call<'a> {
+    Upsert(types::TimeBasedConversation),
+    ListConversations {
+        external_id: &'a str,
+    },
+    GetConversation {
+        id: &'a str,
+    },
+    Authenticate {
+        id: &'a str,
+    },
+    /// `createMessage` (one message, not a batch) or `createBatchMessages`.
+    AddMessages {
+        id: &'a str,
+        messages: Vec<types::Message>,
+        batch: bool,
+    },
+    ListMessages {
+        id: &'a str,
+    },
+    GetMessage {
+        id: &'a str,
+        message_id: &'a str,
+    },
+    Transcript {
+        external_id: &'a str,
+    },
+}
+
+/// The `NNN` of a `Prefer: code=NNN` header, if the request has one.
+fn prefer_code(headers: &HeaderMap) -> Option<&str> {
+    let text = headers.get("prefer")?.to_str().unwrap_or_default();
+    text.split([',', ';'])
+        .find_map(|p| p.trim().strip_prefix("code="))
+}
+
 fn no_conversation(id: &str) -> Failure {
     Failure::not_found(format!("no conversation has id {id}"))
+}
+
+fn message_refused(id: &str, refusal: Refusal) -> Failure {
+    match refusal {
+        Refusal::NoConversation => no_conversation(id),
+        other => refused(other, "message"),
+    }
 }
 
 fn refused(refusal: Refusal, what: &str) -> Failure {
