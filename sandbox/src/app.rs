@@ -1,5 +1,5 @@
 //! Answering one request: rate limit, routing, credentials, `Prefer: code=`, validation against
-//! the description, then the operation against the store.
+//! the description, the configured faults, then the operation against the store.
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
@@ -11,6 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::failure::{Failure, request_id};
+use crate::faults::{Class, Fault, Injector};
 use crate::model::{Kind, Model, Operation, Route};
 use crate::store::{NewMessage, Refusal, Store};
 
@@ -35,6 +37,8 @@ pub(crate) struct App {
     pub(crate) latency: Duration,
     pub(crate) limiter: Option<DefaultDirectRateLimiter>,
     pub(crate) max_body_bytes: usize,
+    /// The faults to inject; `None` when they are off.
+    pub(crate) faults: Option<Arc<Injector>>,
 }
 
 impl App {
@@ -93,7 +97,8 @@ impl App {
         if let Err(failure) = self.authenticate(&parts.headers) {
             return failure.into_response();
         }
-        if let Some(code) = prefer_code(&parts.headers) {
+        let prefer = prefer_code(&parts.headers);
+        if let Some(code) = prefer {
             match self.preferred(code, operation) {
                 Ok(Some(response)) => return response,
                 Ok(None) => {}
@@ -101,15 +106,61 @@ impl App {
             }
         }
         let query = query(parts.uri.query());
-        let (call, _body) = match self
+        let (call, body) = match self
             .validate(operation, &parameters, &query, &parts, body)
             .await
         {
             Ok(validated) => validated,
             Err(failure) => return failure.into_response(),
         };
-        self.execute(call)
-            .unwrap_or_else(IntoResponse::into_response)
+        match &self.faults {
+            // Never in a request that asks for its answer with `Prefer: code=`.
+            Some(faults) if prefer.is_none() => {
+                self.with_faults(faults, operation, &parts, call, &body)
+                    .await
+            }
+            _ => self
+                .execute(call)
+                .unwrap_or_else(IntoResponse::into_response),
+        }
+    }
+
+    /// Answers `call` with the fault its plan draws, if any, and its jitter.
+    async fn with_faults(
+        &self,
+        faults: &Injector,
+        operation: &Operation,
+        parts: &Parts,
+        call: Call<'_>,
+        body: &[u8],
+    ) -> Response {
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or(parts.uri.path(), PathAndQuery::as_str);
+        let plan = faults.plan(&operation.id, target, body, call.class());
+        // Whether the request would succeed: a refused one is answered as without faults.
+        let (answered, response) = match plan.fault {
+            None => match self.execute(call) {
+                Ok(response) => (true, response),
+                Err(failure) => (false, failure.into_response()),
+            },
+            // Stored before: not stored again.
+            Some(Fault::Conflict) => (true, faults.answer(Fault::Conflict)),
+            Some(fault) if fault.before_storing() => match self.check(call) {
+                Ok(()) => (true, faults.answer(fault)),
+                Err(failure) => (false, failure.into_response()),
+            },
+            Some(fault) => match self.execute(call) {
+                Ok(_) => (true, faults.answer(fault)),
+                Err(failure) => (false, failure.into_response()),
+            },
+        };
+        let jitter = faults.settle(&plan, answered);
+        if !jitter.is_zero() {
+            tokio::time::sleep(jitter).await;
+        }
+        response
     }
 
     /// Both credentials must be present and match.
@@ -341,6 +392,22 @@ impl App {
         }
     }
 
+    /// Whether `call` would succeed, without storing anything: the failure it would get, if
+    /// any. A read is simply run.
+    fn check(&self, call: Call<'_>) -> Result<(), Failure> {
+        match call {
+            Call::Upsert(conversation) => self
+                .read()
+                .check_upsert(&conversation.external_id)
+                .map_err(|r| refused(r, "conversation")),
+            Call::AddMessages { id, messages, .. } => self
+                .read()
+                .check_add(id, messages.len())
+                .map_err(|r| message_refused(id, r)),
+            read => self.execute(read).map(drop),
+        }
+    }
+
     fn add(&self, id: &str, messages: Vec<types::Message>) -> Result<Vec<String>, Failure> {
         let messages = messages
             .into_iter()
@@ -474,6 +541,17 @@ enum Call<'a> {
     Transcript {
         external_id: &'a str,
     },
+}
+
+impl Call<'_> {
+    /// What the call does to the store, for the faults it can get.
+    fn class(&self) -> Class {
+        match self {
+            Self::Upsert(_) => Class::Upsert,
+            Self::AddMessages { .. } => Class::Create,
+            _ => Class::Read,
+        }
+    }
 }
 
 /// The `NNN` of a `Prefer: code=NNN` header, if the request has one.
