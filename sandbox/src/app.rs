@@ -1,5 +1,5 @@
 //! Answering one request: rate limit, routing, credentials, `Prefer: code=`, validation against
-//! the description, then the operation against the store.
+//! the description, the configured faults, then the operation against the store.
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
@@ -7,10 +7,11 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use asapp_conversations::types;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::failure::{Failure, request_id};
+use crate::faults::{Class, Fault, Injector};
 use crate::model::{Kind, Model, Operation, Route};
 use crate::store::{NewMessage, Refusal, Store};
 
@@ -35,6 +37,8 @@ pub(crate) struct App {
     pub(crate) latency: Duration,
     pub(crate) limiter: Option<DefaultDirectRateLimiter>,
     pub(crate) max_body_bytes: usize,
+    /// The faults to inject; `None` when they are off.
+    pub(crate) faults: Option<Arc<Injector>>,
 }
 
 impl App {
@@ -93,15 +97,70 @@ impl App {
         if let Err(failure) = self.authenticate(&parts.headers) {
             return failure.into_response();
         }
-        match self.preferred(&parts.headers, operation) {
-            Ok(Some(response)) => return response,
-            Ok(None) => {}
+        let prefer = prefer_code(&parts.headers);
+        if let Some(code) = prefer {
+            match self.preferred(code, operation) {
+                Ok(Some(response)) => return response,
+                Ok(None) => {}
+                Err(failure) => return failure.into_response(),
+            }
+        }
+        let query = query(parts.uri.query());
+        let (call, body) = match self
+            .validate(operation, &parameters, &query, &parts, body)
+            .await
+        {
+            Ok(validated) => validated,
             Err(failure) => return failure.into_response(),
+        };
+        match &self.faults {
+            // Never in a request that asks for its answer with `Prefer: code=`.
+            Some(faults) if prefer.is_none() => {
+                self.with_faults(faults, operation, &parts, call, &body)
+                    .await
+            }
+            _ => self
+                .execute(call)
+                .unwrap_or_else(IntoResponse::into_response),
         }
-        match self.run(operation, &parameters, &parts, body).await {
-            Ok(response) => response,
-            Err(failure) => failure.into_response(),
+    }
+
+    /// Answers `call` with the fault its plan draws, if any, and its jitter.
+    async fn with_faults(
+        &self,
+        faults: &Injector,
+        operation: &Operation,
+        parts: &Parts,
+        call: Call<'_>,
+        body: &[u8],
+    ) -> Response {
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or(parts.uri.path(), PathAndQuery::as_str);
+        let plan = faults.plan(&operation.id, target, body, call.class());
+        // Whether the request would succeed: a refused one is answered as without faults.
+        let (answered, response) = match plan.fault {
+            None => match self.execute(call) {
+                Ok(response) => (true, response),
+                Err(failure) => (false, failure.into_response()),
+            },
+            // Stored before: not stored again.
+            Some(Fault::Conflict) => (true, faults.answer(Fault::Conflict)),
+            Some(fault) if fault.before_storing() => match self.check(call) {
+                Ok(()) => (true, faults.answer(fault)),
+                Err(failure) => (false, failure.into_response()),
+            },
+            Some(fault) => match self.execute(call) {
+                Ok(_) => (true, faults.answer(fault)),
+                Err(failure) => (false, failure.into_response()),
+            },
+        };
+        let jitter = faults.settle(&plan, answered);
+        if !jitter.is_zero() {
+            tokio::time::sleep(jitter).await;
         }
+        response
     }
 
     /// Both credentials must be present and match.
@@ -121,23 +180,9 @@ impl App {
         }
     }
 
-    /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation.
-    fn preferred(
-        &self,
-        headers: &HeaderMap,
-        operation: &Operation,
-    ) -> Result<Option<Response>, Failure> {
-        let Some(prefer) = headers.get("prefer") else {
-            return Ok(None);
-        };
-        let text = prefer.to_str().unwrap_or_default();
-        let Some(code) = text
-            .split([',', ';'])
-            .filter_map(|p| p.trim().strip_prefix("code="))
-            .next()
-        else {
-            return Ok(None);
-        };
+    /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation (`None`
+    /// for its success status, which is answered as usual).
+    fn preferred(&self, code: &str, operation: &Operation) -> Result<Option<Response>, Failure> {
         let documented = || {
             operation
                 .statuses
@@ -182,13 +227,16 @@ impl App {
         Ok(Some(response))
     }
 
-    async fn run(
+    /// Checks the request against the description: its path parameters, its query, its body.
+    /// Returns what the store needs, and the body's bytes (empty without a body).
+    async fn validate<'a>(
         &self,
         operation: &Operation,
-        parameters: &BTreeMap<String, String>,
+        parameters: &'a BTreeMap<String, String>,
+        query: &'a BTreeMap<String, String>,
         parts: &Parts,
         body: Body,
-    ) -> Answer {
+    ) -> Result<(Call<'a>, Bytes), Failure> {
         for (name, value) in parameters {
             if value.is_empty()
                 || !value
@@ -200,7 +248,6 @@ impl App {
                 )));
             }
         }
-        let query = query(parts.uri.query());
         for name in &operation.required_query {
             if !query.contains_key(name) {
                 return Err(Failure::bad_request(format!(
@@ -208,14 +255,63 @@ impl App {
                 )));
             }
         }
-        let body = match &operation.body {
-            Some(_) => Some(self.read_json(operation, parts, body).await?),
-            None => None,
+        let (body, bytes) = match &operation.body {
+            Some(_) => {
+                let (value, bytes) = self.read_json(operation, parts, body).await?;
+                (Some(value), bytes)
+            }
+            None => (None, Bytes::new()),
         };
-        let conversation_id = parameters.get("conversationId").map(String::as_str);
-        match operation.kind {
-            Kind::CreateOrUpdateConversation => {
-                let conversation: types::TimeBasedConversation = typed(body)?;
+        let parameter = |name: &str| parameters.get(name).map(String::as_str).unwrap_or_default();
+        let external_id = || {
+            query
+                .get("externalId")
+                .map(String::as_str)
+                .unwrap_or_default()
+        };
+        let id = parameter("conversationId");
+        let call = match operation.kind {
+            Kind::CreateOrUpdateConversation => Call::Upsert(typed(body)?),
+            Kind::GetConversations => Call::ListConversations {
+                external_id: external_id(),
+            },
+            Kind::GetConversation => Call::GetConversation { id },
+            Kind::PostAuthenticate => {
+                let _: types::AuthObject = typed(body)?;
+                Call::Authenticate { id }
+            }
+            Kind::CreateMessage => {
+                let message: types::Message = typed(body)?;
+                Call::AddMessages {
+                    id,
+                    messages: vec![message],
+                    batch: false,
+                }
+            }
+            Kind::CreateBatchMessages => {
+                let batch: types::BatchMessages = typed(body)?;
+                Call::AddMessages {
+                    id,
+                    messages: batch.messages,
+                    batch: true,
+                }
+            }
+            Kind::GetMessages => Call::ListMessages { id },
+            Kind::GetMessage => Call::GetMessage {
+                id,
+                message_id: parameter("messageId"),
+            },
+            Kind::GetMessagesByExternalId => Call::Transcript {
+                external_id: external_id(),
+            },
+        };
+        Ok((call, bytes))
+    }
+
+    /// Runs a validated request against the store.
+    fn execute(&self, call: Call<'_>) -> Answer {
+        match call {
+            Call::Upsert(conversation) => {
                 let id = self
                     .write()
                     .upsert(conversation, new_id)
@@ -224,11 +320,7 @@ impl App {
                 answer.id = Some(id);
                 Ok(json(StatusCode::OK, &answer))
             }
-            Kind::GetConversations => {
-                let external_id = query
-                    .get("externalId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::ListConversations { external_id } => {
                 let items = self
                     .read()
                     .by_external_id(external_id)
@@ -239,51 +331,46 @@ impl App {
                 answer.items = items;
                 Ok(json(StatusCode::OK, &answer))
             }
-            Kind::GetConversation => {
-                let id = conversation_id.unwrap_or_default();
+            Call::GetConversation { id } => {
                 let store = self.read();
                 let conversation = store.conversation(id).ok_or_else(|| no_conversation(id))?;
                 Ok(json(StatusCode::OK, conversation))
             }
-            Kind::PostAuthenticate => {
-                let _: types::AuthObject = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
+            Call::Authenticate { id } => {
                 self.read()
                     .conversation(id)
                     .ok_or_else(|| no_conversation(id))?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
-            Kind::CreateMessage => {
-                let message: types::Message = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
-                let ids = self.add(id, vec![message])?;
+            Call::AddMessages {
+                id,
+                messages,
+                batch: false,
+            } => {
+                let ids = self.add(id, messages)?;
                 let mut answer = types::MessagesResponse::default();
                 answer.id = ids.into_iter().next();
                 Ok(json(StatusCode::OK, &answer))
             }
-            Kind::CreateBatchMessages => {
-                let batch: types::BatchMessages = typed(body)?;
-                let id = conversation_id.unwrap_or_default();
-                self.add(id, batch.messages)?;
+            Call::AddMessages {
+                id,
+                messages,
+                batch: true,
+            } => {
+                self.add(id, messages)?;
                 Ok(json(
                     StatusCode::OK,
                     &types::BatchMessagesResponse(serde_json::Map::new()),
                 ))
             }
-            Kind::GetMessages => {
-                let id = conversation_id.unwrap_or_default();
+            Call::ListMessages { id } => {
                 let items = self
                     .read()
                     .messages(id, usize::MAX)
                     .ok_or_else(|| no_conversation(id))?;
                 Ok(json(StatusCode::OK, &messages(items)))
             }
-            Kind::GetMessage => {
-                let id = conversation_id.unwrap_or_default();
-                let message_id = parameters
-                    .get("messageId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::GetMessage { id, message_id } => {
                 let store = self.read();
                 store.conversation(id).ok_or_else(|| no_conversation(id))?;
                 let message = store.message(id, message_id).ok_or_else(|| {
@@ -291,11 +378,7 @@ impl App {
                 })?;
                 Ok(json(StatusCode::OK, message))
             }
-            Kind::GetMessagesByExternalId => {
-                let external_id = query
-                    .get("externalId")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+            Call::Transcript { external_id } => {
                 let store = self.read();
                 let conversation = store.by_external_id(external_id).ok_or_else(|| {
                     Failure::not_found(format!("no conversation has externalId `{external_id}`"))
@@ -304,6 +387,22 @@ impl App {
                 let items = store.messages(&id, TRANSCRIPT_LIMIT).unwrap_or_default();
                 Ok(json(StatusCode::OK, &messages(items)))
             }
+        }
+    }
+
+    /// Whether `call` would succeed, without storing anything: the failure it would get, if
+    /// any. A read is simply run.
+    fn check(&self, call: Call<'_>) -> Result<(), Failure> {
+        match call {
+            Call::Upsert(conversation) => self
+                .read()
+                .check_upsert(&conversation.external_id)
+                .map_err(|r| refused(r, "conversation")),
+            Call::AddMessages { id, messages, .. } => self
+                .read()
+                .check_add(id, messages.len())
+                .map_err(|r| message_refused(id, r)),
+            read => self.execute(read).map(drop),
         }
     }
 
@@ -318,19 +417,16 @@ impl App {
             .collect();
         self.write()
             .add_messages(id, messages, chrono::Utc::now(), new_id)
-            .map_err(|refusal| match refusal {
-                Refusal::NoConversation => no_conversation(id),
-                other => refused(other, "message"),
-            })
+            .map_err(|refusal| message_refused(id, refusal))
     }
 
-    /// The request body as JSON that passed the operation's schema.
+    /// The request body as JSON that passed the operation's schema, and its bytes.
     async fn read_json(
         &self,
         operation: &Operation,
         parts: &Parts,
         body: Body,
-    ) -> Result<Value, Failure> {
+    ) -> Result<(Value, Bytes), Failure> {
         let too_large = || {
             let message = format!(
                 "request body is larger than the sandbox's limit of {} bytes",
@@ -394,7 +490,7 @@ impl App {
             }
             return Err(Failure::bad_request(message));
         }
-        Ok(value)
+        Ok((value, bytes))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
@@ -415,8 +511,63 @@ pub(crate) fn new_id() -> String {
     ulid::Ulid::generate().to_string()
 }
 
+/// A request that passed validation, with what the store needs.
+enum Call<'a> {
+    Upsert(types::TimeBasedConversation),
+    ListConversations {
+        external_id: &'a str,
+    },
+    GetConversation {
+        id: &'a str,
+    },
+    Authenticate {
+        id: &'a str,
+    },
+    /// `createMessage` (one message, not a batch) or `createBatchMessages`.
+    AddMessages {
+        id: &'a str,
+        messages: Vec<types::Message>,
+        batch: bool,
+    },
+    ListMessages {
+        id: &'a str,
+    },
+    GetMessage {
+        id: &'a str,
+        message_id: &'a str,
+    },
+    Transcript {
+        external_id: &'a str,
+    },
+}
+
+impl Call<'_> {
+    /// What the call does to the store, for the faults it can get.
+    fn class(&self) -> Class {
+        match self {
+            Self::Upsert(_) => Class::Upsert,
+            Self::AddMessages { .. } => Class::Create,
+            _ => Class::Read,
+        }
+    }
+}
+
+/// The `NNN` of a `Prefer: code=NNN` header, if the request has one.
+fn prefer_code(headers: &HeaderMap) -> Option<&str> {
+    let text = headers.get("prefer")?.to_str().unwrap_or_default();
+    text.split([',', ';'])
+        .find_map(|p| p.trim().strip_prefix("code="))
+}
+
 fn no_conversation(id: &str) -> Failure {
     Failure::not_found(format!("no conversation has id {id}"))
+}
+
+fn message_refused(id: &str, refusal: Refusal) -> Failure {
+    match refusal {
+        Refusal::NoConversation => no_conversation(id),
+        other => refused(other, "message"),
+    }
 }
 
 fn refused(refusal: Refusal, what: &str) -> Failure {

@@ -58,6 +58,11 @@ impl Failure {
         failure
     }
 
+    /// 409: the request was stored before (ASAPP: "the entity was persisted").
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "409-01", message)
+    }
+
     /// 413: the body is larger than the sandbox takes.
     pub(crate) fn too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "413-01", message)
@@ -73,6 +78,11 @@ impl Failure {
         let mut failure = Self::new(StatusCode::TOO_MANY_REQUESTS, "429-01", message);
         failure.retry_after = Some(retry_after);
         failure
+    }
+
+    /// 503: the service is unavailable.
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "503-01", message)
     }
 }
 

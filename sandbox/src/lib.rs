@@ -39,12 +39,59 @@
 //!   `Retry-After` past it.
 //! * The store is capped ([`SandboxConfig::max_messages`], [`SandboxConfig::max_conversations`]);
 //!   past a cap, creating answers 422 with code `422-02`.
+//! * Seeded faults ([`SandboxConfig::faults`], [`Faults`]; the binary's `--faults` and
+//!   `--fault-seed`), each kind at its own rate, in requests that would otherwise succeed and
+//!   never in one with `Prefer: code=`: a 503 before storing, a 429 with `Retry-After`, jitter,
+//!   and in the writes a 503 or a dropped connection after storing (the answer is lost). The
+//!   retry of a message create or batch whose answer was lost (the same operation, path, query
+//!   and body bytes) gets a 409 and is not stored again. The same seed and the same requests
+//!   give the same faults, in whatever order they arrive; [`Sandbox::faults_injected`] counts
+//!   them.
+//!
+//! ```
+//! use asapp_conversations::{ErrorKind, RetryPolicy, types};
+//! use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Every write is stored, then its connection dropped.
+//! let faults = Faults { seed: 42, ..Faults::default() };
+//! let sandbox = Sandbox::start_with(SandboxConfig {
+//!     faults: Some(Faults { drop_after_storing: 1.0, ..faults }),
+//!     ..SandboxConfig::default()
+//! })
+//! .await?;
+//! let client = sandbox.client_config().retry_policy(RetryPolicy::asapp()).build()?;
+//! let message = types::Message::builder()
+//!     .text("Hello")
+//!     .sender(
+//!         types::Participant::builder()
+//!             .role(types::ParticipantRole::Customer)
+//!             .external_id("customer-1"),
+//!     )
+//!     .timestamp(asapp_conversations::chrono::Utc::now());
+//! let error = client
+//!     .create_message()
+//!     .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+//!     .body(message)
+//!     .await
+//!     .unwrap_err();
+//! // The client retried the transport error; the retry got a 409: stored once.
+//! assert!(matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }));
+//! assert_eq!(error.attempts(), 2);
+//! let counts = sandbox.faults_injected();
+//! assert_eq!((counts.dropped_after_storing, counts.conflicts), (1, 1));
+//! sandbox.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod app;
 mod failure;
+mod faults;
 mod model;
 mod store;
 
@@ -59,6 +106,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use faults::{FaultCounts, Faults, FaultsError};
 pub use model::ModelError;
 
 /// The README's Rust examples (the client's and the sandbox's), compiled as doc tests here, where
@@ -100,6 +148,8 @@ pub struct SandboxConfig {
     pub max_messages: usize,
     /// The largest request body taken, in bytes.
     pub max_body_bytes: usize,
+    /// Seeded faults to inject ([`Faults`]); `None`, the default, injects none.
+    pub faults: Option<Faults>,
 }
 
 impl Default for SandboxConfig {
@@ -115,6 +165,7 @@ impl Default for SandboxConfig {
             max_conversations: 100_000,
             max_messages: 500_000,
             max_body_bytes: 4 * 1024 * 1024,
+            faults: None,
         }
     }
 }
@@ -132,6 +183,7 @@ impl fmt::Debug for SandboxConfig {
             .field("max_conversations", &self.max_conversations)
             .field("max_messages", &self.max_messages)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("faults", &self.faults)
             .finish()
     }
 }
@@ -143,6 +195,9 @@ pub enum SandboxError {
     /// The built-in description cannot be served.
     #[error("cannot serve the description")]
     Model(#[from] ModelError),
+    /// The fault configuration is refused.
+    #[error("invalid faults: {0}")]
+    Faults(#[from] FaultsError),
     /// The description's examples cannot seed the store.
     #[error("cannot seed the store with the description's examples: {0}")]
     Seed(String),
@@ -164,12 +219,26 @@ pub enum SandboxError {
 
 /// The axum router that serves the API, for embedding in a server of your own.
 pub fn router(config: &SandboxConfig) -> Result<axum::Router, SandboxError> {
+    build(config).map(|(router, _)| router)
+}
+
+/// The router and, when faults are on, their injector (for the counts).
+fn build(
+    config: &SandboxConfig,
+) -> Result<(axum::Router, Option<Arc<faults::Injector>>), SandboxError> {
     let spec = Spec::embedded().map_err(ModelError::from)?;
     let model = model::Model::new(&spec)?;
     let mut store = store::Store::new(config.max_conversations, config.max_messages);
     if config.seed {
         seed(&spec, &mut store)?;
     }
+    let injector = match &config.faults {
+        Some(faults) => {
+            faults.validate()?;
+            faults::Injector::new(faults).map(Arc::new)
+        }
+        None => None,
+    };
     let app = app::App {
         model,
         store: RwLock::new(store),
@@ -178,10 +247,12 @@ pub fn router(config: &SandboxConfig) -> Result<axum::Router, SandboxError> {
         latency: config.latency,
         limiter: config.rate_limit.and_then(app::App::limiter),
         max_body_bytes: config.max_body_bytes,
+        faults: injector.clone(),
     };
-    Ok(axum::Router::new()
+    let router = axum::Router::new()
         .fallback(app::dispatch)
-        .with_state(Arc::new(app)))
+        .with_state(Arc::new(app));
+    Ok((router, injector))
 }
 
 /// Stores the description's example conversation and message.
@@ -214,6 +285,7 @@ pub struct Sandbox {
     base_url: String,
     api_id: String,
     api_secret: String,
+    faults: Option<Arc<faults::Injector>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -226,7 +298,7 @@ impl Sandbox {
 
     /// Starts a sandbox as `config` says.
     pub async fn start_with(config: SandboxConfig) -> Result<Self, SandboxError> {
-        let router = router(&config)?;
+        let (router, faults) = build(&config)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -248,6 +320,7 @@ impl Sandbox {
             base_url: format!("http://{addr}"),
             api_id: config.api_id,
             api_secret: config.api_secret,
+            faults,
             stop: Some(stop),
             task: Some(task),
         })
@@ -273,6 +346,13 @@ impl Sandbox {
         &self.api_secret
     }
 
+    /// How many faults of each kind it injected so far (all 0 when faults are off).
+    pub fn faults_injected(&self) -> FaultCounts {
+        self.faults
+            .as_ref()
+            .map_or_else(FaultCounts::default, |faults| faults.counts())
+    }
+
     /// A client configuration pointing at this sandbox with its credentials.
     pub fn client_config(&self) -> asapp_conversations::ClientConfig {
         asapp_conversations::ClientConfig::new(&self.api_id, &self.api_secret)
@@ -292,4 +372,19 @@ impl Sandbox {
             None => Ok(()),
         }
     }
+}
+
+/// Reads a duration as the binary's options write it (`--latency`, and `jitter=` in
+/// `--faults`): `250ms`, `1s`, `1.5s`, or a number of milliseconds. `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (text, 0.001)
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    Duration::try_from_secs_f64(value * scale).ok()
 }

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use asapp_conversations_sandbox::{DEFAULT_API_ID, DEFAULT_API_SECRET, Sandbox, SandboxConfig};
+use asapp_conversations_sandbox::{
+    DEFAULT_API_ID, DEFAULT_API_SECRET, Faults, Sandbox, SandboxConfig,
+};
 use clap::Parser;
 
 /// A local, stateful stand-in for ASAPP's Conversations API.
@@ -44,24 +46,30 @@ struct Args {
     /// The largest request body taken, in bytes; larger ones answer 413.
     #[arg(long, default_value_t = SandboxConfig::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Inject faults into requests that would otherwise succeed, each kind at its rate (a
+    /// probability from 0 to 1; the rates add up to at most 1), such as
+    /// `503-before=0.05,503-after=0.05,drop-after=0.05,429=0.05,jitter=20ms`.
+    ///
+    /// 503-before: 503 without storing. 429: 429 with Retry-After without storing. 503-after:
+    /// store, then 503. drop-after: store, then close the connection without an answer.
+    /// 503-after and drop-after only in the writes (upsert, message create, batch): a message
+    /// create or batch retried after them gets 409 and is not stored again. jitter: delay each
+    /// request by up to this long. Also retry-after=SECONDS (1); upsert=200|409 (200: a retried
+    /// upsert is applied again and answered 200; 409: it gets 409 too); memory=N (100000: the
+    /// most faulted requests remembered at once; while full, no new faults). The same
+    /// --fault-seed and the same requests give the same faults, in whatever order they arrive;
+    /// a request with Prefer: code= is never faulted.
+    #[arg(long, value_name = "NAME=VALUE,...", value_parser = str::parse::<Faults>)]
+    faults: Option<Faults>,
+    /// The seed of --faults.
+    #[arg(long, value_name = "SEED", default_value_t = 0, requires = "faults")]
+    fault_seed: u64,
 }
 
 /// `250ms`, `1s`, `1.5s`, or a number of milliseconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
-        (ms, 0.001)
-    } else if let Some(s) = text.strip_suffix('s') {
-        (s, 1.0)
-    } else {
-        (text, 0.001)
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 250ms or 1s"))?;
-    Duration::try_from_secs_f64(value * scale)
-        .map_err(|_| format!("`{text}` is not a duration such as 250ms or 1s"))
+    asapp_conversations_sandbox::parse_duration(text)
+        .ok_or_else(|| format!("`{}` is not a duration such as 250ms or 1s", text.trim()))
 }
 
 #[tokio::main]
@@ -78,7 +86,12 @@ async fn main() -> Result<()> {
         max_conversations: args.max_conversations,
         max_messages: args.max_messages,
         max_body_bytes: args.max_body_bytes,
+        faults: args.faults.map(|faults| Faults {
+            seed: args.fault_seed,
+            ..faults
+        }),
     };
+    let faults = config.faults.clone();
     let sandbox = Sandbox::start_with(config)
         .await
         .context("cannot start the sandbox")?;
@@ -87,6 +100,9 @@ async fn main() -> Result<()> {
         sandbox.base_url(),
         sandbox.api_id()
     );
+    if let Some(faults) = faults {
+        println!("injecting faults {faults} with seed {}", faults.seed);
+    }
     shutdown_signal().await;
     sandbox.shutdown().await.context("stopping the sandbox")?;
     Ok(())

@@ -70,16 +70,9 @@ impl Store {
         conversation: types::TimeBasedConversation,
         new_id: impl FnOnce() -> String,
     ) -> Result<String, Refusal> {
+        self.check_upsert(&conversation.external_id)?;
         let existing = self.by_external_id.get(&conversation.external_id).cloned();
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                if self.conversations.len() >= self.max_conversations {
-                    return Err(Refusal::ConversationsFull(self.max_conversations));
-                }
-                new_id()
-            }
-        };
+        let id = existing.unwrap_or_else(new_id);
         let stored: types::Conversation = types::Conversation::builder()
             .id(Some(id.clone()))
             .external_id(conversation.external_id.clone())
@@ -105,6 +98,29 @@ impl Store {
             }
         }
         Ok(id)
+    }
+
+    /// Why [`Store::upsert`] of a conversation with `external_id` would be refused, if it would;
+    /// changes nothing.
+    pub(crate) fn check_upsert(&self, external_id: &str) -> Result<(), Refusal> {
+        if !self.by_external_id.contains_key(external_id)
+            && self.conversations.len() >= self.max_conversations
+        {
+            return Err(Refusal::ConversationsFull(self.max_conversations));
+        }
+        Ok(())
+    }
+
+    /// Why [`Store::add_messages`] of `count` messages to conversation `id` would be refused, if
+    /// it would; changes nothing.
+    pub(crate) fn check_add(&self, id: &str, count: usize) -> Result<(), Refusal> {
+        if !self.conversations.contains_key(id) {
+            return Err(Refusal::NoConversation);
+        }
+        if self.messages.saturating_add(count) > self.max_messages {
+            return Err(Refusal::MessagesFull(self.max_messages));
+        }
+        Ok(())
     }
 
     /// Stores a conversation exactly as given, with its id (the seed data).
@@ -142,12 +158,7 @@ impl Store {
         now: DateTime<Utc>,
         mut new_id: impl FnMut() -> String,
     ) -> Result<Vec<String>, Refusal> {
-        if !self.conversations.contains_key(id) {
-            return Err(Refusal::NoConversation);
-        }
-        if self.messages.saturating_add(messages.len()) > self.max_messages {
-            return Err(Refusal::MessagesFull(self.max_messages));
-        }
+        self.check_add(id, messages.len())?;
         // Everything that can fail happens before anything is stored: all or none.
         let mut prepared = Vec::with_capacity(messages.len());
         for message in messages {
