@@ -1,0 +1,948 @@
+//! Readers for contact-centre transcript exports: each turns one vendor document (one
+//! conversation) into the CLI's own transcript lines ([`Line`]), so that the import pipeline can
+//! take them as it takes JSON Lines.
+//!
+//! | format (`--format`) | document |
+//! |---|---|
+//! | `jsonl` | the CLI's own JSON Lines ([`crate::transcript`]); recognised here, read line by line by the import |
+//! | `contact-lens` | an Amazon Connect Contact Lens voice post-call analysis file, raw or redacted ([`contact_lens`]) |
+//! | `connect-chat` | an Amazon Connect chat transcript: the saved S3 document, or a bare `Transcript` ([`connect_chat`]) |
+//! | `genesys` | a Genesys Cloud Speech and Text Analytics transcript document ([`genesys`]) |
+//! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences ([`twilio`]) |
+//!
+//! The format is recognised from the content: [`detect`] looks at the first bytes (so that
+//! JSON Lines can be streamed), and [`read_document`] at the whole parsed document when no format
+//! is forced; when nothing matches, the error lists the formats that were tried.
+//!
+//! Rules common to every format:
+//! - **Roles** map by the vendor's documented rule; the user's [`RoleMap`] (`VENDOR_ROLE=role`,
+//!   case-insensitive) covers the rest and wins over a rule. A role that nothing maps makes that
+//!   entry invalid (its JSON pointer and the reason), never a guess; the other entries still
+//!   import.
+//! - **Times** are UTC. A format whose times are offsets needs a base time: from the document
+//!   where it has one, else [`Options::base_time`] (`--base-time`), else the whole document is
+//!   refused. [`Document::base_time`] says which base was used and where it came from. Offsets
+//!   are added in integer milliseconds.
+//! - **Participants** give the conversation's customer (and agent, and their names where the
+//!   format has them): the first participant whose role maps to customer (agent). A document
+//!   with no customer is refused. Each message's sender id is its participant's id; where the
+//!   format has no id for a person (a role name such as Contact Lens's `AGENT`, a Genesys
+//!   purpose, a Twilio channel), it is derived as `<externalId>:<label>`, so that it is stable
+//!   and never shared between conversations.
+//! - **No message text in errors**: errors name the file, the JSON pointer and the reason only.
+//!   Vendor values (a role, a content type) are shown only when they look like labels
+//!   ([`label`]); serde's messages are rewritten so that they never echo a value.
+//! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
+
+mod connect_chat;
+mod contact_lens;
+mod genesys;
+mod roles;
+mod twilio;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[allow(
+    unused_imports,
+    reason = "for the `--role-map` parser, which is not written yet"
+)]
+pub(crate) use self::roles::{AsappRole, RoleMap, RoleMapEntry, RoleMapError};
+use crate::transcript::Line;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Format {
+    /// The CLI's own JSON Lines.
+    Jsonl,
+    /// Amazon Connect Contact Lens voice post-call analysis.
+    ContactLens,
+    /// Amazon Connect chat transcript.
+    ConnectChat,
+    /// Genesys Cloud Speech and Text Analytics transcript.
+    Genesys,
+    /// Twilio Conversational Intelligence transcript sentences.
+    Twilio,
+}
+
+impl Format {
+    /// Every format, in the order detection tries them.
+    pub(crate) const ALL: [Self; 5] = [
+        Self::Jsonl,
+        Self::ContactLens,
+        Self::ConnectChat,
+        Self::Genesys,
+        Self::Twilio,
+    ];
+
+    /// The name `--format` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Jsonl => "jsonl",
+            Self::ContactLens => "contact-lens",
+            Self::ConnectChat => "connect-chat",
+            Self::Genesys => "genesys",
+            Self::Twilio => "twilio",
+        }
+    }
+
+    /// Every name, comma-separated, for messages.
+    pub(crate) fn names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `--format` value that names no format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format `{0}`: expected one of {names}", names = Format::names())]
+pub(crate) struct UnknownFormatName(pub(crate) String);
+
+impl FromStr for Format {
+    type Err = UnknownFormatName;
+
+    /// A format by its name, in any case.
+    fn from_str(name: &str) -> Result<Self, UnknownFormatName> {
+        Self::ALL
+            .into_iter()
+            .find(|format| format.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| UnknownFormatName(name.to_owned()))
+    }
+}
+
+/// What the user said about reading documents.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    /// Roles for the vendor roles no documented rule maps (`--role-map`).
+    pub(crate) role_map: RoleMap,
+    /// The base for offset times when the document has none (`--base-time`).
+    pub(crate) base_time: Option<DateTime<Utc>>,
+}
+
+/// One document, read: its conversation's lines in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Document {
+    /// The format it was read as.
+    pub(crate) format: Format,
+    /// The conversation's `externalId`.
+    pub(crate) external_id: String,
+    /// Where the external id came from: a document field, or `the file name`.
+    pub(crate) external_id_from: &'static str,
+    /// The message entries, valid or not, in document order.
+    pub(crate) entries: Vec<Entry>,
+    /// The base the offsets were added to, if the document's times needed one.
+    pub(crate) base_time: Option<BaseTime>,
+    /// Items without text that were left out on purpose: joins, leaves, typing, receipts.
+    pub(crate) skipped_events: usize,
+    /// Attachments, left out: only text is imported.
+    pub(crate) skipped_attachments: usize,
+}
+
+/// One message entry of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The entry's JSON pointer in the document, e.g. `/Transcript/3`.
+    pub(crate) pointer: String,
+    /// The line, or why the entry cannot be one (never containing the message's text).
+    pub(crate) line: Result<Line<'static>, String>,
+}
+
+/// The base time of a document's offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BaseTime {
+    /// The time offset zero stands for.
+    pub(crate) at: DateTime<Utc>,
+    /// Where it came from.
+    pub(crate) source: BaseTimeSource,
+}
+
+/// Where a base time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BaseTimeSource {
+    /// A field of the document, named as the document spells it.
+    Field(&'static str),
+    /// The `--base-time` option.
+    Option,
+}
+
+impl fmt::Display for BaseTimeSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Field(field) => write!(f, "the document's `{field}`"),
+            Self::Option => f.write_str("--base-time"),
+        }
+    }
+}
+
+/// A document refused as a whole: the file, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {kind}")]
+pub(crate) struct DocumentError {
+    /// The file as the user named it, or `stdin`.
+    pub(crate) file: String,
+    /// Why.
+    pub(crate) kind: ErrorKind,
+}
+
+/// Why a document was refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ErrorKind {
+    /// Not JSON at all.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// No format recognised it.
+    #[error("not a known transcript format (tried {names})", names = Format::names())]
+    UnknownFormat,
+    /// JSON Lines are streamed by the import, not read as one document.
+    #[error("jsonl input is read line by line by the import, not as one document")]
+    LinesNotDocument,
+    /// The document does not have the shape of its format.
+    #[error("not a {format} document: at {location}: {reason}", location = location(pointer))]
+    Shape {
+        /// The format it was read as.
+        format: Format,
+        /// Where, as a JSON pointer (empty for the whole document).
+        pointer: String,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// A kind of document the format has but this reader does not read.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Nothing names the conversation.
+    #[error("no conversation id: looked for {looked_for}")]
+    NoExternalId {
+        /// What was looked at.
+        looked_for: &'static str,
+    },
+    /// Offsets, and no base time to add them to.
+    #[error(
+        "{explanation}: pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
+    )]
+    NoBaseTime {
+        /// Why a base time is needed and what the document lacks.
+        explanation: &'static str,
+    },
+    /// The document's base time field cannot be read.
+    #[error("at {pointer}: not an RFC 3339 time")]
+    BadBaseTime {
+        /// Where.
+        pointer: &'static str,
+    },
+    /// No participant is the customer, whom ASAPP's conversation requires.
+    #[error(
+        "no participant maps to the customer role (roles seen: {seen}): map one with --role-map"
+    )]
+    NoCustomer {
+        /// The vendor roles seen (labels only).
+        seen: String,
+    },
+}
+
+/// A JSON pointer as a place in a message.
+fn location(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the top level"
+    } else {
+        pointer
+    }
+}
+
+/// Reads one document of `format` (or whichever format recognises it) from `bytes`; `file` is
+/// how messages name it, and its file name can give the conversation id (Contact Lens).
+pub(crate) fn read_document(
+    file: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    options: &Options,
+) -> Result<Document, DocumentError> {
+    read_value(file, bytes, format, options).map_err(|kind| DocumentError {
+        file: file.to_owned(),
+        kind,
+    })
+}
+
+fn read_value(
+    file: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    options: &Options,
+) -> Result<Document, ErrorKind> {
+    let is_lines = match format {
+        Some(format) => format == Format::Jsonl,
+        None => detect(bytes) == Some(Format::Jsonl),
+    };
+    if is_lines {
+        return Err(ErrorKind::LinesNotDocument);
+    }
+    let value: Value =
+        serde_json::from_slice(strip_bom(bytes)).map_err(|e| ErrorKind::NotJson(e.to_string()))?;
+    let format = match format {
+        Some(format) => format,
+        None => detect_value(&value).ok_or(ErrorKind::UnknownFormat)?,
+    };
+    match format {
+        Format::Jsonl => Err(ErrorKind::LinesNotDocument),
+        Format::ContactLens => contact_lens::read(&value, file_name(file), options),
+        Format::ConnectChat => connect_chat::read(&value, options),
+        Format::Genesys => genesys::read(&value, options),
+        Format::Twilio => twilio::read(&value, options),
+    }
+}
+
+/// The format of an input from its first bytes (64 KiB or so: JSON Lines are recognised from
+/// their first line, which must be whole; a vendor document from the keys it starts with), or
+/// `None`: refuse the input then with [`ErrorKind::UnknownFormat`], which lists what was tried.
+pub(crate) fn detect(first_bytes: &[u8]) -> Option<Format> {
+    let text = strip_bom(first_bytes);
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let text = &text[start..];
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    match serde_json::from_slice::<Value>(first_line) {
+        Ok(value) => detect_value(&value),
+        Err(_) => sniff_keys(text),
+    }
+}
+
+/// The format of a parsed document, from its structure.
+pub(crate) fn detect_value(value: &Value) -> Option<Format> {
+    match value {
+        Value::Array(items) => items
+            .first()
+            .and_then(Value::as_object)
+            .is_some_and(|item| {
+                ["AbsoluteTime", "ParticipantRole", "ContentType"]
+                    .iter()
+                    .any(|key| item.contains_key(*key))
+            })
+            .then_some(Format::ConnectChat),
+        Value::Object(map) => {
+            let has = |key: &str| map.contains_key(key);
+            let is_array = |key: &str| map.get(key).is_some_and(Value::is_array);
+            if is_array("sentences") {
+                Some(Format::Twilio)
+            } else if is_array("transcripts")
+                || (has("conversationId") && has("conversationStartTime"))
+            {
+                Some(Format::Genesys)
+            } else if is_array("Transcript") {
+                let first_turn_has_offsets = map
+                    .get("Transcript")
+                    .and_then(|t| t.get(0))
+                    .is_some_and(|turn| turn.get("BeginOffsetMillis").is_some());
+                let analysis = [
+                    "ContentMetadata",
+                    "JobStatus",
+                    "CustomerMetadata",
+                    "Channel",
+                ]
+                .iter()
+                .any(|key| has(key));
+                Some(if analysis || first_turn_has_offsets {
+                    Format::ContactLens
+                } else {
+                    Format::ConnectChat
+                })
+            } else if has("externalId") && (has("senderId") || has("text") || has("role")) {
+                Some(Format::Jsonl)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Keys that only one vendor format uses, for recognising a document from its first bytes.
+const DISTINCTIVE_KEYS: [(Format, &[&str]); 4] = [
+    (
+        Format::ContactLens,
+        &[
+            "BeginOffsetMillis",
+            "JobStatus",
+            "ContentMetadata",
+            "LoudnessScore",
+            "ConversationCharacteristics",
+            "CustomerMetadata",
+        ],
+    ),
+    (
+        Format::ConnectChat,
+        &[
+            "AbsoluteTime",
+            "InitialContactId",
+            "AWSAccountId",
+            "DisplayName",
+        ],
+    ),
+    (
+        Format::Genesys,
+        &[
+            "conversationStartTime",
+            "phrases",
+            "participantPurpose",
+            "communicationId",
+            "transcriptId",
+        ],
+    ),
+    (
+        Format::Twilio,
+        &[
+            "sentences",
+            "media_channel",
+            "sentence_index",
+            "media_start_time",
+            "channel_participant",
+        ],
+    ),
+];
+
+/// The vendor format whose distinctive keys the text has most of; `None` on a tie.
+fn sniff_keys(text: &[u8]) -> Option<Format> {
+    let mut scores: Vec<(Format, usize)> = DISTINCTIVE_KEYS
+        .iter()
+        .map(|(format, keys)| (*format, keys.iter().filter(|k| has_key(text, k)).count()))
+        .filter(|(_, score)| *score > 0)
+        .collect();
+    scores.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
+    match scores.as_slice() {
+        [(format, _)] => Some(*format),
+        [(format, best), (_, next), ..] if best > next => Some(*format),
+        _ => None,
+    }
+}
+
+/// Whether `"key"` occurs in `text` as a JSON object key (not escaped inside a string).
+fn has_key(text: &[u8], key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    let quoted = quoted.as_bytes();
+    text.windows(quoted.len()).enumerate().any(|(at, window)| {
+        window == quoted
+            && (at == 0 || text[at - 1] != b'\\')
+            && text[at + quoted.len()..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b':')
+    })
+}
+
+/// `bytes` without a UTF-8 byte order mark.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The last component of a path as the user gave it.
+fn file_name(file: &str) -> &str {
+    file.rsplit(['/', '\\']).next().unwrap_or(file)
+}
+
+/// `value` if it looks like a label (a role, a content type, a channel name): short, and only
+/// letters, digits and `_-/ `; `None` for anything else, which is then not shown, since a
+/// malformed document could hold a message's text anywhere.
+pub(crate) fn label(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let is_label = !value.is_empty()
+        && value.chars().count() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | ' '));
+    is_label.then_some(value)
+}
+
+/// `value`, quoted as a label, or a note that it is not shown.
+fn shown(value: &str) -> String {
+    match label(value) {
+        Some(label) => format!("`{label}`"),
+        None => "(a value that is not a label, not shown)".to_owned(),
+    }
+}
+
+/// `segment` appended to the JSON pointer `parent` (escaped as RFC 6901 says).
+fn pointer(parent: &str, segment: impl fmt::Display) -> String {
+    let segment = segment.to_string().replace('~', "~0").replace('/', "~1");
+    format!("{parent}/{segment}")
+}
+
+/// A part of a document that does not have the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mismatch {
+    /// Where, as a JSON pointer.
+    pointer: String,
+    /// What is wrong, without any of the document's values.
+    reason: String,
+}
+
+impl Mismatch {
+    /// As a whole-document error of `format`.
+    fn into_error(self, format: Format) -> ErrorKind {
+        ErrorKind::Shape {
+            format,
+            pointer: self.pointer,
+            reason: self.reason,
+        }
+    }
+
+    /// As an entry's reason: the field within the entry at `entry`, and what is wrong.
+    fn within(self, entry: &str) -> String {
+        let field = self
+            .pointer
+            .strip_prefix(entry)
+            .unwrap_or(&self.pointer)
+            .trim_start_matches('/');
+        if field.is_empty() {
+            self.reason
+        } else {
+            format!("{field}: {}", self.reason)
+        }
+    }
+}
+
+/// `value` (found at `at`) as a `T`; the error says where and what, never echoing a value.
+fn deserialize_at<'v, T: Deserialize<'v>>(value: &'v Value, at: &str) -> Result<T, Mismatch> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut pointer = at.to_owned();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    pointer = self::pointer(&pointer, index);
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    pointer = self::pointer(&pointer, key);
+                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        Mismatch {
+            pointer,
+            reason: safe_reason(&error.inner().to_string()),
+        }
+    })
+}
+
+/// What serde says, without the value it may quote: `invalid type: string "…", expected u64`
+/// becomes `found a string, expected u64`. The expected part comes from this module's types;
+/// any message not known to be free of values becomes a generic one.
+fn safe_reason(message: &str) -> String {
+    const KINDS: [&str; 9] = [
+        "string",
+        "integer",
+        "floating point",
+        "boolean",
+        "null",
+        "map",
+        "sequence",
+        "unit",
+        "char",
+    ];
+    let unexpected = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    if let Some(rest) = unexpected {
+        let found = KINDS
+            .iter()
+            .find(|kind| rest.starts_with(*kind))
+            .map_or_else(|| "a value".to_owned(), |kind| format!("a {kind}"));
+        return match message.rfind(", expected ") {
+            Some(at) => format!("found {found}, expected {}", &message[at + 11..]),
+            None => format!("found {found} of the wrong type"),
+        };
+    }
+    let names_only = message.starts_with("missing field `")
+        || message.starts_with("duplicate field `")
+        || message.starts_with("invalid length ");
+    if names_only {
+        message.to_owned()
+    } else {
+        "not valid here".to_owned()
+    }
+}
+
+/// A time, UTC.
+type Time = DateTime<Utc>;
+
+/// `text` as an RFC 3339 time in UTC.
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `base` plus `millis` milliseconds, exactly; `None` beyond the representable times.
+fn after(base: DateTime<Utc>, millis: u64) -> Option<DateTime<Utc>> {
+    let millis = i64::try_from(millis).ok()?;
+    base.checked_add_signed(TimeDelta::try_milliseconds(millis)?)
+}
+
+/// The base for a document's offsets: the document's own field if it has one, else the option.
+fn choose_base(
+    document: Option<(DateTime<Utc>, &'static str)>,
+    options: &Options,
+) -> Option<BaseTime> {
+    match document {
+        Some((at, field)) => Some(BaseTime {
+            at,
+            source: BaseTimeSource::Field(field),
+        }),
+        None => options.base_time.map(|at| BaseTime {
+            at,
+            source: BaseTimeSource::Option,
+        }),
+    }
+}
+
+/// A participant of a document, as far as the document tells.
+#[derive(Debug, Clone)]
+struct Party {
+    /// The sender id of the participant's messages.
+    id: String,
+    /// The vendor's role, as the document spells it.
+    vendor_role: String,
+    /// The ASAPP role, if anything maps the vendor role.
+    role: Option<AsappRole>,
+    /// The display name, where the format has one.
+    name: Option<String>,
+}
+
+/// Parties in document order, each id once: a later mention fills in a missing name.
+#[derive(Debug, Default)]
+struct Parties(Vec<Party>);
+
+impl Parties {
+    /// Adds `party`, unless its id is known.
+    fn add(&mut self, party: Party) {
+        match self.0.iter_mut().find(|known| known.id == party.id) {
+            Some(known) => {
+                if known.name.is_none() {
+                    known.name = party.name;
+                }
+                if known.role.is_none() {
+                    known.role = party.role;
+                    known.vendor_role = party.vendor_role;
+                }
+            }
+            None => self.0.push(party),
+        }
+    }
+
+    /// The first party with `role`.
+    fn first(&self, role: AsappRole) -> Option<&Party> {
+        self.0.iter().find(|party| party.role == Some(role))
+    }
+
+    /// The conversation of `external_id`: its customer and agent are the first parties with
+    /// those roles; no customer refuses the document.
+    fn conversation(&self, external_id: &str) -> Result<Conversation, ErrorKind> {
+        let customer = self.first(AsappRole::Customer).ok_or_else(|| {
+            let mut seen: Vec<String> = Vec::new();
+            for party in self.0.iter().filter(|p| !p.vendor_role.trim().is_empty()) {
+                let role = shown(&party.vendor_role);
+                if !seen.contains(&role) {
+                    seen.push(role);
+                }
+            }
+            ErrorKind::NoCustomer {
+                seen: if seen.is_empty() {
+                    "none".to_owned()
+                } else {
+                    seen.join(", ")
+                },
+            }
+        })?;
+        let agent = self.first(AsappRole::Agent);
+        Ok(Conversation {
+            external_id: external_id.to_owned(),
+            customer_id: customer.id.clone(),
+            customer_name: customer.name.clone(),
+            agent_id: agent.map(|a| a.id.clone()),
+            agent_name: agent.and_then(|a| a.name.clone()),
+        })
+    }
+}
+
+/// The conversation-wide fields every line of a document carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Conversation {
+    external_id: String,
+    customer_id: String,
+    customer_name: Option<String>,
+    agent_id: Option<String>,
+    agent_name: Option<String>,
+}
+
+impl Conversation {
+    /// A line of this conversation, checked as the import checks its lines.
+    fn line(
+        &self,
+        role: AsappRole,
+        sender_id: &str,
+        text: &str,
+        timestamp: DateTime<Utc>,
+    ) -> Result<Line<'static>, String> {
+        let line = Line {
+            external_id: Cow::Owned(self.external_id.clone()),
+            customer_id: Cow::Owned(self.customer_id.clone()),
+            customer_name: self.customer_name.clone().map(Cow::Owned),
+            agent_id: self.agent_id.clone().map(Cow::Owned),
+            agent_name: self
+                .agent_id
+                .as_ref()
+                .and(self.agent_name.clone())
+                .map(Cow::Owned),
+            role: role.participant_role(),
+            sender_id: Cow::Owned(sender_id.to_owned()),
+            text: Cow::Owned(text.to_owned()),
+            timestamp,
+        };
+        line.message()?;
+        Ok(line)
+    }
+}
+
+/// `text` if it has anything but white space.
+fn non_blank(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
+#[cfg(test)]
+mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{read_sample, sample, sample_names, texts_of};
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip_and_unknown_names_list_the_known_ones() {
+        for format in Format::ALL {
+            assert_eq!(format.name().parse::<Format>(), Ok(format));
+            assert_eq!(format.name().to_uppercase().parse::<Format>(), Ok(format));
+        }
+        let error = "csv".parse::<Format>().expect_err("unknown");
+        assert_eq!(
+            error.to_string(),
+            "unknown format `csv`: expected one of jsonl, contact-lens, connect-chat, genesys, twilio"
+        );
+    }
+
+    /// Every sample is recognised as the format of its folder, from its first bytes and from
+    /// the whole document.
+    #[test]
+    fn every_sample_is_detected_as_its_format() {
+        for (format, name) in sample_names() {
+            let bytes = sample(format, &name);
+            assert_eq!(detect(&bytes), Some(format), "{name} from its first bytes");
+            let prefix = &bytes[..bytes.len().min(1024)];
+            assert_eq!(detect(prefix), Some(format), "{name} from 1 KiB");
+            if format != Format::Jsonl {
+                let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+                assert_eq!(detect_value(&value), Some(format), "{name} as a document");
+            }
+        }
+    }
+
+    #[test]
+    fn junk_is_detected_as_nothing_and_the_error_lists_the_formats_tried() {
+        for junk in [
+            &b""[..],
+            b"   ",
+            b"id,text\n1,hello\n",
+            b"{\"hello\": \"world\"}",
+            b"[1, 2, 3]",
+            b"\"just a string\"",
+            b"\xff\xfe\x00junk",
+        ] {
+            assert_eq!(detect(junk), None, "{junk:?}");
+        }
+        let error =
+            read_document("junk.json", b"{\"hello\": 1}", None, &Options::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "junk.json: not a known transcript format (tried jsonl, contact-lens, connect-chat, genesys, twilio)"
+        );
+        let error = read_document("junk.csv", b"id,text", None, &Options::default()).unwrap_err();
+        assert!(matches!(error.kind, ErrorKind::NotJson(_)), "{error}");
+    }
+
+    #[test]
+    fn detection_ignores_keys_quoted_inside_strings() {
+        let text = br#"{"note": "the word \"sentences\": here", "phrases": []"#;
+        assert_eq!(detect(text), Some(Format::Genesys));
+    }
+
+    #[test]
+    fn jsonl_is_detected_from_its_first_line_and_not_read_as_a_document() {
+        let bytes = sample(Format::Jsonl, "call.jsonl");
+        assert_eq!(detect(&bytes), Some(Format::Jsonl));
+        let error = read_document(
+            "call.jsonl",
+            &bytes,
+            Some(Format::Jsonl),
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::LinesNotDocument);
+    }
+
+    #[test]
+    fn the_document_base_time_wins_over_the_option_and_the_option_fills_in() {
+        let option = parse_time("2030-01-01T00:00:00Z");
+        let document = parse_time("2024-05-06T07:08:09.010Z").map(|t| (t, "media_start_time"));
+        let options = Options {
+            base_time: option,
+            ..Options::default()
+        };
+        assert_eq!(
+            choose_base(document, &options),
+            document.map(|(at, field)| BaseTime {
+                at,
+                source: BaseTimeSource::Field(field)
+            })
+        );
+        assert_eq!(
+            choose_base(None, &options),
+            option.map(|at| BaseTime {
+                at,
+                source: BaseTimeSource::Option
+            })
+        );
+        assert_eq!(choose_base(None, &Options::default()), None);
+        assert_eq!(
+            BaseTimeSource::Field("media_start_time").to_string(),
+            "the document's `media_start_time`"
+        );
+        assert_eq!(BaseTimeSource::Option.to_string(), "--base-time");
+    }
+
+    #[test]
+    fn offsets_are_added_in_exact_milliseconds() {
+        let base = parse_time("2024-02-29T23:59:59.999Z").expect("time");
+        assert_eq!(after(base, 1), parse_time("2024-03-01T00:00:00.000Z"));
+        assert_eq!(after(base, u64::MAX), None);
+    }
+
+    #[test]
+    fn serde_messages_are_rewritten_without_values() {
+        assert_eq!(
+            safe_reason(r#"invalid type: string "Hello, \"Ada\", expected u64", expected u64"#),
+            "found a string, expected u64"
+        );
+        assert_eq!(
+            safe_reason("invalid type: floating point `1.5`, expected i64"),
+            "found a floating point, expected i64"
+        );
+        assert_eq!(
+            safe_reason("missing field `Transcript`"),
+            "missing field `Transcript`"
+        );
+        assert_eq!(safe_reason("something else entirely"), "not valid here");
+    }
+
+    #[test]
+    fn labels_are_shown_and_other_values_are_not() {
+        assert_eq!(label(" CUSTOM_BOT "), Some("CUSTOM_BOT"));
+        assert_eq!(label("text/plain"), Some("text/plain"));
+        assert_eq!(label("Quality Analyst"), Some("Quality Analyst"));
+        assert_eq!(label("My parrot ate the router manual."), None);
+        assert_eq!(label(""), None);
+    }
+
+    /// No error, whole-document or entry, holds any text of the samples: neither for the samples
+    /// as they are, nor for any one node of a sample replaced by a sample's text (so that a
+    /// malformed document puts the text where a number, a role or an id belongs), read as every
+    /// format and detected.
+    #[test]
+    fn no_error_message_contains_message_text() {
+        let mut texts = Vec::new();
+        for (format, name) in sample_names() {
+            texts.extend(texts_of(&sample(format, &name)));
+        }
+        texts.sort();
+        texts.dedup();
+        assert!(texts.len() > 20, "the samples' texts: {texts:?}");
+        let formats: Vec<Option<Format>> =
+            std::iter::once(None).chain(Format::ALL.map(Some)).collect();
+        let option_sets = [
+            Options::default(),
+            Options {
+                base_time: parse_time("2024-01-01T00:00:00Z"),
+                role_map: RoleMap::parse(["CUSTOM_BOT=system", "supervisor=agent"]).expect("valid"),
+            },
+        ];
+        let check = |file: &str, bytes: &[u8]| {
+            for format in &formats {
+                for options in &option_sets {
+                    let errors: Vec<String> = match read_document(file, bytes, *format, options) {
+                        Err(error) => vec![error.to_string()],
+                        Ok(document) => document
+                            .entries
+                            .into_iter()
+                            .filter_map(|entry| entry.line.err())
+                            .collect(),
+                    };
+                    for error in errors {
+                        for text in &texts {
+                            assert!(
+                                !error.contains(text.as_str()),
+                                "{file} as {format:?}: an error holds a message's text: {error}"
+                            );
+                        }
+                    }
+                }
+            }
+        };
+        for (format, name) in sample_names() {
+            let bytes = sample(format, &name);
+            check(&name, &bytes);
+            if format == Format::Jsonl {
+                continue;
+            }
+            let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+            let secret = texts_of(&bytes).into_iter().next().expect("a text");
+            for mutated in testing::each_node_replaced(&value, &Value::String(secret)) {
+                let mutated = serde_json::to_vec(&mutated).expect("JSON");
+                check(&name, &mutated);
+            }
+        }
+    }
+
+    #[test]
+    fn no_input_panics() {
+        let inputs: Vec<Vec<u8>> = vec![
+            b"{}".to_vec(),
+            b"[]".to_vec(),
+            b"null".to_vec(),
+            b"{\"Transcript\": 5}".to_vec(),
+            b"{\"Transcript\": [null, 1, \"x\", [], {}]}".to_vec(),
+            b"{\"sentences\": [{\"start_time\": \"1e999\"}, {\"start_time\": -1}]}".to_vec(),
+            b"{\"transcripts\": [{\"phrases\": [{\"startTimeMs\": -9223372036854775808}]}]}"
+                .to_vec(),
+            "[".repeat(10_000).into_bytes(),
+        ];
+        for bytes in inputs {
+            for format in std::iter::once(None).chain(Format::ALL.map(Some)) {
+                let _ = read_document("x.json", &bytes, format, &Options::default());
+                let _ = detect(&bytes);
+            }
+        }
+        // Every sample read as every other format.
+        for (_, name) in sample_names() {
+            for format in Format::ALL {
+                let _ = read_sample(&name, Some(format), &Options::default());
+            }
+        }
+    }
+}
