@@ -115,6 +115,11 @@ pub(crate) struct Import {
     /// (about 300 bytes of memory a line). Keep the same value when resuming.
     #[arg(long, value_name = "LINES", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub(crate) window: u64,
+    /// Do not sync the checkpoint to disk before sending each batch: faster, and safe against a
+    /// crash or kill of the process, but a power failure can then lose the record of a batch
+    /// ASAPP stored, which a resume would send again.
+    #[arg(long)]
+    pub(crate) no_sync: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,8 @@ mod formats;
 mod import;
 mod transcript;
 
+pub use import::{FileStorage, Storage, StorageFactory, file_storage};
+
 use std::ffi::OsString;
 use std::io::{Read as _, Write};
 use std::path::Path;
@@ -104,6 +106,19 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
+    run_with(args, env, output, import::file_storage(), out, err).await
+}
+
+/// [`run`], with the import's checkpoint written through what `storage` makes of its file: for
+/// tests that watch or cut short what reaches the disk.
+pub async fn run_with(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl Fn(&str) -> Option<OsString>,
+    output: Output,
+    storage: StorageFactory,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -122,7 +137,7 @@ pub async fn run(
         pretty: output.pretty && !cli.compact,
         progress: output.progress,
     };
-    match execute(cli, env, output, out, err).await {
+    match execute(cli, env, output, storage, out, err).await {
         Ok(()) => Exit::Success,
         Err(failure) => {
             let _ = writeln!(err, "error: {failure}");
@@ -135,6 +150,7 @@ async fn execute(
     cli: Cli,
     env: impl Fn(&str) -> Option<OsString>,
     output: Output,
+    storage: StorageFactory,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
@@ -187,7 +203,7 @@ async fn execute(
         ));
     }
     let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
-    let result = dispatch(&client, cli.command, output, out, err).await;
+    let result = dispatch(&client, cli.command, output, storage, out, err).await;
     if let Some(sandbox) = sandbox {
         let _ = sandbox.shutdown().await;
     }
@@ -198,6 +214,7 @@ async fn dispatch(
     client: &Client,
     command: Command,
     output: Output,
+    storage: StorageFactory,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
@@ -211,9 +228,10 @@ async fn dispatch(
                 concurrency: usize::from(import.concurrency),
                 batch_size: usize::from(import.batch_size),
                 window: usize::try_from(import.window).unwrap_or(usize::MAX),
+                sync: !import.no_sync,
                 progress: output.progress,
             };
-            let (summary, invalid) = import::run(client, options, err).await?;
+            let (summary, invalid) = import::run(client, options, storage, err).await?;
             write_json(out, output, &summary)?;
             if invalid > 0 {
                 return Err(Failure::usage(format!(

@@ -1,6 +1,4 @@
-//! The checkpoint of `asapp import`: JSON Lines, appended and flushed record by record, so that
-//! a crash, Ctrl-C or kill of the process loses at most the record being written (which
-//! `--resume` drops). Records are written, not synced to disk: a power failure can lose more.
+//! The checkpoint of `asapp import`: JSON Lines in a file, appended through the [`Journal`].
 //!
 //! ```text
 //! {"batchSize":300}
@@ -10,117 +8,119 @@
 //! {"ack":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! ```
 //!
-//! A batch is named by its segment (the source and the line the segment starts at) and its
-//! number in the segment. Its record also holds the segment's number of messages (`runLength`),
-//! and a digest of the conversation and the messages the batch holds. So a resume notices an
-//! input that changed instead of skipping the change or sending it twice: a segment that holds
-//! more or fewer messages, an acknowledged batch that holds other ones, and (from the recorded
-//! sources and segment starts) files or lines added, removed or reordered. The batch in doubt
-//! may have been corrected: it is checked against what ASAPP holds.
+//! A batch is named by its run (the source and the line the run starts at) and its number in the
+//! run. Its record also holds the run's number of messages (`runLength`), the conversation, and
+//! a digest of the conversation and the batch's messages. So a resume notices an input that
+//! changed instead of skipping the change or sending it twice: a run that holds more or fewer
+//! messages, an acknowledged batch that holds other ones, and (from the recorded sources and run
+//! starts) files or lines added, removed or reordered. The batch in doubt may have been
+//! corrected: it is checked against what ASAPP holds.
+//!
+//! What survives what:
+//! - The header is synced, and so is the directory entry of a new checkpoint, before anything is
+//!   sent.
+//! - An `intent` is synced before its batch is sent: after a power failure, every batch that may
+//!   have reached ASAPP is on record, as acknowledged or in doubt.
+//! - An `ack` is written without waiting for a sync: a lost one leaves its batch in doubt, and a
+//!   resume reads the conversation back and sends only what ASAPP lacks, so losing it costs a
+//!   read-back, never a duplicate. The next intent's sync makes it durable.
+//! - What a crash or a power failure leaves half-written at the end (a record without its newline,
+//!   or a line of NUL bytes where the file grew but its data never reached the disk) is dropped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::io::{Seek as _, Write as _};
+use std::io::Seek as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use asapp_conversations::types;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::lock;
+use super::journal::{FileStorage, Journal, Storage};
+use super::message_key::{Digest, MessageKey, Multiset};
 use crate::{Exit, Failure};
 
-/// Where a segment starts: the source (a canonical path, or `stdin`) and its first line.
+/// Where a run starts: the source (a canonical path, or `stdin`) and its first line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct SegmentKey {
+pub(crate) struct RunKey {
     pub(crate) source: Arc<str>,
     pub(crate) line: usize,
 }
 
-/// What identifies a batch's content: FNV-1a (64 bits) over the conversation's external id and
-/// each message's time, role, sender and text. Written as 16 hex digits; stable across builds
-/// and platforms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Digest(u64);
+/// Wraps the checkpoint's file into the [`Storage`] the journal writes through: a
+/// [`FileStorage`] by default; tests pass a double.
+pub type StorageFactory = Arc<dyn Fn(File) -> Box<dyn Storage> + Send + Sync>;
 
-impl Digest {
-    pub(crate) fn of(external_id: &str, messages: &[types::Message]) -> Self {
-        let mut hash = Fnv::default();
-        hash.text(external_id);
-        let mut role = String::new();
-        for message in messages {
-            hash.bytes(&message.timestamp.timestamp().to_le_bytes());
-            hash.bytes(&message.timestamp.timestamp_subsec_nanos().to_le_bytes());
-            role.clear();
-            let _ = write!(role, "{}", message.sender.role);
-            hash.text(&role);
-            hash.text(&message.sender.external_id);
-            hash.text(&message.text);
-        }
-        Self(hash.0)
-    }
-
-    fn hex(self) -> String {
-        format!("{:016x}", self.0)
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        (text.len() == 16)
-            .then(|| u64::from_str_radix(text, 16).ok())
-            .flatten()
-            .map(Self)
-    }
-}
-
-/// FNV-1a, 64 bits.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn bytes(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    /// A length-prefixed string, so that two strings cannot run into each other.
-    fn text(&mut self, text: &str) {
-        self.bytes(&(text.len() as u64).to_le_bytes());
-        self.bytes(text.as_bytes());
-    }
+/// The default [`StorageFactory`].
+pub fn file_storage() -> StorageFactory {
+    Arc::new(|file| Box::new(FileStorage::new(file)))
 }
 
 /// One line of the checkpoint.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-enum Record {
+enum Record<'a> {
     /// The first record: batch numbers only name the same messages with the same batch size.
     BatchSize(usize),
-    /// Then the lines read ahead to gather a conversation's lines: it decides the segments.
+    /// Then the lines read ahead to gather a conversation's lines: it decides the runs.
     Window(usize),
     /// Then what was read, in order (canonical paths, `stdin` for standard input).
     Sources(Vec<String>),
     /// The batch is about to be sent.
-    Intent(BatchRecord),
+    #[serde(borrow)]
+    Intent(BatchRecord<'a>),
     /// ASAPP acknowledged the batch.
-    Ack(BatchRecord),
+    #[serde(borrow)]
+    Ack(BatchRecord<'a>),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A batch as the checkpoint names it: its run, its number in the run, the run's number of
+/// messages, its conversation and its digest. Borrowed when written, borrowed from the file when
+/// read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BatchRecord {
-    source: String,
+pub(crate) struct BatchRecord<'a> {
+    #[serde(borrow)]
+    source: Cow<'a, str>,
     line: usize,
     run_length: usize,
     batch: usize,
-    external_id: String,
-    digest: String,
+    #[serde(borrow)]
+    external_id: Cow<'a, str>,
+    digest: Digest,
+}
+
+impl<'a> BatchRecord<'a> {
+    pub(crate) fn new(
+        run: &'a RunKey,
+        external_id: &'a str,
+        run_length: usize,
+        batch: usize,
+        digest: Digest,
+    ) -> Self {
+        Self {
+            source: Cow::Borrowed(&run.source),
+            line: run.line,
+            run_length,
+            batch,
+            external_id: Cow::Borrowed(external_id),
+            digest,
+        }
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(deserializer)?;
+        Digest::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("a digest is 16 hexadecimal digits"))
+    }
 }
 
 /// What the checkpoint says of one batch.
@@ -136,40 +136,71 @@ pub(crate) enum State {
 
 /// A batch the checkpoint records.
 #[derive(Debug, Clone, Copy)]
-struct Recorded {
+struct RecordedBatch {
     digest: Digest,
     acknowledged: bool,
 }
 
-/// The checkpoint file, and what it recorded when the import began.
+/// What decides how the input is cut into runs and batches: a resume must cut it the same way.
 #[derive(Debug)]
+pub(crate) struct Cutting {
+    pub(crate) batch_size: usize,
+    pub(crate) window: usize,
+    pub(crate) sources: Vec<Arc<str>>,
+}
+
+/// How the checkpoint is kept.
+#[derive(Clone)]
+pub(crate) struct Keeping {
+    pub(crate) path: PathBuf,
+    pub(crate) resume: bool,
+    /// Sync records that must survive a power failure (not with `--no-sync`).
+    pub(crate) sync: bool,
+    pub(crate) storage: StorageFactory,
+}
+
+/// A conversation with batches in doubt, while its runs are sent.
+#[derive(Debug, Default)]
+struct Doubtful {
+    /// Its batches in doubt not resolved yet.
+    remaining: usize,
+    /// The messages of its runs sent (or found acknowledged) so far in this import.
+    earlier: Multiset,
+}
+
+/// The checkpoint file, what it recorded when the import began, and the conversations whose
+/// batches in doubt are still to be resolved.
 pub(crate) struct Checkpoint {
     path: PathBuf,
-    file: Mutex<File>,
-    batches: HashMap<(SegmentKey, usize), Recorded>,
-    /// Where the recorded segments start, and how many messages each held.
-    segments: BTreeMap<SegmentKey, usize>,
-    /// The conversations (by external id) with a batch sent but never acknowledged.
-    in_doubt: HashSet<String>,
+    journal: Journal,
+    batches: HashMap<(RunKey, usize), RecordedBatch>,
+    /// Where the recorded runs start, and how many messages each held.
+    runs: BTreeMap<RunKey, usize>,
+    /// Messages recorded as acknowledged, by conversation.
+    acknowledged: HashMap<String, usize>,
+    /// By external id.
+    doubtful: Mutex<HashMap<String, Doubtful>>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("path", &self.path)
+            .field("batches", &self.batches.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Checkpoint {
     /// Opens the checkpoint: a new one for a fresh import, the recorded one with `resume`, which
-    /// must have cut the input the same way. A record cut short by a kill is dropped from the
-    /// file.
-    pub(crate) fn open(path: &Path, resume: bool, cutting: &Cutting) -> Result<Self, Failure> {
-        let Cutting {
-            batch_size,
-            window,
-            sources,
-        } = cutting;
+    /// must have cut the input the same way. What a crash left half-written is dropped.
+    pub(crate) fn open(keeping: &Keeping, cutting: &Cutting) -> Result<Self, Failure> {
+        let path = &keeping.path;
         let shown = path.display();
         let cannot_write = |e: &dyn std::fmt::Display| {
             Failure::usage(format!("cannot write checkpoint {shown}: {e}"))
         };
-        let mut loaded = Loaded::default();
-        let mut complete = 0u64;
-        if resume {
+        let (loaded, whole) = if keeping.resume {
             let bytes = std::fs::read(path).map_err(|e| {
                 Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
             })?;
@@ -178,105 +209,88 @@ impl Checkpoint {
                 .iter()
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |end| end + 1);
-            complete = whole as u64;
-            loaded = Loaded::read(&bytes[..whole]).map_err(|(line, why)| {
+            let mut loaded = Loaded::read(&bytes[..whole]).map_err(|(line, why)| {
                 Failure::usage(format!(
                     "checkpoint {shown}:{line}: not a checkpoint record: {why}"
                 ))
             })?;
-            for (option, recorded, now) in [
-                ("--batch-size", loaded.batch_size, *batch_size),
-                ("--window", loaded.window, *window),
-            ] {
-                match recorded {
-                    Some(recorded) if recorded == now => {}
-                    Some(recorded) => {
-                        return Err(Failure::usage(format!(
-                            "checkpoint {shown} was written with {option} {recorded}: resume \
-                             with the same {option}"
-                        )));
-                    }
-                    None => {
-                        return Err(Failure::usage(format!(
-                            "checkpoint {shown} records no {option}: it was cut short before \
-                             the import sent anything; delete it and import again"
-                        )));
-                    }
-                }
-            }
-            let recorded = loaded.sources.take().unwrap_or_default();
-            if recorded
-                .iter()
-                .map(|s| s.as_str())
-                .ne(sources.iter().map(|s| &**s))
-            {
+            loaded.check_cutting(&shown, cutting)?;
+            (loaded, whole as u64)
+        } else {
+            if path.exists() {
                 return Err(Failure::usage(format!(
-                    "checkpoint {shown} was written reading {}, not {}: --resume needs the same \
-                     input, in the same order",
-                    recorded.join(", "),
-                    sources.join(", ")
+                    "checkpoint {shown} exists from an earlier import: add --resume to continue \
+                     it, or delete it"
                 )));
             }
-        } else if path.exists() {
-            return Err(Failure::usage(format!(
-                "checkpoint {shown} exists from an earlier import: add --resume to continue it, \
-                 or delete it"
-            )));
-        }
+            (Loaded::default(), 0)
+        };
         let mut file = OpenOptions::new()
             .create(true)
             .write(true)
-            .truncate(!resume)
+            .truncate(!keeping.resume)
             .open(path)
             .map_err(|e| cannot_write(&e))?;
-        if resume {
+        if keeping.resume {
             // Drop a record cut short, then append after the whole ones.
-            file.set_len(complete)
+            file.set_len(whole)
                 .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
                 .map_err(|e| cannot_write(&e))?;
-        } else {
+        }
+        let mut storage = (keeping.storage)(file);
+        if !keeping.resume {
             let mut header = Vec::new();
             for record in [
-                Record::BatchSize(*batch_size),
-                Record::Window(*window),
-                Record::Sources(sources.iter().map(|s| s.to_string()).collect()),
+                Record::BatchSize(cutting.batch_size),
+                Record::Window(cutting.window),
+                Record::Sources(cutting.sources.iter().map(|s| s.to_string()).collect()),
             ] {
                 serde_json::to_writer(&mut header, &record).map_err(|e| cannot_write(&e))?;
                 header.push(b'\n');
             }
-            file.write_all(&header)
-                .and_then(|()| file.flush())
-                .map_err(|e| cannot_write(&e))?;
+            storage.append(&header).map_err(|e| cannot_write(&e))?;
+            if keeping.sync {
+                storage
+                    .sync()
+                    .and_then(|()| sync_directory(path))
+                    .map_err(|e| cannot_write(&e))?;
+            }
+        }
+        let journal = Journal::start(storage, keeping.sync).map_err(|e| cannot_write(&e))?;
+        let acknowledged = loaded.acknowledged_messages(cutting.batch_size);
+        let mut doubtful: HashMap<String, Doubtful> = HashMap::new();
+        for external_id in loaded.in_doubt.into_values() {
+            doubtful.entry(external_id).or_default().remaining += 1;
         }
         Ok(Self {
-            path: path.to_owned(),
-            file: Mutex::new(file),
+            path: path.clone(),
+            journal,
             batches: loaded.batches,
-            segments: loaded.segments,
-            in_doubt: loaded.in_doubt.into_values().collect(),
+            runs: loaded.runs.into_iter().map(|(k, (n, _))| (k, n)).collect(),
+            acknowledged,
+            doubtful: Mutex::new(doubtful),
         })
     }
 
-    /// What the checkpoint recorded of each batch of the segment at `segment` of the
-    /// conversation `external_id`, given its number of messages and the digests of its batches
-    /// now. An error when the segment holds more or fewer messages than recorded, or an
-    /// acknowledged batch holds other ones. A batch in doubt may have changed: it is checked
-    /// against what ASAPP holds.
+    /// What the checkpoint recorded of each batch of the run at `run` of the conversation
+    /// `external_id`, given its number of messages and the digests of its batches now. An error
+    /// when the run holds more or fewer messages than recorded, or an acknowledged batch holds
+    /// other ones. A batch in doubt may have changed: it is checked against what ASAPP holds.
     pub(crate) fn states(
         &self,
-        segment: &SegmentKey,
+        run: &RunKey,
         external_id: &str,
         run_length: usize,
         digests: &[Digest],
     ) -> Result<Vec<State>, Failure> {
-        let recorded = |batch: usize| self.batches.get(&(segment.clone(), batch));
-        let run = || {
+        let recorded = |batch: usize| self.batches.get(&(run.clone(), batch));
+        let named = || {
             format!(
                 "the run of lines of `{external_id}` from {}:{}",
-                segment.source, segment.line
+                run.source, run.line
             )
         };
-        if let Some(then) = self.segments.get(segment)
+        if let Some(then) = self.runs.get(run)
             && *then != run_length
         {
             let messages = |n: usize| match n {
@@ -285,7 +299,7 @@ impl Checkpoint {
             };
             return Err(self.changed(format!(
                 "{} holds {} now, {} then",
-                run(),
+                named(),
                 messages(run_length),
                 messages(*then)
             )));
@@ -295,29 +309,24 @@ impl Checkpoint {
             .enumerate()
             .map(|(batch, digest)| match recorded(batch) {
                 None => Ok(State::New),
-                Some(Recorded {
+                Some(RecordedBatch {
                     acknowledged: false,
                     ..
                 }) => Ok(State::InDoubt),
-                Some(Recorded {
+                Some(RecordedBatch {
                     digest: was,
                     acknowledged: true,
                 }) if was == digest => Ok(State::Acknowledged),
                 Some(_) => Err(self.changed(format!(
                     "{} holds other messages now (its batch {batch}, acknowledged)",
-                    run()
+                    named()
                 ))),
             })
             .collect()
     }
 
-    /// The conversations (by external id) with a batch sent and never acknowledged.
-    pub(crate) fn in_doubt(&self) -> impl Iterator<Item = &str> {
-        self.in_doubt.iter().map(String::as_str)
-    }
-
-    /// Checks that every segment recorded as starting in `source` after line `after` and up to
-    /// line `last` starts at one of `starts` (sorted) now.
+    /// Checks that every run recorded as starting in `source` after line `after` and up to line
+    /// `last` starts at one of `starts` (sorted) now.
     pub(crate) fn check_starts(
         &self,
         source: &Arc<str>,
@@ -325,11 +334,11 @@ impl Checkpoint {
         last: usize,
         starts: &[usize],
     ) -> Result<(), Failure> {
-        let from = SegmentKey {
+        let from = RunKey {
             source: source.clone(),
             line: after.saturating_add(1),
         };
-        let to = SegmentKey {
+        let to = RunKey {
             source: source.clone(),
             line: last,
         };
@@ -337,7 +346,7 @@ impl Checkpoint {
             return Ok(());
         }
         match self
-            .segments
+            .runs
             .range(from..=to)
             .map(|(start, _)| start)
             .find(|start| starts.binary_search(&start.line).is_err())
@@ -358,60 +367,105 @@ impl Checkpoint {
         ))
     }
 
-    /// Records, before returning, that the batch is about to be sent.
-    pub(crate) fn intend(&self, batch: &BatchName<'_>) -> Result<(), Failure> {
-        self.append(Record::Intent(BatchRecord::new(batch)))
+    /// How many messages of the conversation the checkpoint showed as acknowledged when the
+    /// import began.
+    pub(crate) fn acknowledged_messages(&self, external_id: &str) -> usize {
+        self.acknowledged.get(external_id).copied().unwrap_or(0)
     }
 
-    /// Records, before returning, that ASAPP acknowledged the batch.
-    pub(crate) fn acknowledge(&self, batch: &BatchName<'_>) -> Result<(), Failure> {
-        self.append(Record::Ack(BatchRecord::new(batch)))
+    /// Whether the conversation has a batch in doubt not resolved yet.
+    pub(crate) fn has_doubt(&self, external_id: &str) -> bool {
+        lock(&self.doubtful).contains_key(external_id)
     }
 
-    fn append(&self, record: Record) -> Result<(), Failure> {
-        let failed = |e: &dyn std::fmt::Display| Failure {
-            exit: Exit::Failed,
-            message: format!("cannot write checkpoint {}: {e}", self.path.display()),
-        };
-        let mut line = serde_json::to_vec(&record).map_err(|e| failed(&e))?;
-        line.push(b'\n');
-        let mut file = lock(&self.file);
-        file.write_all(&line)
-            .and_then(|()| file.flush())
-            .map_err(|e| failed(&e))
+    /// What the conversation stored in this import's input before the run now being sent: the
+    /// messages to set aside when its batch in doubt is read back.
+    pub(crate) fn earlier(&self, external_id: &str) -> Multiset {
+        lock(&self.doubtful)
+            .get(external_id)
+            .map(|doubtful| doubtful.earlier.clone())
+            .unwrap_or_default()
     }
-}
 
-/// What decides how the input is cut into segments and batches: a resume must cut it the same
-/// way.
-#[derive(Debug)]
-pub(crate) struct Cutting {
-    pub(crate) batch_size: usize,
-    pub(crate) window: usize,
-    pub(crate) sources: Vec<Arc<str>>,
-}
-
-/// One batch, as the checkpoint records it.
-#[derive(Debug)]
-pub(crate) struct BatchName<'a> {
-    pub(crate) segment: &'a SegmentKey,
-    pub(crate) external_id: &'a str,
-    pub(crate) run_length: usize,
-    pub(crate) batch: usize,
-    pub(crate) digest: Digest,
-}
-
-impl BatchRecord {
-    fn new(name: &BatchName<'_>) -> Self {
-        Self {
-            source: name.segment.source.to_string(),
-            line: name.segment.line,
-            run_length: name.run_length,
-            batch: name.batch,
-            external_id: name.external_id.to_owned(),
-            digest: name.digest.hex(),
+    /// A batch in doubt of the conversation is resolved.
+    pub(crate) fn resolved(&self, external_id: &str) {
+        if let Some(doubtful) = lock(&self.doubtful).get_mut(external_id) {
+            doubtful.remaining = doubtful.remaining.saturating_sub(1);
         }
     }
+
+    /// The conversation's run is sent: its messages join what a later batch in doubt sets
+    /// aside; a conversation with no batch in doubt left is forgotten.
+    pub(crate) fn remember<'a>(
+        &self,
+        external_id: &str,
+        messages: impl IntoIterator<Item = MessageKey<'a>>,
+    ) {
+        let mut doubtful = lock(&self.doubtful);
+        if let Some(conversation) = doubtful.get_mut(external_id) {
+            if conversation.remaining == 0 {
+                doubtful.remove(external_id);
+            } else {
+                messages
+                    .into_iter()
+                    .for_each(|key| conversation.earlier.add(key));
+            }
+        }
+    }
+
+    /// Records that the batch is about to be sent; returns once the record is on stable
+    /// storage.
+    pub(crate) async fn intend(&self, batch: &BatchRecord<'_>) -> Result<(), Failure> {
+        let line = self.line(&Record::Intent(batch.clone()))?;
+        self.journal
+            .append_durably(line)
+            .await
+            .map_err(|e| self.cannot_write(&e))
+    }
+
+    /// Records that ASAPP acknowledged the batch; written in order, without waiting (see the
+    /// module's documentation for why that is safe).
+    pub(crate) fn acknowledge(&self, batch: &BatchRecord<'_>) -> Result<(), Failure> {
+        let line = self.line(&Record::Ack(batch.clone()))?;
+        self.journal.append(line).map_err(|e| self.cannot_write(&e))
+    }
+
+    fn line(&self, record: &Record<'_>) -> Result<Vec<u8>, Failure> {
+        let mut line = serde_json::to_vec(record).map_err(|e| self.cannot_write(&e))?;
+        line.push(b'\n');
+        Ok(line)
+    }
+
+    fn cannot_write(&self, error: &dyn std::fmt::Display) -> Failure {
+        Failure {
+            exit: Exit::Failed,
+            message: format!("cannot write checkpoint {}: {error}", self.path.display()),
+        }
+    }
+
+    /// Writes and syncs what is left, and stops the journal's thread.
+    pub(crate) async fn close(self) -> Result<(), Failure> {
+        let path = self.path.display().to_string();
+        self.journal.close().await.map_err(|e| Failure {
+            exit: Exit::Failed,
+            message: format!("cannot write checkpoint {path}: {e}"),
+        })
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Makes a new file's directory entry survive a power failure.
+fn sync_directory(path: &Path) -> std::io::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    File::open(directory)?.sync_all()
 }
 
 /// What a checkpoint file holds.
@@ -420,24 +474,34 @@ struct Loaded {
     batch_size: Option<usize>,
     window: Option<usize>,
     sources: Option<Vec<String>>,
-    batches: HashMap<(SegmentKey, usize), Recorded>,
-    segments: BTreeMap<SegmentKey, usize>,
+    batches: HashMap<(RunKey, usize), RecordedBatch>,
+    /// Each run's number of messages and conversation.
+    runs: BTreeMap<RunKey, (usize, Arc<str>)>,
     /// Batches sent and not acknowledged, with their conversation's external id.
-    in_doubt: HashMap<(SegmentKey, usize), String>,
+    in_doubt: HashMap<(RunKey, usize), String>,
 }
 
 impl Loaded {
     /// Reads whole records; an error names the record's line and what is wrong with it.
     fn read(bytes: &[u8]) -> Result<Self, (usize, String)> {
         let mut loaded = Self::default();
-        // One allocation per source, not per record.
-        let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+        // One allocation per source and conversation, not per record.
+        let mut names: HashMap<String, Arc<str>> = HashMap::new();
+        let mut name = |text: &str| -> Arc<str> {
+            names
+                .entry(text.to_owned())
+                .or_insert_with_key(|s| s.as_str().into())
+                .clone()
+        };
         for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            if line.is_empty() {
+            // A power failure can leave NUL bytes where the file grew but its data did not
+            // reach the disk: never a record that was synced.
+            if line.is_empty() || line.contains(&0) {
                 continue;
             }
             let wrong = |why: String| (index + 1, why);
-            let record: Record = serde_json::from_slice(line).map_err(|e| wrong(e.to_string()))?;
+            let record: Record<'_> =
+                serde_json::from_slice(line).map_err(|e| wrong(e.to_string()))?;
             let (record, acknowledged) = match record {
                 Record::BatchSize(size) => {
                     loaded.batch_size = Some(size);
@@ -454,41 +518,45 @@ impl Loaded {
                 Record::Intent(record) => (record, false),
                 Record::Ack(record) => (record, true),
             };
-            let digest = Digest::parse(&record.digest)
-                .ok_or_else(|| wrong(format!("digest `{}`", record.digest)))?;
-            let source = sources
-                .entry(record.source)
-                .or_insert_with_key(|s| s.as_str().into())
-                .clone();
-            let key = (
-                SegmentKey {
-                    source,
-                    line: record.line,
-                },
-                record.batch,
-            );
-            let run_length = *loaded
-                .segments
-                .entry(key.0.clone())
-                .or_insert(record.run_length);
-            if run_length != record.run_length {
+            let run = RunKey {
+                source: name(&record.source),
+                line: record.line,
+            };
+            let conversation = name(&record.external_id);
+            let key = (run.clone(), record.batch);
+            let (run_length, of) = loaded
+                .runs
+                .entry(run)
+                .or_insert((record.run_length, conversation.clone()));
+            if (*run_length, &**of) != (record.run_length, &*conversation) {
                 return Err(wrong(format!(
-                    "the run at {}:{} was recorded with {run_length} and {} messages",
-                    key.0.source, key.0.line, record.run_length
+                    "the run at {}:{} was recorded with {} messages of `{}` and with {} of `{}`",
+                    key.0.source, key.0.line, run_length, of, record.run_length, conversation
                 )));
             }
-            let batch = loaded.batches.entry(key.clone()).or_insert(Recorded {
+            let digest = record.digest;
+            let batch = loaded.batches.entry(key.clone()).or_insert(RecordedBatch {
                 digest,
                 acknowledged,
             });
             match (batch.acknowledged, acknowledged) {
-                // A batch in doubt may be sent again, changed, after a resume.
-                (false, false) => batch.digest = digest,
-                (false, true) if batch.digest == digest => batch.acknowledged = true,
+                // A batch in doubt may be sent again, changed, after a resume; and it may be
+                // found stored when it was corrected before that resume: its acknowledgement
+                // carries the digest it has now.
+                (false, _) => {
+                    batch.digest = digest;
+                    batch.acknowledged = acknowledged;
+                }
                 (true, true) if batch.digest == digest => {}
-                _ => {
+                (true, true) => {
                     return Err(wrong(format!(
                         "batch {} of {}:{} was recorded acknowledged with another digest",
+                        key.1, key.0.source, key.0.line
+                    )));
+                }
+                (true, false) => {
+                    return Err(wrong(format!(
+                        "batch {} of {}:{} was recorded sent again after its acknowledgement",
                         key.1, key.0.source, key.0.line
                     )));
                 }
@@ -496,9 +564,135 @@ impl Loaded {
             if acknowledged {
                 loaded.in_doubt.remove(&key);
             } else {
-                loaded.in_doubt.insert(key, record.external_id);
+                loaded.in_doubt.insert(key, conversation.to_string());
             }
         }
         Ok(loaded)
+    }
+
+    /// Checks that the import being resumed cuts its input as the recorded one did.
+    fn check_cutting(
+        &mut self,
+        shown: &std::path::Display<'_>,
+        cutting: &Cutting,
+    ) -> Result<(), Failure> {
+        for (option, recorded, now) in [
+            ("--batch-size", self.batch_size, cutting.batch_size),
+            ("--window", self.window, cutting.window),
+        ] {
+            match recorded {
+                Some(recorded) if recorded == now => {}
+                Some(recorded) => {
+                    return Err(Failure::usage(format!(
+                        "checkpoint {shown} was written with {option} {recorded}: resume with \
+                         the same {option}"
+                    )));
+                }
+                None => {
+                    return Err(Failure::usage(format!(
+                        "checkpoint {shown} records no {option}: it was cut short before the \
+                         import sent anything; delete it and import again"
+                    )));
+                }
+            }
+        }
+        let recorded = self.sources.take().unwrap_or_default();
+        if recorded
+            .iter()
+            .map(|s| s.as_str())
+            .ne(cutting.sources.iter().map(|s| &**s))
+        {
+            return Err(Failure::usage(format!(
+                "checkpoint {shown} was written reading {}, not {}: --resume needs the same \
+                 input, in the same order",
+                recorded.join(", "),
+                cutting.sources.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Messages acknowledged, by conversation: each acknowledged batch holds `batch_size`
+    /// messages, or what is left of its run.
+    fn acknowledged_messages(&self, batch_size: usize) -> HashMap<String, usize> {
+        let mut acknowledged: HashMap<String, usize> = HashMap::new();
+        for ((run, batch), recorded) in &self.batches {
+            if !recorded.acknowledged {
+                continue;
+            }
+            if let Some((length, conversation)) = self.runs.get(run) {
+                let size = length
+                    .saturating_sub(batch.saturating_mul(batch_size))
+                    .min(batch_size);
+                *acknowledged.entry(conversation.to_string()).or_default() += size;
+            }
+        }
+        acknowledged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: &str, batch: usize, digest: &str) -> String {
+        format!(
+            r#"{{"{kind}":{{"source":"a.jsonl","line":1,"runLength":450,"batch":{batch},"externalId":"call-1","digest":"{digest}"}}}}"#
+        )
+    }
+
+    const D1: &str = "00000000000000d1";
+    const D2: &str = "00000000000000d2";
+
+    fn read(lines: &[String]) -> Result<Loaded, (usize, String)> {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        Loaded::read(text.as_bytes())
+    }
+
+    #[test]
+    fn a_batch_found_stored_after_a_correction_is_acknowledged_with_its_new_digest() {
+        let loaded = read(&[
+            record("ack", 0, D1),
+            record("intent", 1, D1),
+            record("ack", 1, D2),
+        ])
+        .unwrap();
+        assert!(loaded.in_doubt.is_empty());
+        let run = RunKey {
+            source: "a.jsonl".into(),
+            line: 1,
+        };
+        let batch = loaded.batches[&(run, 1)];
+        assert!(batch.acknowledged);
+        assert_eq!(batch.digest.hex(), D2);
+        // 300 in batch 0 and the 150 left of the run in batch 1.
+        assert_eq!(loaded.acknowledged_messages(300)["call-1"], 450);
+    }
+
+    #[test]
+    fn an_acknowledged_batch_with_another_digest_is_refused() {
+        let (line, why) = read(&[record("ack", 0, D1), record("ack", 0, D2)]).unwrap_err();
+        assert_eq!(line, 2);
+        assert!(why.contains("another digest"), "{why}");
+    }
+
+    #[test]
+    fn what_a_power_failure_leaves_is_dropped() {
+        let mut text = format!("{}\n", record("ack", 0, D1));
+        text.push_str(&"\0".repeat(40));
+        text.push('\n');
+        text.push_str("\0\0\0");
+        text.push_str(&record("intent", 1, D1)[3..]);
+        text.push('\n');
+        let loaded = Loaded::read(text.as_bytes()).unwrap();
+        assert_eq!(loaded.batches.len(), 1);
+    }
+
+    #[test]
+    fn a_run_recorded_with_two_lengths_or_conversations_is_refused() {
+        let other = record("intent", 1, D1).replace("call-1", "call-2");
+        let (line, why) = read(&[record("ack", 0, D1), other]).unwrap_err();
+        assert_eq!(line, 2);
+        assert!(why.contains("`call-1` and with 450 of `call-2`"), "{why}");
     }
 }

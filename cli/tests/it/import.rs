@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 
 use super::asapp_with;
 
+/// The longest any wait of these tests may take: past it, the test fails instead of hanging.
+pub(super) const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 const CONVERSATIONS: usize = 100;
 const PER_CONVERSATION: usize = 100;
 
@@ -228,7 +231,11 @@ async fn a_killed_import_resumes_exactly_once() {
         .spawn()
         .unwrap();
     // Killed while its 30th batch is in flight.
-    reached.await.unwrap();
+    tokio::select! {
+        reached = reached => reached.expect("the counting server stopped"),
+        status = child.wait() => panic!("asapp ended before its 30th batch: {status:?}"),
+        () = tokio::time::sleep(LIMIT) => panic!("no 30th batch within {LIMIT:?}"),
+    }
     child.kill().await.unwrap();
     let records = std::fs::read_to_string(&checkpoint).unwrap();
     let acks = records
@@ -856,7 +863,10 @@ async fn stdin_resumed_twice_stores_each_message_once() {
             .await
             .unwrap();
         drop(stdin);
-        let output = child.wait_with_output().await.unwrap();
+        let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+            .await
+            .expect("asapp import did not end in time")
+            .unwrap();
         exits.push(output.status.code());
     }
     assert_eq!(exits, [Some(3), Some(3), Some(0)]);
@@ -928,7 +938,10 @@ async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 let request = axum::extract::Request::from_parts(parts, bytes.into());
                 if text.contains("\"fails\"") {
-                    w_sent.wait_for(|sent| *sent).await.unwrap();
+                    tokio::time::timeout(LIMIT, w_sent.wait_for(|sent| *sent))
+                        .await
+                        .expect("the other conversation's batch never came")
+                        .unwrap();
                     return injected(400);
                 }
                 let answer = next.run(request).await;

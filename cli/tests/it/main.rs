@@ -25,7 +25,7 @@ async fn asapp_with(args: &[&str], env: &[(&str, &str)]) -> Ran {
         .collect();
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let exit = run(
+    let running = run(
         std::iter::once("asapp")
             .chain(args.iter().copied())
             .map(OsString::from),
@@ -33,8 +33,10 @@ async fn asapp_with(args: &[&str], env: &[(&str, &str)]) -> Ran {
         Output::default(),
         &mut out,
         &mut err,
-    )
-    .await;
+    );
+    let exit = tokio::time::timeout(import::LIMIT, running)
+        .await
+        .unwrap_or_else(|_| panic!("asapp {args:?} did not end within {:?}", import::LIMIT));
     Ran {
         exit,
         out: String::from_utf8(out).unwrap(),

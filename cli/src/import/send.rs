@@ -1,0 +1,258 @@
+//! Sending one run: its conversation upserted (or found, for a later run), then its batches that
+//! the checkpoint does not show as acknowledged, each recorded as intended (on stable storage)
+//! before it is sent and as acknowledged once ASAPP answered. A batch in doubt is reconciled
+//! first: the conversation is read back, and only what ASAPP lacks of the batch is sent.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use asapp_conversations::{ApiError, Client, ErrorKind, types};
+
+use super::checkpoint::{BatchRecord, Checkpoint, State};
+use super::message_key::{Digest, MessageKey, Multiset};
+use super::progress::Counts;
+use super::runs::Run;
+use crate::{Exit, Failure};
+
+/// What every run's task uses.
+#[derive(Debug)]
+pub(crate) struct Sending {
+    pub(crate) client: Client,
+    pub(crate) batch_size: usize,
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) counts: std::sync::Arc<Counts>,
+    /// Set when anything failed: runs not yet sending stop before their next batch.
+    pub(crate) failed: AtomicBool,
+}
+
+/// Sends a run's batches that the checkpoint does not show as acknowledged, after upserting its
+/// conversation if this is the conversation's `first` run in the input (a later run finds the
+/// conversation instead, so that its first line's fields stay).
+pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), Failure> {
+    if sending.failed.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let Run {
+        key,
+        mut conversation,
+        mut messages,
+    } = run;
+    let external_id = conversation.external_id.clone();
+    // Failures name the run and its conversation.
+    let at = |failure: Failure| Failure {
+        message: format!(
+            "{}:{} (`{external_id}`): {}",
+            key.source, key.line, failure.message
+        ),
+        ..failure
+    };
+    let api = |error: ApiError| at(error.into());
+    messages.sort_by_key(|(line, message)| (message.timestamp, *line));
+    // The conversation starts with its first message.
+    if let Some((_, first)) = messages.first() {
+        conversation.timestamp = first.timestamp;
+    }
+    let mut batches: Vec<Vec<types::Message>> = Vec::new();
+    let mut messages = messages.into_iter().map(|(_, message)| message).peekable();
+    while messages.peek().is_some() {
+        batches.push(messages.by_ref().take(sending.batch_size).collect());
+    }
+    let checkpoint = &sending.checkpoint;
+    let counts = &sending.counts;
+    let digests: Vec<Digest> = batches
+        .iter()
+        .map(|batch| Digest::of(&external_id, batch))
+        .collect();
+    let run_length = batches.iter().map(Vec::len).sum();
+    let states = checkpoint.states(&key, &external_id, run_length, &digests)?;
+    let stored: usize = batches
+        .iter()
+        .zip(&states)
+        .filter(|(_, state)| **state == State::Acknowledged)
+        .map(|(batch, _)| batch.len())
+        .sum();
+    counts
+        .already_stored
+        .fetch_add(stored as u64, Ordering::Relaxed);
+    // A conversation with a batch in doubt, here or in a later run, needs this run's messages
+    // when that batch is read back.
+    let keep = checkpoint.has_doubt(&external_id);
+    if states.iter().all(|state| *state == State::Acknowledged) {
+        checkpoint.remember(&external_id, keys(&batches));
+        return Ok(());
+    }
+    let id = conversation_id(sending, conversation, first)
+        .await
+        .map_err(|failure| match failure {
+            Found::Api(error) => api(error),
+            Found::NoId => at(Failure {
+                exit: Exit::Failed,
+                message: "the upsert answered without a conversation id".to_owned(),
+            }),
+        })?;
+    for (index, state) in states.into_iter().enumerate() {
+        if state == State::Acknowledged {
+            continue;
+        }
+        if sending.failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut batch = if keep {
+            batches[index].clone()
+        } else {
+            std::mem::take(&mut batches[index])
+        };
+        if state == State::InDoubt {
+            // Sent before, never acknowledged: send only what ASAPP does not have.
+            let whole = batch.len();
+            reconcile(sending, &id, &external_id, &batches[..index], &mut batch)
+                .await
+                .map_err(|failure| at(failure.into_failure(&external_id)))?;
+            checkpoint.resolved(&external_id);
+            counts
+                .already_stored
+                .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
+        }
+        let record = BatchRecord::new(&key, &external_id, run_length, index, digests[index]);
+        let sent = batch.len();
+        if sent > 0 {
+            checkpoint.intend(&record).await?;
+            let answer = sending
+                .client
+                .create_batch_messages()
+                .conversation_id(id.as_str())
+                .body(types::BatchMessages::builder().messages(batch))
+                .await;
+            match answer {
+                Ok(_) => {}
+                Err(error) if matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }) => {}
+                Err(error) => return Err(api(error)),
+            }
+        }
+        checkpoint.acknowledge(&record)?;
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
+    }
+    checkpoint.remember(&external_id, keys(&batches));
+    Ok(())
+}
+
+fn keys(batches: &[Vec<types::Message>]) -> impl Iterator<Item = MessageKey<'_>> {
+    batches.iter().flatten().map(MessageKey::sent)
+}
+
+/// Why a conversation's id could not be had.
+enum Found {
+    Api(ApiError),
+    NoId,
+}
+
+/// The id of the run's conversation: upserted for its first run, found by its external id for a
+/// later one (upserted after all when not found).
+async fn conversation_id(
+    sending: &Sending,
+    conversation: types::TimeBasedConversation,
+    first: bool,
+) -> Result<String, Found> {
+    let client = &sending.client;
+    if !first {
+        let listed = client
+            .get_conversations()
+            .external_id(conversation.external_id.as_str())
+            .await
+            .map_err(Found::Api)?;
+        if let Some(id) = listed.into_inner().items.into_iter().find_map(|c| c.id) {
+            return Ok(id);
+        }
+    }
+    let id = client
+        .create_or_update_conversation()
+        .body(conversation)
+        .await
+        .map_err(Found::Api)?
+        .into_inner()
+        .id
+        .ok_or(Found::NoId)?;
+    sending.counts.conversations.fetch_add(1, Ordering::Relaxed);
+    Ok(id)
+}
+
+/// Why a batch in doubt could not be reconciled.
+enum Doubt {
+    Api(ApiError),
+    /// The listing lacks messages the checkpoint shows as stored.
+    Incomplete {
+        listed: usize,
+        missing: usize,
+    },
+}
+
+impl From<ApiError> for Doubt {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl Doubt {
+    fn into_failure(self, external_id: &str) -> Failure {
+        match self {
+            Self::Api(error) => error.into(),
+            Self::Incomplete { listed, missing } => Failure {
+                exit: Exit::Failed,
+                message: format!(
+                    "ASAPP listed {listed} message(s) of `{external_id}`, without {missing} that \
+                     the checkpoint shows as stored: the listing is incomplete, so what the batch \
+                     in doubt stored cannot be told; nothing was sent again (resume once the \
+                     conversation lists whole)"
+                ),
+            },
+        }
+    }
+}
+
+/// Removes from `batch` (in doubt) what the conversation `id` already holds of it. It holds the
+/// conversation's messages of the input before the batch (from the runs before this one, which
+/// the checkpoint remembers, and `before`, this run's batches before it), maybe some of the
+/// batch, and maybe messages from elsewhere. A listing that lacks any of the messages before
+/// the batch is incomplete: nothing can be told from it.
+async fn reconcile(
+    sending: &Sending,
+    id: &str,
+    external_id: &str,
+    before: &[Vec<types::Message>],
+    batch: &mut Vec<types::Message>,
+) -> Result<(), Doubt> {
+    let checkpoint = &sending.checkpoint;
+    let mut earlier: Multiset = checkpoint.earlier(external_id);
+    for message in before.iter().flatten() {
+        earlier.add(MessageKey::sent(message));
+    }
+    let listed = sending
+        .client
+        .get_messages()
+        .conversation_id(id)
+        .await?
+        .into_inner()
+        .items;
+    let acknowledged = checkpoint.acknowledged_messages(external_id);
+    if listed.len() < acknowledged {
+        return Err(Doubt::Incomplete {
+            listed: listed.len(),
+            missing: acknowledged - listed.len(),
+        });
+    }
+    let mut have = Multiset::default();
+    for message in &listed {
+        let key = MessageKey::stored(message);
+        if !earlier.take(&key) {
+            have.add(key);
+        }
+    }
+    if earlier.len() > 0 {
+        return Err(Doubt::Incomplete {
+            listed: listed.len(),
+            missing: earlier.len(),
+        });
+    }
+    batch.retain(|message| !have.take(&MessageKey::sent(message)));
+    Ok(())
+}
