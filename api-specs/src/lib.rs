@@ -339,9 +339,16 @@ impl Spec {
             &self.document,
             &mut String::new(),
             &mut |pointer, object| {
+                // A component, or a member of a component's `allOf`, which typify merges into
+                // the component's own type.
                 let component = pointer
                     .strip_prefix("/components/schemas/")
-                    .is_some_and(|name| !name.contains('/'));
+                    .is_some_and(|rest| match rest.split_once('/') {
+                        None => true,
+                        Some((_, member)) => member
+                            .strip_prefix("allOf/")
+                            .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit())),
+                    });
                 // A `properties` map holds schemas by name: a property called `enum` is not the
                 // keyword.
                 if component || pointer.ends_with("/properties") {
@@ -599,6 +606,15 @@ components:
         );
         assert_eq!(problems[1].pointer, "/components/schemas/A/properties/kind");
         assert!(problems[1].message.starts_with("an enum is written inline"));
+    }
+
+    #[test]
+    fn an_object_merged_into_a_component_by_all_of_is_not_inline() {
+        let text = format!(
+            "{MINIMAL}    B:\n      allOf:\n        - $ref: '#/components/schemas/A'\n        \
+             - {{type: object, properties: {{y: {{type: string}}}}}}\n"
+        );
+        Spec::from_yaml(&text, "t.yaml").unwrap().check().unwrap();
     }
 
     #[test]
