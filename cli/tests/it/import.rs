@@ -1147,3 +1147,121 @@ async fn an_input_is_read_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_corrected_batch_in_doubt_found_stored_resumes_again() {
+    // The batch in doubt is stored, then answered 400. Before the resume, two of its lines with
+    // the same time swap places: the batch's digest changes, the messages do not. The resume
+    // finds them stored and acknowledges the batch as it is now; a further resume has nothing to
+    // do and refuses nothing.
+    let lines = [
+        message_line("call-s", "first", 1),
+        message_line("call-s", "same time, one", 2),
+        message_line("call-s", "same time, two", 2),
+    ];
+    let scratch = Scratch::new("swapped");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let script = {
+        let refused = refused.clone();
+        move |_: &str| (refused.fetch_add(1, Ordering::SeqCst) == 0).then_some((400, true))
+    };
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let env = default_credentials(scripted(router, script).await);
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(file.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
+    let first = asapp_env(&args, &env).await;
+    assert_eq!(first.exit, Exit::Rejected, "{first:?}");
+    std::fs::write(
+        &file,
+        [&lines[0], &lines[2], &lines[1]]
+            .map(String::as_str)
+            .join("\n"),
+    )
+    .unwrap();
+    let resume = [args.as_slice(), &["--resume"]].concat();
+    for round in 0..2 {
+        let resumed = asapp_env(&resume, &env).await;
+        assert_eq!(resumed.exit, Exit::Success, "round {round}: {resumed:?}");
+        let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+        assert_eq!(
+            (
+                summary["messages"].clone(),
+                summary["alreadyStored"].clone()
+            ),
+            (json!(0), json!(3)),
+            "round {round}: {summary}"
+        );
+    }
+    assert_eq!(exported_texts("call-s", &env).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_listing_that_lacks_stored_messages_stops_the_resume_instead_of_sending_again() {
+    // call-l's first run is acknowledged, its second run's batch stored but answered 400. On the
+    // resume ASAPP lists the conversation without its first message: what the batch in doubt
+    // stored cannot be told, and the resume says so rather than send it again.
+    let lines = [
+        message_line("call-l", "hello", 1),
+        message_line("call-m", "elsewhere", 1),
+        message_line("call-l", "in doubt", 2),
+    ];
+    let scratch = Scratch::new("incomplete");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let truncate = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let listing = {
+        let truncate = truncate.clone();
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let truncate = truncate.clone();
+                async move {
+                    let lists = request.method() == axum::http::Method::GET
+                        && request.uri().path().ends_with("/messages");
+                    let answer = next.run(request).await;
+                    if !(lists && truncate.load(Ordering::SeqCst)) {
+                        return answer;
+                    }
+                    let (mut parts, body) = answer.into_parts();
+                    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                    let mut listed: Value = serde_json::from_slice(&bytes).unwrap();
+                    listed["items"].as_array_mut().unwrap().remove(0);
+                    parts.headers.remove("content-length");
+                    axum::response::Response::from_parts(parts, listed.to_string().into())
+                }
+            },
+        ))
+    };
+    let refused = Arc::new(AtomicUsize::new(0));
+    let script = {
+        let refused = refused.clone();
+        move |body: &str| {
+            (body.contains("in doubt") && refused.fetch_add(1, Ordering::SeqCst) == 0)
+                .then_some((400, true))
+        }
+    };
+    let env = default_credentials(scripted(listing, script).await);
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(
+        file.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--window", "1"],
+    );
+    let first = asapp_env(&args, &env).await;
+    assert_eq!(first.exit, Exit::Rejected, "{first:?}");
+    truncate.store(true, Ordering::SeqCst);
+    let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+    assert_eq!(resumed.exit, Exit::Failed, "{resumed:?}");
+    assert!(
+        resumed
+            .err
+            .contains("(`call-l`): ASAPP listed 1 message(s) of `call-l`, without 1")
+            && resumed.err.contains("the listing is incomplete"),
+        "{}",
+        resumed.err
+    );
+    truncate.store(false, Ordering::SeqCst);
+    assert_eq!(exported_texts("call-l", &env).await, ["hello", "in doubt"]);
+}

@@ -421,6 +421,7 @@ async fn bad_input_is_a_usage_error_naming_it() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+mod durability;
 mod import;
 mod unknown_values;
 

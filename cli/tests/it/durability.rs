@@ -1,0 +1,260 @@
+//! The checkpoint against the disk, through a double of its storage that records what was
+//! written and synced: no batch leaves before its intent is synced, concurrent intents share
+//! syncs, and a power failure (everything after the last sync lost) resumes exactly once.
+
+use std::ffi::OsString;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use asapp_conversations_cli::{Exit, FileStorage, Output, Storage, StorageFactory, run_with};
+use serde_json::{Value, json};
+
+use super::import::{LIMIT, Scratch, asapp_env, default_credentials, empty, serve};
+
+/// What reached the disk, as far as the double knows.
+#[derive(Debug, Default)]
+struct Disk {
+    /// Bytes appended through the double.
+    appended: Vec<u8>,
+    /// How much of `appended` was synced.
+    synced: usize,
+    /// Intent records within the synced bytes.
+    synced_intents: usize,
+    syncs: usize,
+    /// The power fails after this many syncs, during the next: it and every later write or sync
+    /// fail, and what was written since the last sync is lost.
+    power_fails_after: Option<usize>,
+    /// The power failed.
+    down: bool,
+}
+
+/// A [`Storage`] that writes to the real file and records into a shared [`Disk`].
+struct Recording {
+    file: FileStorage,
+    disk: Arc<Mutex<Disk>>,
+}
+
+impl Storage for Recording {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut disk = self.disk.lock().unwrap();
+        if disk.down {
+            return Err(io::Error::other("the power failed"));
+        }
+        self.file.append(bytes)?;
+        disk.appended.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        // A slow disk, so that records pile up behind a sync and requests race it.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let mut disk = self.disk.lock().unwrap();
+        if disk.down || disk.power_fails_after.is_some_and(|n| disk.syncs >= n) {
+            disk.down = true;
+            return Err(io::Error::other("the power failed"));
+        }
+        self.file.sync()?;
+        let newly = &disk.appended[disk.synced..];
+        let intents = newly
+            .split(|b| *b == b'\n')
+            .filter(|line| line.starts_with(br#"{"intent""#))
+            .count();
+        disk.synced_intents += intents;
+        disk.synced = disk.appended.len();
+        disk.syncs += 1;
+        Ok(())
+    }
+}
+
+fn recording(disk: &Arc<Mutex<Disk>>) -> StorageFactory {
+    let disk = disk.clone();
+    Arc::new(move |file| {
+        Box::new(Recording {
+            file: FileStorage::new(file),
+            disk: disk.clone(),
+        })
+    })
+}
+
+/// `conversations` conversations of `messages` each, interleaved line by line, each with its
+/// first message said twice (the second line repeats the first, time and all). Returns the
+/// input and each conversation's texts as they list, by time.
+fn interleaved(conversations: usize, messages: usize) -> (String, Vec<Vec<String>>) {
+    let said = |c: usize, m: usize| if m == 1 { (0, c) } else { (m, c) };
+    let mut text = String::new();
+    for m in 0..messages {
+        for c in 0..conversations {
+            let (m, c) = said(c, m);
+            let line = json!({"externalId": format!("call-{c}"), "customerId": "c", "role": "customer", "senderId": "c", "text": format!("message {m} of call {c}"), "timestamp": format!("2024-01-23T11:{:02}:{:02}Z", m / 60, m % 60)});
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+    }
+    let expected = (0..conversations)
+        .map(|c| {
+            (0..messages)
+                .map(|m| format!("message {} of call {c}", said(c, m).0))
+                .collect()
+        })
+        .collect();
+    (text, expected)
+}
+
+async fn import_with(
+    args: &[&str],
+    env: &[(&'static str, String)],
+    storage: StorageFactory,
+) -> super::Ran {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let running = run_with(
+        std::iter::once("asapp")
+            .chain(args.iter().copied())
+            .map(OsString::from),
+        |name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.into()),
+        Output::default(),
+        storage,
+        &mut out,
+        &mut err,
+    );
+    let exit = tokio::time::timeout(LIMIT, running)
+        .await
+        .expect("the import did not end in time");
+    super::Ran {
+        exit,
+        out: String::from_utf8(out).unwrap(),
+        err: String::from_utf8(err).unwrap(),
+    }
+}
+
+async fn assert_once_in_order(expected: &[Vec<String>], env: &[(&'static str, String)]) {
+    for (c, texts) in expected.iter().enumerate() {
+        let external_id = format!("call-{c}");
+        let exported = asapp_env(&["export", "--external-id", &external_id], env).await;
+        assert_eq!(exported.exit, Exit::Success, "{exported:?}");
+        let got: Vec<String> = exported
+            .out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(&got, texts, "{external_id}: every message once, in order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_batch_leaves_before_its_intent_is_synced() {
+    let disk = Arc::new(Mutex::new(Disk::default()));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let early = Arc::new(AtomicUsize::new(0));
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let app = {
+        let (disk, sent, early) = (disk.clone(), sent.clone(), early.clone());
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let (disk, sent, early) = (disk.clone(), sent.clone(), early.clone());
+                async move {
+                    if request.uri().path().ends_with("/messages/batch") {
+                        let sends = sent.fetch_add(1, Ordering::SeqCst) + 1;
+                        if sends > disk.lock().unwrap().synced_intents {
+                            early.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    next.run(request).await
+                }
+            },
+        ))
+    };
+    let env = default_credentials(serve(app).await);
+    let scratch = Scratch::new("synced-intents");
+    let (text, expected) = interleaved(40, 30);
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "import",
+        file.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--rate-limit",
+        "0",
+        "--batch-size",
+        "5",
+    ];
+    let ran = import_with(&args, &env, recording(&disk)).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let batches = sent.load(Ordering::SeqCst);
+    assert_eq!(batches, 40 * 6);
+    assert_eq!(
+        early.load(Ordering::SeqCst),
+        0,
+        "batches sent before their intent was synced"
+    );
+    let disk = disk.lock().unwrap();
+    assert_eq!(disk.synced_intents, batches);
+    // Eight conversations in flight share syncs; the header and the final flush have their own.
+    assert!(
+        disk.syncs < batches,
+        "{} syncs for {batches} batches",
+        disk.syncs
+    );
+    drop(disk);
+    assert_once_in_order(&expected, &env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_power_failure_the_resume_stores_every_message_once() {
+    let sandbox_router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let env = default_credentials(serve(sandbox_router).await);
+    let scratch = Scratch::new("power-failure");
+    let (text, expected) = interleaved(30, 40);
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "import",
+        file.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--rate-limit",
+        "0",
+        "--batch-size",
+        "7",
+    ];
+    let disk = Arc::new(Mutex::new(Disk {
+        power_fails_after: Some(40),
+        ..Disk::default()
+    }));
+    let failed = import_with(&args, &env, recording(&disk)).await;
+    assert_eq!(failed.exit, Exit::Failed, "{failed:?}");
+    assert!(failed.err.contains("the power failed"), "{failed:?}");
+    // What the disk holds after the power comes back: what was synced. (The real file also got
+    // what was written after the last sync, as the page cache kept it.)
+    let synced = disk.lock().unwrap().synced;
+    let written = std::fs::metadata(&checkpoint).unwrap().len();
+    assert!(
+        (synced as u64) < written,
+        "something was written after the last sync"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&checkpoint)
+        .unwrap()
+        .set_len(synced as u64)
+        .unwrap();
+
+    let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        summary["messages"].as_u64().unwrap() + summary["alreadyStored"].as_u64().unwrap(),
+        30 * 40,
+        "{summary}"
+    );
+    assert_once_in_order(&expected, &env).await;
+}
