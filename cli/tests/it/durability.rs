@@ -195,15 +195,13 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
         0,
         "batches sent before their intent was synced"
     );
-    let disk = disk.lock().unwrap();
-    assert_eq!(disk.synced_intents, batches);
+    let (synced_intents, syncs) = {
+        let disk = disk.lock().unwrap();
+        (disk.synced_intents, disk.syncs)
+    };
+    assert_eq!(synced_intents, batches);
     // Eight conversations in flight share syncs; the header and the final flush have their own.
-    assert!(
-        disk.syncs < batches,
-        "{} syncs for {batches} batches",
-        disk.syncs
-    );
-    drop(disk);
+    assert!(syncs < batches, "{syncs} syncs for {batches} batches");
     assert_once_in_order(&expected, &env).await;
 }
 
