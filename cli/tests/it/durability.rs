@@ -14,19 +14,19 @@ use super::import::{LIMIT, Scratch, asapp_env, default_credentials, empty, serve
 
 /// What reached the disk, as far as the double knows.
 #[derive(Debug, Default)]
-struct Disk {
+pub(super) struct Disk {
     /// Bytes appended through the double.
-    appended: Vec<u8>,
+    pub(super) appended: Vec<u8>,
     /// How much of `appended` was synced.
-    synced: usize,
+    pub(super) synced: usize,
     /// Intent records within the synced bytes.
-    synced_intents: usize,
-    syncs: usize,
+    pub(super) synced_intents: usize,
+    pub(super) syncs: usize,
     /// The power fails after this many syncs, during the next: it and every later write or sync
     /// fail, and what was written since the last sync is lost.
-    power_fails_after: Option<usize>,
+    pub(super) power_fails_after: Option<usize>,
     /// The power failed.
-    down: bool,
+    pub(super) down: bool,
 }
 
 /// A [`Storage`] that writes to the real file and records into a shared [`Disk`].
@@ -67,7 +67,7 @@ impl Storage for Recording {
     }
 }
 
-fn recording(disk: &Arc<Mutex<Disk>>) -> StorageFactory {
+pub(super) fn recording(disk: &Arc<Mutex<Disk>>) -> StorageFactory {
     let disk = disk.clone();
     Arc::new(move |file| {
         Box::new(Recording {
@@ -101,7 +101,7 @@ fn interleaved(conversations: usize, messages: usize) -> (String, Vec<Vec<String
     (text, expected)
 }
 
-async fn import_with(
+pub(super) async fn import_with(
     args: &[&str],
     env: &[(&'static str, String)],
     storage: StorageFactory,

@@ -423,6 +423,7 @@ async fn bad_input_is_a_usage_error_naming_it() {
 
 mod durability;
 mod import;
+mod torture;
 mod unknown_values;
 
 #[tokio::test]
