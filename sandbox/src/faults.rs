@@ -331,6 +331,23 @@ impl FaultCounts {
     }
 }
 
+impl std::fmt::Display for FaultCounts {
+    /// In the `--faults` names: `503-before=3 503-after=1 drop-after=2 429=4 409=1 delayed=12`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "503-before={} 503-after={} drop-after={} 429={} 409={} delayed={} skipped={}",
+            self.unavailable_before_storing,
+            self.unavailable_after_storing,
+            self.dropped_after_storing,
+            self.rate_limited,
+            self.conflicts,
+            self.delayed,
+            self.skipped
+        )
+    }
+}
+
 /// What an operation does to the store, and so which faults it can get and what the retry of a
 /// lost answer gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

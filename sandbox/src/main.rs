@@ -100,11 +100,15 @@ async fn main() -> Result<()> {
         sandbox.base_url(),
         sandbox.api_id()
     );
-    if let Some(faults) = faults {
+    if let Some(faults) = &faults {
         println!("injecting faults {faults} with seed {}", faults.seed);
     }
     shutdown_signal().await;
+    let injected = sandbox.faults_injected();
     sandbox.shutdown().await.context("stopping the sandbox")?;
+    if faults.is_some() {
+        println!("injected faults: {injected}");
+    }
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //! - [`source`]: the inputs, read on a thread of their own in chunks of lines;
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
 //! - [`schedule`]: runs of different conversations sent concurrently, those of one conversation
-//!   one after the other, so that at most one batch of each is in doubt when an import stops;
+//!   one after the other, so that few batches of each (the one in flight, and the next, whose
+//!   intent is synced meanwhile) are in doubt when an import stops;
 //! - [`send`]: a run's conversation upserted and its batches sent, the batch in doubt reconciled
 //!   with what ASAPP holds;
 //! - [`checkpoint`], over the [`journal`]: what was sent and acknowledged, the intent of each

@@ -1,7 +1,8 @@
 //! Scheduling runs: at most `concurrency` at a time, the runs of different conversations
-//! concurrently, and the runs of one conversation one after the other, in input order. So when an
-//! import stops, each conversation has stored the messages of its input up to some batch, and at
-//! most that one next batch is in doubt.
+//! concurrently, and the runs of one conversation one after the other, in input order, one batch
+//! at a time. So when an import stops, each conversation has stored the messages of its input up
+//! to some batch; the batch in flight then, and the next one (whose intent is synced while the
+//! one before flies), are in doubt.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher as _, RandomState};

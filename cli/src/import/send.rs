@@ -3,6 +3,7 @@
 //! before it is sent and as acknowledged once ASAPP answered. A batch in doubt is reconciled
 //! first: the conversation is read back, and only what ASAPP lacks of the batch is sent.
 
+use std::future::IntoFuture as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use asapp_conversations::{ApiError, Client, ErrorKind, types};
@@ -80,19 +81,32 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         checkpoint.remember(&external_id, keys(&batches));
         return Ok(());
     }
-    let id = conversation_id(sending, conversation, first)
-        .await
-        .map_err(|failure| match failure {
-            Found::Api(error) => api(error),
-            Found::NoId => at(Failure {
-                exit: Exit::Failed,
-                message: "the upsert answered without a conversation id".to_owned(),
-            }),
-        })?;
-    for (index, state) in states.into_iter().enumerate() {
-        if state == State::Acknowledged {
-            continue;
-        }
+    // Each batch's intent is synced while the request before it runs (the upsert or look-up,
+    // then the batch before), so that a sync adds no time of its own to the conversation. An
+    // intent does not depend on that request's answer: when the request fails, the batch is on
+    // record as in doubt without having been sent, which a resume reads back like any other.
+    let pending: Vec<usize> = states
+        .iter()
+        .enumerate()
+        .filter(|(_, state)| **state != State::Acknowledged)
+        .map(|(index, _)| index)
+        .collect();
+    let record =
+        |index: usize| BatchRecord::new(&key, &external_id, run_length, index, digests[index]);
+    let first_intent = record(pending[0]);
+    let (found, intended) = tokio::join!(
+        conversation_id(sending, conversation, first),
+        checkpoint.intend(&first_intent)
+    );
+    intended?;
+    let id = found.map_err(|failure| match failure {
+        Found::Api(error) => api(error),
+        Found::NoId => at(Failure {
+            exit: Exit::Failed,
+            message: "the upsert answered without a conversation id".to_owned(),
+        }),
+    })?;
+    for (position, &index) in pending.iter().enumerate() {
         if sending.failed.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -101,7 +115,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         } else {
             std::mem::take(&mut batches[index])
         };
-        if state == State::InDoubt {
+        if states[index] == State::InDoubt {
             // Sent before, never acknowledged: send only what ASAPP does not have.
             let whole = batch.len();
             reconcile(sending, &id, &external_id, &batches[..index], &mut batch)
@@ -112,23 +126,31 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
                 .already_stored
                 .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
         }
-        let record = BatchRecord::new(&key, &external_id, run_length, index, digests[index]);
+        let next = pending.get(position + 1).map(|next| record(*next));
+        let intend_next = async {
+            match &next {
+                Some(next) => checkpoint.intend(next).await,
+                None => Ok(()),
+            }
+        };
         let sent = batch.len();
         if sent > 0 {
-            checkpoint.intend(&record).await?;
-            let answer = sending
+            let send = sending
                 .client
                 .create_batch_messages()
                 .conversation_id(id.as_str())
-                .body(types::BatchMessages::builder().messages(batch))
-                .await;
+                .body(types::BatchMessages::builder().messages(batch));
+            let (answer, intended) = tokio::join!(send.into_future(), intend_next);
             match answer {
                 Ok(_) => {}
                 Err(error) if matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }) => {}
                 Err(error) => return Err(api(error)),
             }
+            intended?;
+        } else {
+            intend_next.await?;
         }
-        checkpoint.acknowledge(&record)?;
+        checkpoint.acknowledge(&record(index))?;
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
     }
