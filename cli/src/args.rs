@@ -3,7 +3,29 @@
 
 use std::path::PathBuf;
 
+use asapp_conversations::chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::formats::{Format, RoleMapEntry};
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
+        .map_err(|e: crate::formats::UnknownFormatName| e.to_string())
+}
+
+/// Checks one `--role-map` entry; the entries are read together into a map later, which
+/// refuses a vendor role given two roles.
+fn parse_role_map_entry(text: &str) -> Result<String, String> {
+    text.parse::<RoleMapEntry>()
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
+}
 
 /// Work with ASAPP's Conversations API: conversations, messages and transcripts.
 ///
@@ -69,15 +91,19 @@ pub(crate) enum Command {
     /// Add and read the messages of a conversation.
     #[command(subcommand)]
     Messages(Messages),
-    /// Import transcripts from JSON Lines files, a directory of them, or stdin.
+    /// Import transcripts: JSON Lines, or vendor exports (Amazon Connect Contact Lens and chat,
+    /// Genesys Cloud, Twilio), from files, directories, stdin or object storage.
     ///
-    /// One message per line: {"externalId", "customerId", "customerName"?, "agentId"?,
-    /// "agentName"?, "role", "senderId", "text", "timestamp"}; see
-    /// cli/examples/transcript.jsonl. Each conversation is upserted
-    /// once, then its messages go in batches of up to 300 in timestamp order. A checkpoint file
-    /// records acknowledged batches: after a crash, Ctrl-C or a kill, --resume sends exactly what
-    /// was not acknowledged. Invalid lines are reported with file and line and make the exit
-    /// status 2 once the valid ones are imported; --strict stops at the first.
+    /// JSON Lines hold one message per line: {"externalId", "customerId", "customerName"?,
+    /// "agentId"?, "agentName"?, "role", "senderId", "text", "timestamp"}; see
+    /// cli/examples/transcript.jsonl. A vendor document holds one conversation; its format is
+    /// recognised from its content (or --format), its roles mapped by the vendor's rules and
+    /// --role-map. Each conversation is upserted once, then its messages go in batches of up to
+    /// 300 in timestamp order. A checkpoint file records each batch before it is sent (synced to
+    /// disk) and once acknowledged: after a crash, Ctrl-C, a kill or a power failure, --resume
+    /// sends exactly what ASAPP does not have. Invalid lines and documents are reported with
+    /// their place and make the exit status 2 once the valid ones are imported; --strict stops
+    /// at the first.
     Import(Import),
     /// Write a conversation's messages as JSON Lines, in the format `import` reads.
     Export {
@@ -90,9 +116,22 @@ pub(crate) enum Command {
 /// What to import and how.
 #[derive(Debug, Args)]
 pub(crate) struct Import {
-    /// Files or directories of `*.jsonl` files; `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files; directories (their *.jsonl and *.json files, at any depth); `-` for stdin;
+    /// s3://bucket/prefix/, gs://… or az://… (a prefix ending in `/` is listed recursively).
+    #[arg(required = true, value_name = "PATH|URL")]
     pub(crate) sources: Vec<PathBuf>,
+    /// The format of every input, instead of the one its content shows: jsonl, contact-lens,
+    /// connect-chat, genesys or twilio.
+    #[arg(long, value_name = "NAME", value_parser = parse_format)]
+    pub(crate) format: Option<Format>,
+    /// The role a vendor role takes where no rule maps it (a bot, a supervisor, IVR), or to
+    /// remap one: VENDOR_ROLE=customer|agent|system. Repeat for each role.
+    #[arg(long = "role-map", value_name = "VENDOR_ROLE=ROLE", value_parser = parse_role_map_entry)]
+    pub(crate) role_map: Vec<String>,
+    /// The time offset zero stands for, for documents whose times are offsets and that do not
+    /// say when they started (Contact Lens): RFC 3339, such as 2024-01-23T11:42:00Z.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) base_time: Option<DateTime<Utc>>,
     /// Where acknowledged batches are recorded.
     #[arg(long, value_name = "FILE", default_value = "asapp-import.checkpoint")]
     pub(crate) checkpoint: PathBuf,

@@ -9,8 +9,6 @@
 #![deny(missing_docs)]
 
 mod args;
-// Not wired into `asapp import` yet: import.rs is being restructured in parallel.
-#[allow(dead_code)]
 mod formats;
 mod import;
 mod transcript;
@@ -203,7 +201,8 @@ async fn execute(
         ));
     }
     let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
-    let result = dispatch(&client, cli.command, output, storage, out, err).await;
+    let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
+    let result = dispatch(&client, cli.command, output, environment, storage, out, err).await;
     if let Some(sandbox) = sandbox {
         let _ = sandbox.shutdown().await;
     }
@@ -214,6 +213,7 @@ async fn dispatch(
     client: &Client,
     command: Command,
     output: Output,
+    environment: impl Fn(&str) -> Option<String>,
     storage: StorageFactory,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -229,9 +229,14 @@ async fn dispatch(
                 batch_size: usize::from(import.batch_size),
                 window: usize::try_from(import.window).unwrap_or(usize::MAX),
                 sync: !import.no_sync,
+                format: import.format,
+                role_map: formats::RoleMap::parse(&import.role_map)
+                    .map_err(|e| Failure::usage(e.to_string()))?,
+                base_time: import.base_time,
                 progress: output.progress,
             };
-            let (summary, invalid) = import::run(client, options, storage, err).await?;
+            let (summary, invalid) =
+                import::run(client, options, environment, storage, err).await?;
             write_json(out, output, &summary)?;
             if invalid > 0 {
                 return Err(Failure::usage(format!(

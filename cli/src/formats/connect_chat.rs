@@ -35,9 +35,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use asapp_conversations::types::ParticipantRole;
+
 use super::{
-    AsappRole, Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party,
-    deserialize_at, non_blank, parse_time, pointer, shown,
+    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, deserialize_at,
+    non_blank, parse_time, pointer, shown,
 };
 use crate::transcript::Line;
 
@@ -49,7 +51,6 @@ struct SavedTranscript {
     initial_contact_id: Option<String>,
     #[serde(default)]
     participants: Vec<WrapperParticipant>,
-    transcript: Vec<Value>,
 }
 
 /// A participant of the wrapper.
@@ -126,11 +127,11 @@ impl Item {
 }
 
 /// Connect's documented roles.
-fn documented_role(role: &str) -> Option<AsappRole> {
+fn documented_role(role: &str) -> Option<ParticipantRole> {
     match role.to_ascii_uppercase().as_str() {
-        "AGENT" => Some(AsappRole::Agent),
-        "CUSTOMER" => Some(AsappRole::Customer),
-        "SYSTEM" => Some(AsappRole::System),
+        "AGENT" => Some(ParticipantRole::Agent),
+        "CUSTOMER" => Some(ParticipantRole::Customer),
+        "SYSTEM" => Some(ParticipantRole::System),
         _ => None,
     }
 }
@@ -298,7 +299,7 @@ fn message(
     item: &Item,
     participants: &[WrapperParticipant],
     conversation: &Conversation,
-    resolve: &impl Fn(&str) -> Result<AsappRole, String>,
+    resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
 ) -> Result<Line<'static>, String> {
     let content_type = item
         .content_type

@@ -34,9 +34,11 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use asapp_conversations::types::ParticipantRole;
+
 use super::{
-    AsappRole, Conversation, Document, ErrorKind, Format, Options, Parties, Party, after,
-    choose_base, deserialize_at, non_blank, pointer, shown,
+    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base,
+    deserialize_at, non_blank, pointer, shown,
 };
 
 /// The top level of an analysis file: what is read of it.
@@ -78,11 +80,11 @@ struct Turn {
 const ROLE_NAMED_IDS: [&str; 2] = ["AGENT", "CUSTOMER"];
 
 /// Contact Lens's documented roles.
-fn documented_role(role: &str) -> Option<AsappRole> {
+fn documented_role(role: &str) -> Option<ParticipantRole> {
     match role.to_ascii_uppercase().as_str() {
-        "AGENT" => Some(AsappRole::Agent),
-        "CUSTOMER" => Some(AsappRole::Customer),
-        "SYSTEM" => Some(AsappRole::System),
+        "AGENT" => Some(ParticipantRole::Agent),
+        "CUSTOMER" => Some(ParticipantRole::Customer),
+        "SYSTEM" => Some(ParticipantRole::System),
         _ => None,
     }
 }
@@ -181,7 +183,7 @@ fn contact_id_of_file_name(file_name: &str) -> Option<&str> {
 /// Who a participant id is: the vendor role, the ASAPP role (or why none) and the sender id.
 struct Speaker {
     vendor_role: Option<String>,
-    role: Result<AsappRole, String>,
+    role: Result<ParticipantRole, String>,
     sender_id: String,
 }
 
@@ -221,7 +223,7 @@ impl Speaker {
         Party {
             id: self.sender_id.clone(),
             vendor_role: self.vendor_role.clone().unwrap_or_default(),
-            role: self.role.as_ref().ok().copied(),
+            role: self.role.as_ref().ok().cloned(),
             name: None,
         }
     }

@@ -38,9 +38,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use asapp_conversations::types::ParticipantRole;
+
 use super::{
-    AsappRole, BaseTime, Conversation, Document, Entry, ErrorKind, Format, Options, Time, after,
-    choose_base, deserialize_at, non_blank, pointer,
+    BaseTime, Conversation, Document, Entry, ErrorKind, Format, Options, Time, after, choose_base,
+    deserialize_at, non_blank, pointer,
 };
 use crate::transcript::Line;
 use asapp_conversations::chrono::DateTime;
@@ -83,11 +85,11 @@ struct Phrase {
 }
 
 /// Genesys's documented purposes.
-fn documented_role(purpose: &str) -> Option<AsappRole> {
+fn documented_role(purpose: &str) -> Option<ParticipantRole> {
     match purpose.to_ascii_lowercase().as_str() {
-        "internal" => Some(AsappRole::Agent),
-        "external" => Some(AsappRole::Customer),
-        "ivr" | "acd" => Some(AsappRole::System),
+        "internal" => Some(ParticipantRole::Agent),
+        "external" => Some(ParticipantRole::Customer),
+        "ivr" | "acd" => Some(ParticipantRole::System),
         _ => None,
     }
 }
@@ -213,24 +215,25 @@ impl Senders<'_> {
 fn conversation(
     phrases: &[(String, Result<Phrase, String>)],
     senders: &Senders<'_>,
-    resolve: &impl Fn(&str) -> Result<AsappRole, String>,
+    resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
     first_agent_user_id: Option<&String>,
 ) -> Conversation {
-    let first_sender = |role: AsappRole| {
+    let first_sender = |role: ParticipantRole| {
         phrases
             .iter()
             .filter_map(|(_, phrase)| phrase.as_ref().ok())
             .filter_map(|phrase| non_blank(phrase.participant_purpose.as_deref()))
-            .find(|purpose| resolve(purpose) == Ok(role))
+            .find(|purpose| resolve(purpose).as_ref() == Ok(&role))
             .map(|purpose| senders.of(purpose))
     };
     Conversation {
         external_id: senders.external_id.to_owned(),
-        customer_id: first_sender(AsappRole::Customer).unwrap_or_else(|| senders.of("external")),
+        customer_id: first_sender(ParticipantRole::Customer)
+            .unwrap_or_else(|| senders.of("external")),
         customer_name: None,
         agent_id: first_agent_user_id
             .cloned()
-            .or_else(|| first_sender(AsappRole::Agent)),
+            .or_else(|| first_sender(ParticipantRole::Agent)),
         agent_name: None,
     }
 }
@@ -269,7 +272,7 @@ fn line(
     phrase: &Phrase,
     conversation: &Conversation,
     senders: &Senders<'_>,
-    resolve: &impl Fn(&str) -> Result<AsappRole, String>,
+    resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
     timestamp: Time,
 ) -> Result<Line<'static>, String> {
     let purpose =

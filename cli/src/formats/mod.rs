@@ -52,8 +52,9 @@ use serde_json::Value;
     unused_imports,
     reason = "for the `--role-map` parser, which is not written yet"
 )]
-pub(crate) use self::roles::{AsappRole, RoleMap, RoleMapEntry, RoleMapError};
+pub(crate) use self::roles::{RoleMap, RoleMapEntry, RoleMapError};
 use crate::transcript::Line;
+use asapp_conversations::types::ParticipantRole;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -612,7 +613,7 @@ struct Party {
     /// The vendor's role, as the document spells it.
     vendor_role: String,
     /// The ASAPP role, if anything maps the vendor role.
-    role: Option<AsappRole>,
+    role: Option<ParticipantRole>,
     /// The display name, where the format has one.
     name: Option<String>,
 }
@@ -639,14 +640,16 @@ impl Parties {
     }
 
     /// The first party with `role`.
-    fn first(&self, role: AsappRole) -> Option<&Party> {
-        self.0.iter().find(|party| party.role == Some(role))
+    fn first(&self, role: ParticipantRole) -> Option<&Party> {
+        self.0
+            .iter()
+            .find(|party| party.role.as_ref() == Some(&role))
     }
 
     /// The conversation of `external_id`: its customer and agent are the first parties with
     /// those roles; no customer refuses the document.
     fn conversation(&self, external_id: &str) -> Result<Conversation, ErrorKind> {
-        let customer = self.first(AsappRole::Customer).ok_or_else(|| {
+        let customer = self.first(ParticipantRole::Customer).ok_or_else(|| {
             let mut seen: Vec<String> = Vec::new();
             for party in self.0.iter().filter(|p| !p.vendor_role.trim().is_empty()) {
                 let role = shown(&party.vendor_role);
@@ -662,7 +665,7 @@ impl Parties {
                 },
             }
         })?;
-        let agent = self.first(AsappRole::Agent);
+        let agent = self.first(ParticipantRole::Agent);
         Ok(Conversation {
             external_id: external_id.to_owned(),
             customer_id: customer.id.clone(),
@@ -687,7 +690,7 @@ impl Conversation {
     /// A line of this conversation, checked as the import checks its lines.
     fn line(
         &self,
-        role: AsappRole,
+        role: ParticipantRole,
         sender_id: &str,
         text: &str,
         timestamp: DateTime<Utc>,
@@ -702,7 +705,7 @@ impl Conversation {
                 .as_ref()
                 .and(self.agent_name.clone())
                 .map(Cow::Owned),
-            role: role.participant_role(),
+            role,
             sender_id: Cow::Owned(sender_id.to_owned()),
             text: Cow::Owned(text.to_owned()),
             timestamp,

@@ -6,58 +6,14 @@
 //! map wins over the format's documented rule, so `ivr=agent` remaps Genesys's IVR phrases.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
-use asapp_conversations::types;
+use asapp_conversations::types::ParticipantRole;
 
-/// The roles ASAPP knows: what every vendor role ends up as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum AsappRole {
-    /// The customer.
-    Customer,
-    /// A human agent.
-    Agent,
-    /// Anything else that speaks: IVR, bots, system messages (not a conversation participant).
-    System,
-}
-
-impl AsappRole {
-    /// The API's role. A new value each time, so that nothing relies on the API type being `Copy`.
-    pub(crate) fn participant_role(self) -> types::ParticipantRole {
-        match self {
-            Self::Customer => types::ParticipantRole::Customer,
-            Self::Agent => types::ParticipantRole::Agent,
-            Self::System => types::ParticipantRole::System,
-        }
-    }
-
-    /// The role's name as the API and the role map spell it.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Agent => "agent",
-            Self::System => "system",
-        }
-    }
-}
-
-impl fmt::Display for AsappRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for AsappRole {
-    type Err = ();
-
-    /// `customer`, `agent` or `system`, in any case.
-    fn from_str(text: &str) -> Result<Self, ()> {
-        [Self::Customer, Self::Agent, Self::System]
-            .into_iter()
-            .find(|role| role.name().eq_ignore_ascii_case(text))
-            .ok_or(())
-    }
+/// The ASAPP role `text` names, in any case: only the roles the description lists, since an
+/// import sends no other.
+pub(crate) fn known_role(text: &str) -> Option<ParticipantRole> {
+    Some(ParticipantRole::from(text.trim().to_ascii_lowercase())).filter(|role| !role.is_unknown())
 }
 
 /// Why a role map entry was refused. The entry is the user's own option value, so it is shown.
@@ -93,7 +49,7 @@ pub(crate) enum RoleMapError {
         /// The vendor role, as the later entry spells it.
         vendor_role: String,
         /// The role an earlier entry gave it.
-        earlier: AsappRole,
+        earlier: ParticipantRole,
     },
 }
 
@@ -103,7 +59,7 @@ pub(crate) struct RoleMapEntry {
     /// The vendor role, trimmed (matched case-insensitively).
     pub(crate) vendor_role: String,
     /// The ASAPP role.
-    pub(crate) role: AsappRole,
+    pub(crate) role: ParticipantRole,
 }
 
 impl FromStr for RoleMapEntry {
@@ -123,7 +79,7 @@ impl FromStr for RoleMapEntry {
             });
         }
         let target = target.trim();
-        let role = target.parse().map_err(|()| RoleMapError::UnknownRole {
+        let role = known_role(target).ok_or_else(|| RoleMapError::UnknownRole {
             entry: entry.to_owned(),
             target: target.to_owned(),
         })?;
@@ -138,7 +94,7 @@ impl FromStr for RoleMapEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RoleMap {
     /// By the vendor role in lower case.
-    roles: BTreeMap<String, AsappRole>,
+    roles: BTreeMap<String, ParticipantRole>,
 }
 
 impl RoleMap {
@@ -161,10 +117,10 @@ impl RoleMap {
     fn insert(&mut self, entry: &str, parsed: RoleMapEntry) -> Result<(), RoleMapError> {
         let key = parsed.vendor_role.to_lowercase();
         match self.roles.get(&key) {
-            Some(&earlier) if earlier != parsed.role => Err(RoleMapError::Conflict {
+            Some(earlier) if *earlier != parsed.role => Err(RoleMapError::Conflict {
                 entry: entry.to_owned(),
                 vendor_role: parsed.vendor_role,
-                earlier,
+                earlier: earlier.clone(),
             }),
             Some(_) => Ok(()),
             None => {
@@ -175,8 +131,8 @@ impl RoleMap {
     }
 
     /// The role the user gave `vendor_role`, matched case-insensitively.
-    pub(crate) fn get(&self, vendor_role: &str) -> Option<AsappRole> {
-        self.roles.get(&vendor_role.trim().to_lowercase()).copied()
+    pub(crate) fn get(&self, vendor_role: &str) -> Option<ParticipantRole> {
+        self.roles.get(&vendor_role.trim().to_lowercase()).cloned()
     }
 
     /// The ASAPP role of `vendor_role`: the user's entry, else the format's documented rule.
@@ -185,8 +141,8 @@ impl RoleMap {
         &self,
         field: &str,
         vendor_role: &str,
-        documented: impl Fn(&str) -> Option<AsappRole>,
-    ) -> Result<AsappRole, String> {
+        documented: impl Fn(&str) -> Option<ParticipantRole>,
+    ) -> Result<ParticipantRole, String> {
         self.get(vendor_role)
             .or_else(|| documented(vendor_role.trim()))
             .ok_or_else(|| match super::label(vendor_role) {
@@ -208,9 +164,9 @@ mod tests {
     fn entries_parse_case_insensitively_and_trimmed() {
         let map = RoleMap::parse(["CUSTOM_BOT=system", " Supervisor = AGENT ", "ivr=Customer"])
             .expect("valid entries");
-        assert_eq!(map.get("custom_bot"), Some(AsappRole::System));
-        assert_eq!(map.get("SUPERVISOR"), Some(AsappRole::Agent));
-        assert_eq!(map.get("IVR"), Some(AsappRole::Customer));
+        assert_eq!(map.get("custom_bot"), Some(ParticipantRole::System));
+        assert_eq!(map.get("SUPERVISOR"), Some(ParticipantRole::Agent));
+        assert_eq!(map.get("IVR"), Some(ParticipantRole::Customer));
         assert_eq!(map.get("acd"), None);
     }
 
@@ -260,7 +216,7 @@ mod tests {
             RoleMapError::Conflict {
                 entry: "BOT=agent".into(),
                 vendor_role: "BOT".into(),
-                earlier: AsappRole::System,
+                earlier: ParticipantRole::System,
             }
         );
         assert_eq!(
@@ -271,16 +227,16 @@ mod tests {
 
     #[test]
     fn the_map_wins_over_the_documented_rule() {
-        let documented = |role: &str| (role == "ivr").then_some(AsappRole::System);
+        let documented = |role: &str| (role == "ivr").then_some(ParticipantRole::System);
         let empty = RoleMap::default();
         assert_eq!(
             empty.resolve("purpose", "ivr", documented),
-            Ok(AsappRole::System)
+            Ok(ParticipantRole::System)
         );
         let remapped = RoleMap::parse(["IVR=agent"]).expect("valid");
         assert_eq!(
             remapped.resolve("purpose", "ivr", documented),
-            Ok(AsappRole::Agent)
+            Ok(ParticipantRole::Agent)
         );
         let error = empty
             .resolve("purpose", "voicemail", documented)

@@ -41,9 +41,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use asapp_conversations::types::ParticipantRole;
+
 use super::{
-    AsappRole, Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, after,
-    choose_base, deserialize_at, non_blank, parse_time, pointer,
+    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, after, choose_base,
+    deserialize_at, non_blank, parse_time, pointer,
 };
 use crate::transcript::Line;
 
@@ -96,10 +98,10 @@ struct Sentence {
 }
 
 /// Twilio's documented roles, free text matched case-insensitively.
-fn documented_role(role: &str) -> Option<AsappRole> {
+fn documented_role(role: &str) -> Option<ParticipantRole> {
     match role.to_ascii_lowercase().as_str() {
-        "agent" => Some(AsappRole::Agent),
-        "customer" => Some(AsappRole::Customer),
+        "agent" => Some(ParticipantRole::Agent),
+        "customer" => Some(ParticipantRole::Customer),
         _ => None,
     }
 }
@@ -265,7 +267,7 @@ struct Channels<'a> {
 /// Who speaks on a channel.
 struct Speaker {
     vendor_role: String,
-    role: Result<AsappRole, String>,
+    role: Result<ParticipantRole, String>,
     sender_id: String,
     name: Option<String>,
 }
@@ -275,7 +277,7 @@ impl Speaker {
         Party {
             id: self.sender_id.clone(),
             vendor_role: self.vendor_role.clone(),
-            role: self.role.as_ref().ok().copied(),
+            role: self.role.as_ref().ok().cloned(),
             name: self.name.clone(),
         }
     }

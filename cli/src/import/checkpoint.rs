@@ -64,8 +64,9 @@ enum Record<'a> {
     BatchSize(usize),
     /// Then the lines read ahead to gather a conversation's lines: it decides the runs.
     Window(usize),
-    /// Then what was read, in order (canonical paths, `stdin` for standard input).
-    Sources(Vec<String>),
+    /// Then what was read, in order: canonical paths, `stdin` for standard input, and objects'
+    /// URLs with their ETags.
+    Sources(Vec<SourceRecord>),
     /// The batch is about to be sent.
     #[serde(borrow)]
     Intent(BatchRecord<'a>),
@@ -123,6 +124,51 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
+/// One input as the checkpoint names it: a path or `stdin`, or an object's URL with the
+/// version (ETag) that was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum SourceRecord {
+    Plain(String),
+    #[serde(rename_all = "camelCase")]
+    Versioned {
+        source: String,
+        version: String,
+    },
+}
+
+impl SourceRecord {
+    fn of(source: &SourceName) -> Self {
+        match &source.version {
+            None => Self::Plain(source.key.to_string()),
+            Some(version) => Self::Versioned {
+                source: source.key.to_string(),
+                version: version.to_string(),
+            },
+        }
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Self::Plain(key) | Self::Versioned { source: key, .. } => key,
+        }
+    }
+
+    fn version(&self) -> Option<&str> {
+        match self {
+            Self::Plain(_) => None,
+            Self::Versioned { version, .. } => Some(version),
+        }
+    }
+}
+
+/// An input as a resume must find it again: its key, and its version when it has one.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceName {
+    pub(crate) key: Arc<str>,
+    pub(crate) version: Option<Arc<str>>,
+}
+
 /// What the checkpoint says of one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -146,7 +192,7 @@ struct RecordedBatch {
 pub(crate) struct Cutting {
     pub(crate) batch_size: usize,
     pub(crate) window: usize,
-    pub(crate) sources: Vec<Arc<str>>,
+    pub(crate) sources: Vec<SourceName>,
 }
 
 /// How the checkpoint is kept.
@@ -243,7 +289,7 @@ impl Checkpoint {
             for record in [
                 Record::BatchSize(cutting.batch_size),
                 Record::Window(cutting.window),
-                Record::Sources(cutting.sources.iter().map(|s| s.to_string()).collect()),
+                Record::Sources(cutting.sources.iter().map(SourceRecord::of).collect()),
             ] {
                 serde_json::to_writer(&mut header, &record).map_err(|e| cannot_write(&e))?;
                 header.push(b'\n');
@@ -473,7 +519,7 @@ fn sync_directory(path: &Path) -> std::io::Result<()> {
 struct Loaded {
     batch_size: Option<usize>,
     window: Option<usize>,
-    sources: Option<Vec<String>>,
+    sources: Option<Vec<SourceRecord>>,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Each run's number of messages and conversation.
     runs: BTreeMap<RunKey, (usize, Arc<str>)>,
@@ -599,15 +645,28 @@ impl Loaded {
         let recorded = self.sources.take().unwrap_or_default();
         if recorded
             .iter()
-            .map(|s| s.as_str())
-            .ne(cutting.sources.iter().map(|s| &**s))
+            .map(SourceRecord::key)
+            .ne(cutting.sources.iter().map(|s| &*s.key))
         {
+            let names = |keys: &mut dyn Iterator<Item = &str>| keys.collect::<Vec<_>>().join(", ");
             return Err(Failure::usage(format!(
                 "checkpoint {shown} was written reading {}, not {}: --resume needs the same \
                  input, in the same order",
-                recorded.join(", "),
-                cutting.sources.join(", ")
+                names(&mut recorded.iter().map(SourceRecord::key)),
+                names(&mut cutting.sources.iter().map(|s| &*s.key)),
             )));
+        }
+        for (then, now) in recorded.iter().zip(&cutting.sources) {
+            if then.version() != now.version.as_deref() {
+                let version = |v: Option<&str>| v.map_or("none".to_owned(), |v| format!("`{v}`"));
+                return Err(Failure::usage(format!(
+                    "the input changed since checkpoint {shown} was written: {} has version \
+                     (ETag) {} now, {} then; --resume needs the same input",
+                    now.key,
+                    version(now.version.as_deref()),
+                    version(then.version())
+                )));
+            }
         }
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! send exactly what was not acknowledged, after a crash, a kill or a power failure.
 //!
 //! The stages, one module each, data flowing one way:
-//! - [`source`]: the inputs, read on a thread of their own in chunks of lines;
+//! - [`source`]: the inputs (files, standard input, [`objects`] in object storage), each read as
+//!   JSON Lines in chunks of lines, or as one vendor document ([`crate::formats`]);
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
 //! - [`schedule`]: runs of different conversations sent concurrently, those of one conversation
 //!   one after the other, so that few batches of each (the one in flight, and the next, whose
@@ -19,6 +20,7 @@
 mod checkpoint;
 mod journal;
 mod message_key;
+mod objects;
 mod progress;
 mod runs;
 mod schedule;
@@ -31,17 +33,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use asapp_conversations::Client;
+use asapp_conversations::chrono::{DateTime, Utc};
+use asapp_conversations::{Client, types};
 
-use self::checkpoint::{Checkpoint, Cutting, Keeping};
+use self::checkpoint::{Checkpoint, Cutting, Keeping, SourceName};
 pub use self::checkpoint::{StorageFactory, file_storage};
 pub use self::journal::{FileStorage, Storage};
+use self::objects::Stores;
 use self::progress::{Counts, Progress};
 use self::runs::Runs;
 use self::schedule::Workers;
 use self::send::Sending;
 use self::source::{Read, Reader, Source};
 use crate::Failure;
+use crate::formats::{self, BaseTimeSource, Format, RoleMap};
 use crate::transcript::Line;
 
 /// What `asapp import` was asked to do.
@@ -58,6 +63,12 @@ pub(crate) struct Options {
     pub(crate) window: usize,
     /// Sync the checkpoint's intents to stable storage before sending (not with `--no-sync`).
     pub(crate) sync: bool,
+    /// The format of every input, instead of each one's own (`--format`).
+    pub(crate) format: Option<Format>,
+    /// Roles for vendor roles no rule maps (`--role-map`).
+    pub(crate) role_map: RoleMap,
+    /// The base of offset times, for documents that have none (`--base-time`).
+    pub(crate) base_time: Option<DateTime<Utc>>,
     pub(crate) progress: bool,
 }
 
@@ -69,26 +80,62 @@ pub(crate) struct Summary {
     conversations: u64,
     batches: u64,
     already_stored: u64,
+    /// Lines of JSON Lines, and message entries of vendor documents, that were invalid.
     invalid_lines: u64,
+    /// Vendor documents refused whole (not JSON, no known format, no base time, …).
+    invalid_documents: u64,
+    /// Vendor items without text left out on purpose: joins, leaves, typing, attachments.
+    skipped_events: u64,
+    /// The base time each conversation read from an offset-only document used.
+    base_times: Vec<BaseTimeUsed>,
     seconds: f64,
     messages_per_second: f64,
 }
 
-/// Runs the import; invalid lines go to `err` as they are found. The checkpoint is written
-/// through what `storage` makes of its file.
+/// The base time a conversation's offsets were added to, and where it came from.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BaseTimeUsed {
+    external_id: String,
+    base_time: DateTime<Utc>,
+    /// The document's field, or `--base-time`.
+    from: &'static str,
+}
+
+/// What reading found invalid or left out, reported as it goes.
+#[derive(Debug, Default)]
+struct Found {
+    invalid_lines: u64,
+    invalid_documents: u64,
+    skipped_events: u64,
+    base_times: Vec<BaseTimeUsed>,
+}
+
+/// Runs the import; invalid lines and documents go to `err` as they are found. Object storage
+/// is configured from the variables `environment` looks up; the checkpoint is written through
+/// what `storage` makes of its file. Returns the summary and how many lines and documents were
+/// invalid.
 pub(crate) async fn run(
     client: &Client,
     options: Options,
+    environment: impl Fn(&str) -> Option<String>,
     storage: StorageFactory,
     err: &mut dyn Write,
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
     let batch_size = options.batch_size.clamp(1, 300);
-    let sources = source::expand(&options.sources)?;
+    let mut stores = Stores::new(environment);
+    let sources = source::expand(&options.sources, &mut stores).await?;
     let cutting = Cutting {
         batch_size,
         window: options.window.max(1),
-        sources: sources.iter().map(|s| s.key.clone()).collect(),
+        sources: sources
+            .iter()
+            .map(|s| SourceName {
+                key: s.key.clone(),
+                version: s.version.clone(),
+            })
+            .collect(),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
@@ -97,12 +144,7 @@ pub(crate) async fn run(
         storage,
     };
     let checkpoint = Checkpoint::open(&keeping, &cutting)?;
-    let total_bytes: u64 = sources
-        .iter()
-        .filter_map(|s| s.path.as_ref())
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+    let total_bytes: u64 = sources.iter().filter_map(Source::size).sum();
     let counts = Arc::new(Counts::default());
     let sending = Arc::new(Sending {
         client: client.clone(),
@@ -113,14 +155,19 @@ pub(crate) async fn run(
     });
     let progress = Progress::start(options.progress, total_bytes, counts.clone());
     let mut workers = Workers::new(options.concurrency, sending.clone());
-    let mut invalid = 0u64;
+    let mut found = Found::default();
     let read = Reading {
         sources: &sources,
         window: cutting.window,
         strict: options.strict,
+        format: options.format,
+        documents: formats::Options {
+            role_map: options.role_map,
+            base_time: options.base_time,
+        },
         sending: &sending,
     }
-    .read(&mut workers, &mut invalid, err)
+    .read(&mut workers, &mut found, err)
     .await;
     if read.is_err() {
         sending.failed.store(true, Ordering::Relaxed);
@@ -137,13 +184,17 @@ pub(crate) async fn run(
     closed?;
     let seconds = started.elapsed().as_secs_f64();
     let messages = counts.messages.load(Ordering::Relaxed);
+    let invalid = found.invalid_lines + found.invalid_documents;
     Ok((
         Summary {
             messages,
             conversations: counts.conversations.load(Ordering::Relaxed),
             batches: counts.batches.load(Ordering::Relaxed),
             already_stored: counts.already_stored.load(Ordering::Relaxed),
-            invalid_lines: invalid,
+            invalid_lines: found.invalid_lines,
+            invalid_documents: found.invalid_documents,
+            skipped_events: found.skipped_events,
+            base_times: found.base_times,
             seconds,
             messages_per_second: if seconds > 0.0 {
                 messages as f64 / seconds
@@ -160,18 +211,21 @@ struct Reading<'a> {
     sources: &'a [Source],
     window: usize,
     strict: bool,
+    format: Option<Format>,
+    documents: formats::Options,
     sending: &'a Sending,
 }
 
 impl Reading<'_> {
-    /// Reads every source; invalid lines are reported to `err` and counted in `invalid`.
+    /// Reads every source; what is invalid or left out is reported to `err` and counted in
+    /// `found`.
     async fn read(
         &self,
         workers: &mut Workers,
-        invalid: &mut u64,
+        found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
-        let mut reader = Reader::start(self.sources)?;
+        let mut reader = Reader::start(self.sources, self.format);
         let mut current: Option<(usize, Runs)> = None;
         while let Some(read) = reader.next().await {
             match read {
@@ -183,20 +237,21 @@ impl Reading<'_> {
                     let runs = self.runs(&mut current, source);
                     let lines = text.split_inclusive(|b| *b == b'\n');
                     for (offset, line) in lines.enumerate() {
-                        self.line(
-                            source,
-                            first_line + offset,
-                            line,
-                            runs,
-                            workers,
-                            invalid,
-                            err,
-                        )
-                        .await?;
+                        let number = first_line + offset;
+                        self.line(source, number, line, runs, workers, found, err)
+                            .await?;
                         if self.sending.failed.load(Ordering::Relaxed) {
                             // A worker failed: its failure is reported once it is joined.
                             return Ok(());
                         }
+                    }
+                }
+                Read::Document { source, bytes } => {
+                    let runs = self.runs(&mut current, source);
+                    self.document(source, &bytes, runs, workers, found, err)
+                        .await?;
+                    if self.sending.failed.load(Ordering::Relaxed) {
+                        return Ok(());
                     }
                 }
                 Read::End { source } => {
@@ -230,7 +285,7 @@ impl Reading<'_> {
         mut bytes: &[u8],
         runs: &mut Runs,
         workers: &mut Workers,
-        invalid: &mut u64,
+        found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
         self.sending
@@ -246,21 +301,89 @@ impl Reading<'_> {
             Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
         };
         let name = &self.sources[source].name;
-        let (line, message) = match parsed {
-            Ok(parsed) => parsed,
+        match parsed {
+            Ok((line, message)) => self.take(number, &line, message, runs, workers).await,
             Err(reason) => {
-                *invalid += 1;
+                found.invalid_lines += 1;
                 let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
-                if self.strict {
-                    return Err(Failure::usage(format!(
-                        "{name}:{number}: stopped at the first invalid line (--strict)"
-                    )));
-                }
-                return Ok(());
+                self.go_on(format!("{name}:{number}"), "line")
+            }
+        }
+    }
+
+    /// Takes the message entries of one vendor document, the source at `source`, as lines
+    /// numbered from 1.
+    async fn document(
+        &self,
+        source: usize,
+        bytes: &[u8],
+        runs: &mut Runs,
+        workers: &mut Workers,
+        found: &mut Found,
+        err: &mut dyn Write,
+    ) -> Result<(), Failure> {
+        self.sending
+            .counts
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let name = &self.sources[source].name;
+        let document = match formats::read_document(name, bytes, self.format, &self.documents) {
+            Ok(document) => document,
+            Err(refused) => {
+                found.invalid_documents += 1;
+                let _ = writeln!(err, "{refused}");
+                return self.go_on(name.clone(), "document");
             }
         };
-        for run in runs.push(&self.sending.checkpoint, number, &line, message)? {
+        found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
+        if let Some(base) = document.base_time {
+            found.base_times.push(BaseTimeUsed {
+                external_id: document.external_id.clone(),
+                base_time: base.at,
+                from: match base.source {
+                    BaseTimeSource::Field(field) => field,
+                    BaseTimeSource::Option => "--base-time",
+                },
+            });
+        }
+        for (index, entry) in document.entries.into_iter().enumerate() {
+            let number = index + 1;
+            match entry
+                .line
+                .and_then(|line| line.message().map(|m| (line, m)))
+            {
+                Ok((line, message)) => self.take(number, &line, message, runs, workers).await?,
+                Err(reason) => {
+                    found.invalid_lines += 1;
+                    let _ = writeln!(err, "{name}#{}: invalid entry: {reason}", entry.pointer);
+                    self.go_on(format!("{name}#{}", entry.pointer), "entry")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a valid line to its run, and starts the runs it closes.
+    async fn take(
+        &self,
+        number: usize,
+        line: &Line<'_>,
+        message: types::Message,
+        runs: &mut Runs,
+        workers: &mut Workers,
+    ) -> Result<(), Failure> {
+        for run in runs.push(&self.sending.checkpoint, number, line, message)? {
             workers.start(run).await?;
+        }
+        Ok(())
+    }
+
+    /// After an invalid `what` at `place`: go on, unless `--strict`.
+    fn go_on(&self, place: String, what: &str) -> Result<(), Failure> {
+        if self.strict {
+            return Err(Failure::usage(format!(
+                "{place}: stopped at the first invalid {what} (--strict)"
+            )));
         }
         Ok(())
     }

@@ -1,156 +1,284 @@
-//! The inputs of an import, and reading them: files, directories of `*.jsonl` files and
-//! standard input, read on a thread of their own and handed over in chunks of whole lines
-//! through a bounded channel. A slow input never stalls the tasks that send, and no more than the
-//! channel's few chunks are held, however large the input.
+//! The inputs of an import, and reading them.
+//!
+//! An input is a file, a directory (its `*.jsonl` and `*.json` files, recursively, in path
+//! order), standard input, or object storage ([`objects`]: one object, or every object under a
+//! prefix). Each is read as the format its first bytes show (or `--format` says): JSON Lines are
+//! handed over in chunks of whole lines, streamed; a vendor document (one conversation) is read
+//! whole. Local inputs are read on a blocking thread, objects by an async task, and everything goes
+//! through a bounded channel: a slow input never stalls the tasks that send, and no more than a
+//! few chunks or documents are held, however large the input.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
+use super::objects::{self, Object, Stores};
 use crate::Failure;
+use crate::formats::{self, Format};
 
-/// One input: a file, or standard input.
+/// Where an input lives.
 #[derive(Debug, Clone)]
-pub(crate) struct Source {
-    /// The file (`None` for standard input).
-    pub(crate) path: Option<PathBuf>,
-    /// How messages name it: the path as given, or `stdin`.
-    pub(crate) name: String,
-    /// How the checkpoint names it: the canonical path, so that it does not depend on how the
-    /// path was typed, or `stdin`.
-    pub(crate) key: Arc<str>,
+pub(crate) enum Location {
+    Stdin,
+    File(PathBuf),
+    Object(Object),
 }
 
-/// The inputs: directories expand to their `*.jsonl` files, in name order. Every file is
-/// opened before anything is sent, and none may be read twice.
-pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<Source>, Failure> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect();
-            inside.sort();
-            files.extend(inside);
-        } else {
-            files.push(path.clone());
+/// One input.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub(crate) location: Location,
+    /// How messages name it: the path as given, the URL, or `stdin`.
+    pub(crate) name: String,
+    /// How the checkpoint names it: the canonical path (so that it does not depend on how the path
+    /// was typed), the URL, or `stdin`.
+    pub(crate) key: Arc<str>,
+    /// What the checkpoint checks it by besides: an object's ETag or version.
+    pub(crate) version: Option<Arc<str>>,
+}
+
+impl Source {
+    /// Its size in bytes, when known before reading.
+    pub(crate) fn size(&self) -> Option<u64> {
+        match &self.location {
+            Location::Stdin => None,
+            Location::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Location::Object(object) => Some(object.size),
         }
     }
-    let mut sources: Vec<Source> = Vec::with_capacity(files.len());
-    for path in files {
-        let source = if path == Path::new("-") {
-            Source {
-                path: None,
+}
+
+/// Whether a file found in a directory, or an object under a prefix, is an input.
+fn is_transcript(name: &str) -> bool {
+    name.ends_with(".jsonl") || name.ends_with(".json")
+}
+
+/// The inputs. Every local file is opened and every prefix listed before anything is sent, and
+/// none may be read twice.
+pub(crate) async fn expand(
+    inputs: &[PathBuf],
+    stores: &mut Stores,
+) -> Result<Vec<Source>, Failure> {
+    let mut sources: Vec<Source> = Vec::new();
+    for input in inputs {
+        let text = input.to_str().unwrap_or_default();
+        let found = if input == Path::new("-") {
+            vec![Source {
+                location: Location::Stdin,
                 name: "stdin".to_owned(),
                 key: "stdin".into(),
+                version: None,
+            }]
+        } else if objects::is_url(text) {
+            let listed = stores
+                .list(text)
+                .await
+                .map_err(|f| Failure::usage(f.message))?;
+            // Under a prefix, the transcripts; a URL of one object, that object.
+            let prefix = text.ends_with('/');
+            let objects: Vec<Source> = listed
+                .into_iter()
+                .filter(|object| !prefix || is_transcript(&object.url))
+                .map(|object| Source {
+                    name: object.url.clone(),
+                    key: object.url.as_str().into(),
+                    version: object.version.as_deref().map(Arc::from),
+                    location: Location::Object(object),
+                })
+                .collect();
+            if objects.is_empty() {
+                return Err(Failure::usage(format!(
+                    "{text}: no *.jsonl or *.json object under this prefix"
+                )));
             }
+            objects
+        } else if input.is_dir() {
+            let mut files = Vec::new();
+            walk(input, &mut files)?;
+            files.sort();
+            files.into_iter().map(local).collect::<Result<_, _>>()?
         } else {
-            let cannot =
-                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
-            File::open(&path).map_err(cannot)?;
-            let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
-            Source {
-                name: path.display().to_string(),
-                key: canonical.display().to_string().into(),
-                path: Some(path),
-            }
+            vec![local(input.clone())?]
         };
-        if let Some(twice) = sources.iter().find(|s| s.key == source.key) {
-            return Err(Failure::usage(format!(
-                "{} and {} are the same input: each is read once",
-                twice.name, source.name
-            )));
+        for source in found {
+            if let Some(twice) = sources.iter().find(|s| s.key == source.key) {
+                return Err(Failure::usage(format!(
+                    "{} and {} are the same input: each is read once",
+                    twice.name, source.name
+                )));
+            }
+            sources.push(source);
         }
-        sources.push(source);
     }
     Ok(sources)
 }
 
-/// What the reading thread hands over, in order.
+/// The transcript files under `directory`, at any depth.
+fn walk(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let cannot =
+        |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
+    for entry in std::fs::read_dir(directory).map_err(cannot)? {
+        let path = entry.map_err(cannot)?.path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(is_transcript)
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn local(path: PathBuf) -> Result<Source, Failure> {
+    let cannot = |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
+    File::open(&path).map_err(cannot)?;
+    let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
+    Ok(Source {
+        name: path.display().to_string(),
+        key: canonical.display().to_string().into(),
+        version: None,
+        location: Location::File(path),
+    })
+}
+
+/// What the reading hands over, in order.
 #[derive(Debug)]
 pub(crate) enum Read {
-    /// Whole lines (each with its newline, but maybe the source's last), of the source at
-    /// `source`, the first of them numbered `first_line`.
+    /// Whole lines of JSON Lines (each with its newline, but maybe the source's last), of the
+    /// source at `source`, the first of them numbered `first_line`.
     Lines {
         source: usize,
         first_line: usize,
         text: Vec<u8>,
     },
+    /// The source at `source` is one document, whole.
+    Document { source: usize, bytes: Vec<u8> },
     /// The source at `source` is read to its end.
     End { source: usize },
     /// Reading failed; nothing more comes.
     Failed(Failure),
 }
 
-/// Chunks are cut after the line that makes them this long.
+/// Chunks of lines are cut after the line that makes them this long; the format is told from
+/// this many first bytes.
 const CHUNK: usize = 64 * 1024;
 
-/// Chunks waiting to be taken: what the reading thread reads ahead, at the most.
-const CHUNKS_AHEAD: usize = 8;
+/// Chunks or documents waiting to be taken: what the reading reads ahead, at the most.
+const AHEAD: usize = 8;
 
-/// The reading thread's end of the channel.
+/// The reading's end of the channel.
 #[derive(Debug)]
 pub(crate) struct Reader {
-    chunks: mpsc::Receiver<Read>,
+    reads: mpsc::Receiver<Read>,
 }
 
 impl Reader {
-    /// Starts reading `sources`, one after the other, on a thread of its own.
-    pub(crate) fn start(sources: &[Source]) -> Result<Self, Failure> {
-        let (send, chunks) = mpsc::channel(CHUNKS_AHEAD);
-        let sources: Vec<(Option<PathBuf>, String)> = sources
-            .iter()
-            .map(|s| (s.path.clone(), s.name.clone()))
-            .collect();
-        // Not joined: a thread blocked reading standard input ends with the process; otherwise
-        // it ends at the first chunk it cannot hand over.
-        std::thread::Builder::new()
-            .name("asapp-import-read".to_owned())
-            .spawn(move || read_all(&sources, &send))
-            .map_err(|e| Failure::usage(format!("cannot start reading: {e}")))?;
-        Ok(Self { chunks })
+    /// Starts reading `sources`, one after the other; `format` forces a format for all.
+    pub(crate) fn start(sources: &[Source], format: Option<Format>) -> Self {
+        let (send, reads) = mpsc::channel(AHEAD);
+        let sources = sources.to_vec();
+        tokio::spawn(async move {
+            for (index, source) in sources.into_iter().enumerate() {
+                let read = match source.location {
+                    Location::Object(object) => read_object(index, &object, format, &send).await,
+                    local => {
+                        let send = send.clone();
+                        let name = source.name;
+                        // Not joined when abandoned: a thread blocked reading standard input ends
+                        // with the process; any other ends at the first chunk it cannot hand over.
+                        tokio::task::spawn_blocking(move || {
+                            read_local(index, &name, local, format, &send)
+                        })
+                        .await
+                        .unwrap_or(Err(Stop))
+                    }
+                };
+                if read.is_err() {
+                    return;
+                }
+            }
+        });
+        Self { reads }
     }
 
     /// What was read next; `None` once everything was.
     pub(crate) async fn next(&mut self) -> Option<Read> {
-        self.chunks.recv().await
+        self.reads.recv().await
     }
 }
 
-fn read_all(sources: &[(Option<PathBuf>, String)], send: &mpsc::Sender<Read>) {
-    for (index, (path, name)) in sources.iter().enumerate() {
-        let reader: Box<dyn BufRead> = match path {
-            None => Box::new(BufReader::new(std::io::stdin())),
-            Some(path) => match File::open(path) {
-                Ok(file) => Box::new(BufReader::with_capacity(CHUNK, file)),
-                Err(e) => {
-                    let _ = send.blocking_send(Read::Failed(Failure::usage(format!(
-                        "cannot read {name}: {e}"
-                    ))));
-                    return;
-                }
-            },
-        };
-        if read_source(index, name, reader, send).is_err() {
-            return;
+/// The reading stops: the other end is gone, or reading failed (which was handed over).
+struct Stop;
+
+/// Whether a source that starts with `head` is JSON Lines.
+fn is_lines(head: &[u8], format: Option<Format>) -> bool {
+    match format {
+        Some(format) => format == Format::Jsonl,
+        None => {
+            head.iter().all(u8::is_ascii_whitespace) || formats::detect(head) == Some(Format::Jsonl)
         }
     }
 }
 
-/// Hands over one source's lines in chunks; an error when the other end is gone or reading
-/// failed (which is handed over).
-fn read_source(
+fn read_local(
     source: usize,
     name: &str,
-    mut reader: Box<dyn BufRead>,
+    location: Location,
+    format: Option<Format>,
     send: &mpsc::Sender<Read>,
-) -> Result<(), ()> {
+) -> Result<(), Stop> {
+    let failed = |message: String| {
+        let _ = send.blocking_send(Read::Failed(Failure::usage(message)));
+        Stop
+    };
+    let mut input: Box<dyn std::io::Read> = match location {
+        Location::File(path) => {
+            Box::new(File::open(&path).map_err(|e| failed(format!("cannot read {name}: {e}")))?)
+        }
+        _ => Box::new(std::io::stdin()),
+    };
+    let mut head = Vec::with_capacity(CHUNK);
+    input
+        .by_ref()
+        .take(CHUNK as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| failed(format!("cannot read {name}: {e}")))?;
+    if is_lines(&head, format) {
+        let reader = BufReader::with_capacity(CHUNK, std::io::Cursor::new(head).chain(input));
+        read_lines(source, name, reader, send)
+    } else {
+        input
+            .read_to_end(&mut head)
+            .map_err(|e| failed(format!("cannot read {name}: {e}")))?;
+        hand_over(
+            send,
+            Read::Document {
+                source,
+                bytes: head,
+            },
+        )?;
+        hand_over(send, Read::End { source })
+    }
+}
+
+fn hand_over(send: &mpsc::Sender<Read>, read: Read) -> Result<(), Stop> {
+    send.blocking_send(read).map_err(|_| Stop)
+}
+
+/// Hands over one source's lines in chunks.
+fn read_lines(
+    source: usize,
+    name: &str,
+    mut reader: impl BufRead,
+    send: &mpsc::Sender<Read>,
+) -> Result<(), Stop> {
     let mut first_line = 1;
     let mut lines = 0;
     let mut text = Vec::with_capacity(CHUNK + 1024);
@@ -162,30 +290,113 @@ fn read_source(
                 let failure =
                     Failure::usage(format!("{name}:{}: cannot read: {e}", first_line + lines));
                 let _ = send.blocking_send(Read::Failed(failure));
-                return Err(());
+                return Err(Stop);
             }
         }
         if text.len() >= CHUNK {
             let chunk = std::mem::replace(&mut text, Vec::with_capacity(CHUNK + 1024));
-            send.blocking_send(Read::Lines {
-                source,
-                first_line,
-                text: chunk,
-            })
-            .map_err(drop)?;
+            hand_over(
+                send,
+                Read::Lines {
+                    source,
+                    first_line,
+                    text: chunk,
+                },
+            )?;
             first_line += lines;
             lines = 0;
         }
     }
     if !text.is_empty() {
-        send.blocking_send(Read::Lines {
-            source,
-            first_line,
-            text,
-        })
-        .map_err(drop)?;
+        hand_over(
+            send,
+            Read::Lines {
+                source,
+                first_line,
+                text,
+            },
+        )?;
     }
-    send.blocking_send(Read::End { source }).map_err(drop)
+    hand_over(send, Read::End { source })
+}
+
+async fn read_object(
+    source: usize,
+    object: &Object,
+    format: Option<Format>,
+    send: &mpsc::Sender<Read>,
+) -> Result<(), Stop> {
+    let give = |read: Read| async move { send.send(read).await.map_err(|_| Stop) };
+    let failed = |failure: Failure| async move {
+        let _ = send.send(Read::Failed(failure)).await;
+        Stop
+    };
+    let mut chunks = match objects::open(object).await {
+        Ok(chunks) => chunks,
+        Err(failure) => return Err(failed(failure).await),
+    };
+    // The first bytes, to tell the format.
+    let mut head = Vec::with_capacity(CHUNK);
+    let mut ended = false;
+    while head.len() < CHUNK {
+        match chunks.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(failure)) => return Err(failed(failure).await),
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    if !is_lines(&head, format) {
+        while !ended {
+            match chunks.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(failure)) => return Err(failed(failure).await),
+                None => ended = true,
+            }
+        }
+        give(Read::Document {
+            source,
+            bytes: head,
+        })
+        .await?;
+        return give(Read::End { source }).await;
+    }
+    // Lines: whole ones go over in chunks; the part after the last newline waits for the next.
+    let mut first_line = 1;
+    let mut text = head;
+    loop {
+        if text.len() >= CHUNK || ended {
+            let cut = if ended {
+                text.len()
+            } else {
+                text.iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |at| at + 1)
+            };
+            if cut > 0 {
+                let rest = text.split_off(cut);
+                let lines = text.iter().filter(|b| **b == b'\n').count();
+                let whole = std::mem::replace(&mut text, rest);
+                give(Read::Lines {
+                    source,
+                    first_line,
+                    text: whole,
+                })
+                .await?;
+                first_line += lines;
+            }
+        }
+        if ended {
+            return give(Read::End { source }).await;
+        }
+        match chunks.next().await {
+            Some(Ok(chunk)) => text.extend_from_slice(&chunk),
+            Some(Err(failure)) => return Err(failed(failure).await),
+            None => ended = true,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,17 +404,30 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn lines_come_whole_and_numbered_in_chunks() {
+    async fn lines_come_whole_and_numbered_in_chunks_and_a_document_comes_whole() {
         let dir = std::env::temp_dir().join(format!("asapp-source-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
         let file = dir.join("a.jsonl");
-        let line = "x".repeat(1000);
-        let text: String = (0..200).map(|i| format!("{i}{line}\n")).collect::<String>() + "last";
+        let line = |i| {
+            format!(
+                r#"{{"externalId":"x","customerId":"c","role":"customer","senderId":"c","text":"line {i}","timestamp":"2024-01-23T11:42:42Z"}}"#
+            )
+        };
+        let text: String = (0..2000).map(|i| line(i) + "\n").collect::<String>() + "last";
         std::fs::write(&file, &text).unwrap();
-        let sources = expand(&[file]).unwrap();
-        let mut reader = Reader::start(&sources).unwrap();
+        std::fs::write(dir.join("nested/b.json"), r#"{"Transcript": []}"#).unwrap();
+        std::fs::write(dir.join("nested/ignored.txt"), "not an input").unwrap();
+        let mut stores = Stores::new(|_| None);
+        let sources = expand(std::slice::from_ref(&dir), &mut stores).await.unwrap();
+        let names: Vec<&str> = sources
+            .iter()
+            .map(|s| s.name.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["a.jsonl", "b.json"]);
+        let mut reader = Reader::start(&sources, None);
         let mut seen = Vec::new();
-        let mut ended = false;
+        let mut ends = Vec::new();
+        let mut documents = Vec::new();
         while let Some(read) = reader.next().await {
             match read {
                 Read::Lines {
@@ -217,18 +441,17 @@ mod tests {
                         ));
                     }
                 }
-                Read::End { source } => {
-                    assert_eq!(source, 0);
-                    ended = true;
-                }
+                Read::Document { source, bytes } => documents.push((source, bytes)),
+                Read::End { source } => ends.push(source),
                 Read::Failed(f) => panic!("{f}"),
             }
         }
-        assert!(ended);
-        assert_eq!(seen.len(), 201);
+        assert_eq!(ends, [0, 1]);
+        assert_eq!(seen.len(), 2001);
         assert!(seen.iter().enumerate().all(|(i, (n, _))| *n == i + 1));
-        assert_eq!(seen[200].1, "last");
-        assert!(seen[7].1.starts_with("7x"));
+        assert_eq!(seen[2000].1, "last");
+        assert!(seen[7].1.contains(r#""line 7""#));
+        assert_eq!(documents, [(1, br#"{"Transcript": []}"#.to_vec())]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

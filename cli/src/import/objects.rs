@@ -1,0 +1,298 @@
+//! Inputs in object storage: `s3://bucket/prefix/`, `gs://bucket/prefix/` and
+//! `az://container/prefix/` URLs, through the `object_store` crate.
+//!
+//! Credentials and endpoints come from each cloud's usual environment variables ([`ENVIRONMENT`]:
+//! for S3 `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL`, and
+//! `AWS_ALLOW_HTTP=true` for a plain-http endpoint), looked up through the command line's own
+//! environment so that tests can give their own. A URL that ends with `/` is a prefix, listed
+//! recursively; any other names one object. Every object is named, in the checkpoint, by its URL
+//! and its ETag (or version), and read only at that version: an object that changed since it was
+//! listed, or since the checkpoint was written, is refused as changed input. Transient errors
+//! (throttling, 5xx, dropped connections) are retried with exponential backoff by the store
+//! itself; what fails for good names the object and why.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use object_store::path::Path;
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt as _,
+    RetryConfig, aws::AmazonS3Builder, azure::MicrosoftAzureBuilder,
+    gcp::GoogleCloudStorageBuilder,
+};
+
+use crate::Failure;
+
+/// The environment variables the stores are configured from, as `object_store` names them.
+pub(crate) const ENVIRONMENT: [&str; 44] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_SKIP_SIGNATURE",
+    "AWS_REQUEST_PAYER",
+    "AWS_METADATA_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL_STS",
+    "GOOGLE_SERVICE_ACCOUNT",
+    "GOOGLE_SERVICE_ACCOUNT_PATH",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_BASE_URL",
+    "GOOGLE_BEARER_TOKEN",
+    "GOOGLE_SKIP_SIGNATURE",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_SAS_KEY",
+    "AZURE_STORAGE_TOKEN",
+    "AZURE_STORAGE_CLIENT_ID",
+    "AZURE_STORAGE_CLIENT_SECRET",
+    "AZURE_STORAGE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_AUTHORITY_ID",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_USE_AZURE_CLI",
+    "AZURE_STORAGE_USE_EMULATOR",
+    "AZURE_STORAGE_ENDPOINT",
+    "AZURE_ALLOW_HTTP",
+    "AZURE_SKIP_SIGNATURE",
+    "AZURE_MSI_ENDPOINT",
+];
+
+/// Whether `input` names object storage rather than a local path.
+pub(crate) fn is_url(input: &str) -> bool {
+    ["s3://", "gs://", "az://"]
+        .iter()
+        .any(|scheme| input.starts_with(scheme))
+}
+
+/// One object to read: its store, its path in the store, its URL and its version.
+#[derive(Clone)]
+pub(crate) struct Object {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) path: Path,
+    pub(crate) url: String,
+    /// The ETag (or, without one, the version) it was listed with.
+    pub(crate) version: Option<String>,
+    pub(crate) size: u64,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("url", &self.url)
+            .field("version", &self.version)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stores the inputs name, made once per bucket from the environment.
+pub(crate) struct Stores {
+    environment: HashMap<String, String>,
+    made: HashMap<String, Arc<dyn ObjectStore>>,
+}
+
+impl Stores {
+    /// Stores configured from `environment` (looked up by name).
+    pub(crate) fn new(environment: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            environment: ENVIRONMENT
+                .iter()
+                .filter_map(|name| environment(name).map(|value| ((*name).to_owned(), value)))
+                .collect(),
+            made: HashMap::new(),
+        }
+    }
+
+    /// The objects `url` names: the one object, or every object under the prefix, in key order.
+    pub(crate) async fn list(&mut self, url: &str) -> Result<Vec<Object>, Failure> {
+        let (bucket_url, key) = split(url)?;
+        let store = self.store(&bucket_url, url)?;
+        let objects: Vec<ObjectMeta> = if key.is_empty() || key.ends_with('/') {
+            let prefix = Path::from(key.trim_end_matches('/'));
+            let mut listing = store.list(Some(&prefix));
+            let mut objects = Vec::new();
+            while let Some(meta) = listing.next().await {
+                objects.push(meta.map_err(|e| failure(url, &e))?);
+            }
+            objects.sort_by(|a, b| a.location.cmp(&b.location));
+            objects
+        } else {
+            let path = Path::from(key);
+            vec![store.head(&path).await.map_err(|e| failure(url, &e))?]
+        };
+        Ok(objects
+            .into_iter()
+            .map(|meta| Object {
+                url: format!("{bucket_url}/{}", meta.location),
+                store: store.clone(),
+                version: meta.e_tag.or(meta.version),
+                size: meta.size,
+                path: meta.location,
+            })
+            .collect())
+    }
+
+    fn store(&mut self, bucket_url: &str, url: &str) -> Result<Arc<dyn ObjectStore>, Failure> {
+        if let Some(store) = self.made.get(bucket_url) {
+            return Ok(store.clone());
+        }
+        let configured = |e: object_store::Error| {
+            Failure::usage(format!("{url}: cannot configure its object store: {e}"))
+        };
+        let client = ClientOptions::new().with_timeout(Duration::from_secs(60));
+        let store: Arc<dyn ObjectStore> = match bucket_url.split_once("://").map(|(s, _)| s) {
+            Some("s3") => {
+                let mut builder = AmazonS3Builder::new()
+                    .with_url(bucket_url)
+                    .with_client_options(client)
+                    .with_retry(retry());
+                for (name, value) in self.config("AWS_") {
+                    if let Ok(key) = name.parse() {
+                        builder = builder.with_config(key, value);
+                    }
+                }
+                Arc::new(builder.build().map_err(configured)?)
+            }
+            Some("gs") => {
+                let mut builder = GoogleCloudStorageBuilder::new()
+                    .with_url(bucket_url)
+                    .with_client_options(client)
+                    .with_retry(retry());
+                for (name, value) in self.config("GOOGLE_") {
+                    if let Ok(key) = name.parse() {
+                        builder = builder.with_config(key, value);
+                    }
+                }
+                Arc::new(builder.build().map_err(configured)?)
+            }
+            Some("az") => {
+                let mut builder = MicrosoftAzureBuilder::new()
+                    .with_url(bucket_url)
+                    .with_client_options(client)
+                    .with_retry(retry());
+                for (name, value) in self.config("AZURE_") {
+                    if let Ok(key) = name.parse() {
+                        builder = builder.with_config(key, value);
+                    }
+                }
+                Arc::new(builder.build().map_err(configured)?)
+            }
+            _ => {
+                return Err(Failure::usage(format!(
+                    "{url}: not an s3://, gs:// or az:// URL"
+                )));
+            }
+        };
+        self.made.insert(bucket_url.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    /// The variables with `prefix`, as the stores' configuration keys (lower case).
+    fn config<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (String, &'a str)> + 'a {
+        self.environment
+            .iter()
+            .filter(move |(name, _)| name.starts_with(prefix))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+    }
+}
+
+/// Exponential backoff from 100 ms, at most 8 retries within 2 minutes.
+fn retry() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(15),
+            base: 2.0,
+        },
+        max_retries: 8,
+        retry_timeout: Duration::from_secs(120),
+    }
+}
+
+/// `s3://bucket/a/b` as (`s3://bucket`, `a/b`).
+fn split(url: &str) -> Result<(String, &str), Failure> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| Failure::usage(format!("{url}: not a URL")))?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Failure::usage(format!("{url}: no bucket or container")));
+    }
+    Ok((format!("{scheme}://{bucket}"), key))
+}
+
+/// The chunks of `object`, at the version it was listed with.
+pub(crate) async fn open(
+    object: &Object,
+) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes, Failure>> + use<>, Failure> {
+    let options = GetOptions {
+        if_match: object.version.clone(),
+        ..GetOptions::default()
+    };
+    let url = object.url.clone();
+    let got = object
+        .store
+        .get_opts(&object.path, options)
+        .await
+        .map_err(|e| failure(&object.url, &e))?;
+    Ok(got
+        .into_stream()
+        .map(move |chunk| chunk.map_err(|e| failure(&url, &e))))
+}
+
+/// What went wrong with `url`, said plainly.
+pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
+    use object_store::Error as E;
+    let why = match error {
+        E::NotFound { .. } => "not found".to_owned(),
+        E::PermissionDenied { .. } => "access denied".to_owned(),
+        E::Unauthenticated { .. } => "the credentials were refused".to_owned(),
+        E::Precondition { .. } => {
+            "it changed while the import read it (its ETag is not the one listed)".to_owned()
+        }
+        other => {
+            let text = other.to_string();
+            if text.contains("SlowDown") || text.contains("429") || text.contains("503") {
+                format!("throttled, still after retries: {text}")
+            } else {
+                text
+            }
+        }
+    };
+    Failure {
+        exit: crate::Exit::Failed,
+        message: format!("{url}: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_their_bucket_and_key() {
+        assert_eq!(
+            split("s3://calls/Analysis/Voice/").unwrap(),
+            ("s3://calls".to_owned(), "Analysis/Voice/")
+        );
+        assert_eq!(split("gs://b").unwrap(), ("gs://b".to_owned(), ""));
+        assert!(split("s3:///key").is_err());
+        assert!(is_url("az://container/x") && !is_url("calls/s3://x"));
+    }
+}
