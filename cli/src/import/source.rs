@@ -418,7 +418,9 @@ mod tests {
         std::fs::write(dir.join("nested/b.json"), r#"{"Transcript": []}"#).unwrap();
         std::fs::write(dir.join("nested/ignored.txt"), "not an input").unwrap();
         let mut stores = Stores::new(|_| None);
-        let sources = expand(std::slice::from_ref(&dir), &mut stores).await.unwrap();
+        let sources = expand(std::slice::from_ref(&dir), &mut stores)
+            .await
+            .unwrap();
         let names: Vec<&str> = sources
             .iter()
             .map(|s| s.name.rsplit('/').next().unwrap())

@@ -422,6 +422,7 @@ async fn bad_input_is_a_usage_error_naming_it() {
 }
 
 mod durability;
+mod formats;
 mod import;
 mod torture;
 mod unknown_values;
