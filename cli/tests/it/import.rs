@@ -176,7 +176,9 @@ pub(super) async fn serve(app: axum::Router) -> String {
 }
 
 /// A sandbox whose batch requests are counted: `reached` fires when the `n`-th arrives.
-async fn counting_sandbox(n: usize) -> (String, tokio::sync::oneshot::Receiver<()>, Sandbox) {
+pub(super) async fn counting_sandbox(
+    n: usize,
+) -> (String, tokio::sync::oneshot::Receiver<()>, Sandbox) {
     // The counted server serves the sandbox's router; the plain sandbox beside it (same store is
     // not needed: exports go to the counted one) only provides the credentials.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();

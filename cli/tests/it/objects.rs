@@ -1,0 +1,288 @@
+//! `asapp import` from object storage, against a real S3-protocol server: moto's standalone
+//! server (from PyPI; `.ci/run` installs it, and `MOTO_SERVER` names its program), started on a
+//! free port of 127.0.0.1 for each test. A prefix is listed recursively and leaves out what is not
+//! under it; a killed import resumes exactly once; an object changed since the checkpoint is
+//! refused; a missing object is named.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use asapp_conversations::reqwest;
+use asapp_conversations_cli::Exit;
+use asapp_conversations_sandbox::Sandbox;
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt as _;
+
+use super::import::{LIMIT, Scratch, asapp_env, counting_sandbox, empty, message_line};
+
+/// A moto server, stopped when dropped.
+struct Moto {
+    url: String,
+    _child: tokio::process::Child,
+}
+
+impl Moto {
+    async fn start() -> Self {
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let mut child = tokio::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {program}: {e}. These tests need moto's S3 server: \
+                     pip install 'moto[server]==5.2.5' (as .ci/run does), or set MOTO_SERVER"
+                )
+            });
+        // It says where it listens once it does.
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let ready = async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains("Running on http://127.0.0.1") {
+                    return true;
+                }
+            }
+            false
+        };
+        let ready = tokio::time::timeout(Duration::from_secs(60), ready).await;
+        assert!(
+            matches!(ready, Ok(true)),
+            "{program} did not start: {ready:?}"
+        );
+        // Keep reading its log, so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
+    }
+
+    /// Creates `bucket` and puts each object in it.
+    async fn put(&self, bucket: &str, objects: &[(&str, &str)]) {
+        let created = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{created:?}");
+        for (key, body) in objects {
+            self.replace(bucket, key, body).await;
+        }
+    }
+
+    /// Puts (or replaces) one object, as a client with credentials would.
+    async fn replace(&self, bucket: &str, key: &str, body: &str) {
+        use object_store::ObjectStoreExt as _;
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.url)
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_access_key_id("testing")
+            .with_secret_access_key("testing")
+            .with_region("us-east-1")
+            .build()
+            .unwrap();
+        store
+            .put(&object_store::path::Path::from(key), body.to_owned().into())
+            .await
+            .unwrap_or_else(|e| panic!("{bucket}/{key}: {e}"));
+    }
+
+    /// The environment pointing `asapp` at this server, and at the API at `api` with the
+    /// sandbox's credentials.
+    fn env(&self, api: &str, sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+        vec![
+            ("ASAPP_BASE_URL", api.to_owned()),
+            ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+            ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+        ]
+    }
+}
+
+async fn texts(external_id: &str, env: &[(&'static str, String)]) -> Option<Vec<String>> {
+    let exported = asapp_env(&["export", "--external-id", external_id], env).await;
+    (exported.exit == Exit::Success).then(|| {
+        exported
+            .out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn a_prefix_is_read_recursively_and_leaves_out_what_is_not_under_it() {
+    let moto = Moto::start().await;
+    let contact_lens = json!({
+        "CustomerMetadata": {"ContactId": "s3-contact-1"},
+        "Participants": [{"ParticipantId": "CUSTOMER", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "AGENT", "ParticipantRole": "AGENT"}],
+        "Transcript": [
+            {"Id": "t1", "ParticipantId": "AGENT", "Content": "from the voice analysis", "BeginOffsetMillis": 500, "EndOffsetMillis": 900},
+            {"Id": "t2", "ParticipantId": "CUSTOMER", "Content": "and the customer", "BeginOffsetMillis": 1500, "EndOffsetMillis": 1900},
+        ],
+    })
+    .to_string();
+    let lines = [
+        message_line("s3-call-1", "one", 1),
+        message_line("s3-call-1", "two", 2),
+    ]
+    .join("\n");
+    let outside = message_line("s3-outside", "not under the prefix", 1);
+    moto.put(
+        "recordings",
+        &[
+            ("calls/2024/01/a.jsonl", &lines),
+            (
+                "calls/2024/02/deep/s3-contact-1_analysis_2024-02-03T04:05:06Z.json",
+                &contact_lens,
+            ),
+            ("calls/2024/02/notes.txt", "not a transcript"),
+            ("calls/2024-old.jsonl", &outside),
+        ],
+    )
+    .await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = moto.env(sandbox.base_url(), &sandbox);
+    let scratch = Scratch::new("objects-prefix");
+    let checkpoint = scratch.0.join("cp");
+    let ran = asapp_env(
+        &[
+            "import",
+            "s3://recordings/calls/2024/",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--base-time",
+            "2024-02-03T04:00:00Z",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 4, "{summary}");
+    assert_eq!(texts("s3-call-1", &env).await.unwrap(), ["one", "two"]);
+    assert_eq!(
+        texts("s3-contact-1", &env).await.unwrap(),
+        ["from the voice analysis", "and the customer"]
+    );
+    assert_eq!(
+        texts("s3-outside", &env).await,
+        None,
+        "left out by the prefix"
+    );
+    // The checkpoint names each object by its URL and ETag.
+    let header = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(
+        header.contains(r#"{"source":"s3://recordings/calls/2024/01/a.jsonl","version":""#),
+        "{header}"
+    );
+
+    let missing = asapp_env(
+        &[
+            "import",
+            "s3://recordings/calls/missing.jsonl",
+            "--checkpoint",
+            scratch.0.join("m").to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(missing.exit, Exit::Usage, "{missing:?}");
+    assert!(
+        missing
+            .err
+            .contains("s3://recordings/calls/missing.jsonl: not found"),
+        "{}",
+        missing.err
+    );
+}
+
+#[tokio::test]
+async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() {
+    let moto = Moto::start().await;
+    let lines: Vec<String> = (0..40)
+        .flat_map(|c| {
+            (0..30).map(move |m| message_line(&format!("s3-kill-{c}"), &format!("m{m}"), m))
+        })
+        .collect();
+    let body = lines.join("\n");
+    moto.put("dump", &[("export/all.jsonl", &body)]).await;
+    // The counting server holds the store; killed while its 20th batch is in flight.
+    let (url, reached, sandbox) = counting_sandbox(20).await;
+    let env = moto.env(&url, &sandbox);
+    let scratch = Scratch::new("objects-kill");
+    let checkpoint = scratch.0.join("cp");
+    let args = [
+        "import",
+        "s3://dump/export/all.jsonl",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--rate-limit",
+        "0",
+        "--batch-size",
+        "3",
+        "--concurrency",
+        "2",
+    ];
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env_remove("ASAPP_ENVIRONMENT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::select! {
+        reached = reached => reached.expect("the counting server stopped"),
+        status = child.wait() => panic!("asapp ended before its 20th batch: {status:?}"),
+        () = tokio::time::sleep(LIMIT) => panic!("no 20th batch within {LIMIT:?}"),
+    }
+    child.kill().await.unwrap();
+
+    let resume: Vec<&str> = [args.as_slice(), &["--resume"]].concat();
+    let resumed = asapp_env(&resume, &env).await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    for c in 0..40 {
+        let wanted: Vec<String> = (0..30).map(|m| format!("m{m}")).collect();
+        assert_eq!(
+            texts(&format!("s3-kill-{c}"), &env).await.unwrap(),
+            wanted,
+            "s3-kill-{c}"
+        );
+    }
+
+    // The object changes: a resume against it is refused, naming it.
+    moto.replace(
+        "dump",
+        "export/all.jsonl",
+        &body.replace("\"m3\"", "\"m3, edited\""),
+    )
+    .await;
+    let refused = asapp_env(&resume, &env).await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    assert!(
+        refused.err.contains("the input changed since checkpoint")
+            && refused
+                .err
+                .contains("s3://dump/export/all.jsonl has version (ETag)"),
+        "{}",
+        refused.err
+    );
+}
