@@ -4,59 +4,20 @@
 //!
 //! The builders' own `send()` goes through the same retries, limiter and tracing (those live in
 //! the client's hooks) but fails with the generated client's plainer error. The retry loop runs
-//! inside the generated code, so what it saw reaches the awaiting call through a task-local
-//! [`Report`], set up around each awaited call.
+//! inside the generated code, so what it saw reaches the awaiting call through the task-local
+//! [`Report`](crate::operation::Report) of [`operation`](crate::operation), set up around each
+//! awaited call.
 
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use progenitor_client::ResponseValue;
-use reqwest::StatusCode;
 
+use crate::operation::{REPORT, Slot};
 use crate::{ApiError, types};
-
-/// What one operation is, for tracing and errors: progenitor's hooks only know its snake_case
-/// method name.
-#[derive(Debug)]
-pub(crate) struct Operation {
-    /// The name progenitor passes to the hooks: the method name, such as `get_conversation`.
-    pub(crate) hook_id: &'static str,
-    /// The spec's operationId, such as `getConversation`.
-    pub(crate) id: &'static str,
-    /// The HTTP method.
-    pub(crate) method: &'static str,
-    /// The path template, such as `/conversation/v1/conversations/{conversationId}`.
-    pub(crate) path: &'static str,
-}
-
-/// What the retry loop saw during one call.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Report {
-    /// Requests sent.
-    pub(crate) attempts: u32,
-    /// The status of the last response, if any.
-    pub(crate) status: Option<StatusCode>,
-    /// Time spent, waits included.
-    pub(crate) elapsed: Duration,
-    /// The deadline stopped the call: a retry was not made, or an attempt was cut off.
-    pub(crate) deadline_reached: bool,
-    /// The deadline cut off the last attempt (or left no time to send one).
-    pub(crate) deadline_cut_attempt: bool,
-}
-
-tokio::task_local! {
-    static REPORT: Cell<Option<Report>>;
-}
-
-/// Hands `report` to the awaited call this request belongs to, if it was awaited as a builder.
-pub(crate) fn record(report: Report) {
-    // Outside an awaited builder (a plain `send()`) there is no one to tell.
-    let _ = REPORT.try_with(|slot| slot.set(Some(report)));
-}
 
 type SendFuture<'a, T> = Pin<
     Box<
@@ -74,7 +35,7 @@ pin_project_lite::pin_project! {
     pub struct Call<'a, T> {
         operation: &'static str,
         #[pin]
-        send: tokio::task::futures::TaskLocalFuture<Cell<Option<Report>>, SendFuture<'a, T>>,
+        send: tokio::task::futures::TaskLocalFuture<Slot, SendFuture<'a, T>>,
     }
 }
 
@@ -127,12 +88,13 @@ macro_rules! operations {
         }
     )*) => {
         /// Every operation of the spec.
-        pub(crate) static OPERATIONS: &[$crate::call::Operation] = &[$(
-            $crate::call::Operation {
+        pub(crate) static OPERATIONS: &[$crate::operation::Operation] = &[$(
+            $crate::operation::Operation {
                 hook_id: stringify!($hook),
                 id: $id,
                 method: $method,
                 path: $path,
+                span_name: concat!($method, " ", $path),
             },
         )*];
 
@@ -152,11 +114,4 @@ macro_rules! operations {
             }
         )*
     };
-}
-
-/// The operation progenitor's hooks call `hook_id`.
-pub(crate) fn operation(hook_id: &str) -> Option<&'static Operation> {
-    crate::operations::OPERATIONS
-        .iter()
-        .find(|operation| operation.hook_id == hook_id)
 }

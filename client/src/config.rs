@@ -136,6 +136,8 @@ pub struct ClientConfig {
     rate_limit: Option<RateLimit>,
     user_agent_suffix: Option<String>,
     http_client: Option<reqwest::Client>,
+    #[cfg(feature = "opentelemetry")]
+    meter: Option<opentelemetry::metrics::Meter>,
 }
 
 impl ClientConfig {
@@ -159,6 +161,8 @@ impl ClientConfig {
             rate_limit: None,
             user_agent_suffix: None,
             http_client: None,
+            #[cfg(feature = "opentelemetry")]
+            meter: None,
         }
     }
 
@@ -272,6 +276,15 @@ impl ClientConfig {
         self
     }
 
+    /// Records the client's metrics (`http.client.request.duration`, retries, rate-limiter
+    /// waits: see [`metrics`](crate::metrics)) with `meter` instead of a meter of the global
+    /// provider, which is taken when the client is built.
+    #[cfg(feature = "opentelemetry")]
+    pub fn meter(mut self, meter: opentelemetry::metrics::Meter) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
     /// The API id.
     pub fn api_id(&self) -> &str {
         &self.api_id
@@ -327,21 +340,43 @@ impl ClientConfig {
             Some(suffix) => HeaderValue::from_str(&format!("{USER_AGENT} {suffix}"))
                 .map_err(|_| ConfigError::InvalidUserAgent)?,
         };
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(ConfigError::HttpClient)?,
+        // An HTTP client built here applies the attempt timeout itself, so that an attempt the
+        // deadline does not cut short needs no timeout of its own.
+        let (http, http_timeout) = match self.http_client {
+            Some(client) => (client, None),
+            None => {
+                let mut builder = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+                if let Some(timeout) = self.attempt_timeout {
+                    builder = builder.timeout(timeout);
+                }
+                let client = builder.build().map_err(ConfigError::HttpClient)?;
+                (client, self.attempt_timeout)
+            }
+        };
+        #[cfg(feature = "opentelemetry")]
+        let instruments = {
+            let url = Url::parse(&base_url).map_err(|error| ConfigError::InvalidBaseUrl {
+                url: base_url.clone(),
+                reason: error.to_string(),
+            })?;
+            let meter = self.meter.unwrap_or_else(crate::metrics::global_meter);
+            crate::metrics::Instruments::new(
+                &meter,
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default(),
+            )
         };
         let runtime = Runtime::new(crate::runtime::Settings {
             api_id,
             api_secret,
             user_agent,
             attempt_timeout: self.attempt_timeout,
+            http_timeout,
             deadline: self.deadline,
             retry: self.retry,
             rate_limit: self.rate_limit,
+            #[cfg(feature = "opentelemetry")]
+            instruments,
         });
         Ok(Client::new_with_client(&base_url, http, runtime))
     }

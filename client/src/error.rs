@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::call::Report;
+use crate::operation::Report;
 use crate::{DecodeError, types};
 
 /// The operations whose 409, answering a retry, means an earlier attempt already stored the

@@ -120,6 +120,9 @@ mod config;
 mod decode;
 mod enums;
 mod error;
+#[cfg(feature = "opentelemetry")]
+pub mod metrics;
+mod operation;
 mod operations;
 mod retry;
 mod runtime;
@@ -134,7 +137,7 @@ pub use error::{ApiError, ErrorKind, InvalidResponse};
 pub use generated::*;
 pub use open_enum::UnknownValue;
 pub use retry::RetryPolicy;
-pub use runtime::Runtime;
+pub use runtime::{ClientStats, Runtime};
 
 /// The HTTP client the generated code runs on, re-exported so that callers configuring it (for
 /// [`ClientConfig::http_client`]) use the very same version.

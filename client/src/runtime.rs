@@ -1,10 +1,18 @@
 //! The client's own state and its `ClientHooks` impl: every request of every operation gets the
 //! credentials and user agent, waits for the rate limiter, is retried as the [`RetryPolicy`]
-//! says within the deadline, and is traced in one span.
+//! says within the deadline, and is traced: a span for the call and a child span per attempt,
+//! named and attributed as OpenTelemetry's HTTP client conventions say, so that
+//! `tracing-opentelemetry` maps them as they are. With the `opentelemetry` feature each attempt
+//! is also measured ([`metrics`](crate::metrics)).
+//!
+//! Nothing here costs more than a check of the tracing level when no subscriber listens: span
+//! fields are only evaluated for an enabled span, and the clock is read no more often than the
+//! retry loop itself needs (once before the call, once after each attempt).
 
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use governor::clock::Clock;
@@ -13,21 +21,44 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
-use reqwest::{Request, Response, Url};
+use reqwest::{Request, Response, StatusCode, Url};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use tracing::field::Empty;
+use tracing::level_filters::LevelFilter;
 
-use crate::call::{self, Report};
+use crate::operation::{self, Operation, Report};
 use crate::retry::{self, Failure};
 use crate::{Client, RateLimit, RetryPolicy};
 
 const API_ID: HeaderName = HeaderName::from_static("asapp-api-id");
 const API_SECRET: HeaderName = HeaderName::from_static("asapp-api-secret");
 
-/// The hand-written state inside every [`Client`]: credentials, timeouts, retry policy and rate
-/// limiter. Cloning a client shares it, so clones share one limiter. It is made only by
-/// [`ClientConfig::build`](crate::ClientConfig::build); `Debug` never shows the secret.
+/// Stands in for an operation missing from the table, which `operations.rs`, generated from the
+/// same description as the client, rules out.
+static UNKNOWN: Operation = Operation {
+    hook_id: "",
+    id: "unknown",
+    method: "_OTHER",
+    path: "",
+    span_name: "HTTP",
+};
+
+/// An operation by the name progenitor's hooks know it by, looked up in the table only when
+/// something needs more (an enabled span, a measurement).
+#[derive(Clone, Copy)]
+struct Op(&'static str);
+
+impl Op {
+    fn get(self) -> &'static Operation {
+        operation::lookup(self.0).unwrap_or(&UNKNOWN)
+    }
+}
+
+/// The hand-written state inside every [`Client`]: credentials, timeouts, retry policy, rate
+/// limiter and counts. Cloning a client shares it, so clones share one limiter and one set of
+/// counts. It is made only by [`ClientConfig::build`](crate::ClientConfig::build); `Debug` never
+/// shows the secret.
 #[derive(Clone)]
 pub struct Runtime {
     shared: Arc<Shared>,
@@ -40,14 +71,59 @@ pub(crate) struct Settings {
     pub(crate) api_secret: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) attempt_timeout: Option<Duration>,
+    /// The timeout the HTTP client applies to every request by itself: the attempt timeout when
+    /// this crate built the HTTP client, `None` for a caller's. An attempt that needs no other
+    /// timeout is sent without one of its own, which reqwest would keep in a map allocated in
+    /// the request for it.
+    pub(crate) http_timeout: Option<Duration>,
     pub(crate) deadline: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The instruments measurements go to.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) instruments: crate::metrics::Instruments,
 }
 
 struct Shared {
     settings: Settings,
     limiter: Option<Limiter>,
+    counts: Counts,
+}
+
+/// What [`ClientStats`] reads. Only rare events are counted, so the common path touches none.
+#[derive(Debug, Default)]
+struct Counts {
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    limiter_wait_nanos: AtomicU64,
+}
+
+/// What a client (and all its clones) went through so far, from [`Client::stats`]: retries,
+/// 429 answers, and time spent waiting for the client-side rate limiter. Counters only grow;
+/// subtract two snapshots for what happened in between.
+///
+/// ```
+/// # async fn run(client: asapp_conversations::Client) {
+/// let before = client.stats();
+/// // ... calls ...
+/// let stats = client.stats();
+/// println!(
+///     "{} retries, {} answered 429, {:?} waiting for the rate limiter",
+///     stats.retries - before.retries,
+///     stats.rate_limited - before.rate_limited,
+///     stats.limiter_wait - before.limiter_wait,
+/// );
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Requests sent again after a 429, a 5xx or a transport failure.
+    pub retries: u64,
+    /// Answers with status 429 (retried or not).
+    pub rate_limited: u64,
+    /// Time requests spent waiting for the client-side [`RateLimit`].
+    pub limiter_wait: Duration,
 }
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
@@ -66,6 +142,79 @@ impl Clock for TokioClock {
     }
 }
 
+/// What an attempt or a call failed with, as the conventions' `error.type`: the status code for
+/// an error status, or a low-cardinality name.
+#[derive(Clone, Copy, Debug)]
+enum ErrorType {
+    Status(StatusCode),
+    Timeout,
+    Connection,
+    Transport,
+    DeadlineExceeded,
+}
+
+impl ErrorType {
+    /// The failure of one attempt, if it failed: a status of 400 or more, or no answer.
+    fn of(outcome: &reqwest::Result<Response>) -> Option<Self> {
+        match outcome {
+            Ok(response) if response.status().as_u16() >= 400 => {
+                Some(Self::Status(response.status()))
+            }
+            Ok(_) => None,
+            Err(error) if error.is_timeout() => Some(Self::Timeout),
+            Err(error) if error.is_connect() => Some(Self::Connection),
+            Err(_) => Some(Self::Transport),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Status(status) => status.as_str(),
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Transport => "transport",
+            Self::DeadlineExceeded => "deadline_exceeded",
+        }
+    }
+}
+
+/// A transport error's causes, without reqwest's own line, which holds the URL (with its ids
+/// and query).
+struct Causes<'a>(&'a reqwest::Error);
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut source = std::error::Error::source(self.0);
+        if source.is_none() {
+            return f.write_str("no cause given");
+        }
+        let mut first = true;
+        while let Some(cause) = source {
+            if !first {
+                f.write_str(": ")?;
+            }
+            write!(f, "{cause}")?;
+            first = false;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// A copy of `request` to send again, or `None` for a streamed body, which cannot be sent twice.
+/// Without a body or a timeout (the one extension reqwest lets a request carry, and which the
+/// generated requests do not), copied by hand: reqwest's own `try_clone` allocates a map of
+/// extensions in the copy for its timeout, then drops it for the original's.
+fn copy(request: &Request) -> Option<Request> {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    Some(copy)
+}
+
 impl Runtime {
     pub(crate) fn new(settings: Settings) -> Self {
         let limiter = settings.rate_limit.and_then(|limit| {
@@ -78,7 +227,11 @@ impl Runtime {
             Some(RateLimiter::direct_with_clock(quota, clock))
         });
         Self {
-            shared: Arc::new(Shared { settings, limiter }),
+            shared: Arc::new(Shared {
+                settings,
+                limiter,
+                counts: Counts::default(),
+            }),
         }
     }
 
@@ -106,166 +259,361 @@ impl Runtime {
         self.settings().deadline
     }
 
+    /// What the client and its clones went through so far: see [`ClientStats`].
+    pub fn stats(&self) -> ClientStats {
+        let counts = &self.shared.counts;
+        ClientStats {
+            retries: counts.retries.load(Ordering::Relaxed),
+            rate_limited: counts.rate_limited.load(Ordering::Relaxed),
+            limiter_wait: Duration::from_nanos(counts.limiter_wait_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
     /// Sends `request` for `info`'s operation until it succeeds, fails for good, or the policy
-    /// or the deadline says stop; traced in one span.
+    /// or the deadline says stop; traced in the call's span.
     fn execute<'a>(
         &'a self,
         http: &'a reqwest::Client,
         request: Request,
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
-        let operation = call::operation(info.operation_id);
-        let span = tracing::info_span!(
-            "asapp_conversations",
-            operation = operation.map_or(info.operation_id, |o| o.id),
-            method = operation.map_or(request.method().as_str(), |o| o.method),
-            path = operation.map_or("?", |o| o.path),
-            status = Empty,
-            attempts = Empty,
-            latency_ms = Empty,
-        );
-        self.attempts(http, request).instrument(span)
+        let operation = Op(info.operation_id);
+        let span = if LevelFilter::current() >= LevelFilter::INFO {
+            let operation = operation.get();
+            tracing::info_span!(
+                "asapp_conversations",
+                otel.name = operation.id,
+                asapp.operation = operation.id,
+                asapp.attempts = Empty,
+                asapp.latency_ms = Empty,
+                http.response.status_code = Empty,
+                error.type = Empty,
+                otel.status_code = Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        self.attempts(http, request, operation).instrument(span)
     }
 
-    async fn attempts(
+    /// The retry loop. A plain function returning an `async move` block, not an `async fn`: an
+    /// `async fn` moves its arguments into locals, and its future keeps room for both.
+    fn attempts<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: Request,
+        operation: Op,
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
+        let mut request = Some(request);
+        async move {
+            let settings = self.settings();
+            let started = Instant::now();
+            let deadline = settings.deadline.map(|d| started + d);
+            let mut report = Report::default();
+            let max_attempts = settings.retry.max_attempts();
+            let (outcome, ended, error_type) = loop {
+                if let Some(limiter) = &self.shared.limiter {
+                    let waited = Box::pin(wait_for_limiter(limiter, deadline)).await;
+                    let (Ok(wait) | Err(LimiterPastDeadline(wait))) = waited;
+                    self.waited_for_limiter(operation, wait);
+                    if waited.is_err() {
+                        report.deadline_reached = true;
+                        report.deadline_cut_attempt = true;
+                        let outcome = Box::pin(limiter_past_deadline(http)).await;
+                        break (outcome, Instant::now(), Some(ErrorType::DeadlineExceeded));
+                    }
+                }
+                // Sending consumes the request, so a copy stays behind while a retry is still
+                // possible; `None` for a streamed body, which cannot be sent twice, and for the
+                // last attempt the policy allows. The copy is taken before the client's own
+                // headers go in (fewer to copy), and the original is sent: reqwest built its
+                // headers with room for ours.
+                let Some(sending) = request.take() else {
+                    unreachable!("a request is left while the loop goes on");
+                };
+                if report.attempts + 1 < max_attempts {
+                    request = copy(&sending);
+                }
+                // One attempt, in a block of its own: what it leaves behind (the answer, the
+                // attempt's span) is gone before the wait, and takes no room in this future then.
+                let wait = {
+                    // Without a limiter, the first attempt starts when the call does: no need to
+                    // read the clock again.
+                    let now = if report.attempts == 0 && self.shared.limiter.is_none() {
+                        started
+                    } else {
+                        Instant::now()
+                    };
+                    let remaining = deadline.map(|d| d.saturating_duration_since(now));
+                    let cut_by_deadline =
+                        remaining.is_some_and(|r| settings.attempt_timeout.is_none_or(|t| r < t));
+                    let timeout = match (settings.attempt_timeout, remaining) {
+                        (Some(timeout), Some(remaining)) => Some(timeout.min(remaining)),
+                        (timeout, remaining) => timeout.or(remaining),
+                    };
+                    report.attempts += 1;
+                    let (outcome, ended, error_type) = {
+                        let mut attempt = std::pin::pin!(self.send(
+                            http,
+                            sending,
+                            operation,
+                            report.attempts,
+                            timeout
+                        ));
+                        let outcome = attempt.as_mut().await;
+                        let ended = Instant::now();
+                        let error_type = ErrorType::of(&outcome);
+                        self.attempted(
+                            operation,
+                            attempt.span(),
+                            &outcome,
+                            error_type,
+                            ended - now,
+                        );
+                        (outcome, ended, error_type)
+                    };
+                    let (failure, retry_after) = match &outcome {
+                        Ok(response) => {
+                            report.status = Some(response.status());
+                            let failure = Failure::of_status(response.status());
+                            let retry_after = failure.and_then(|_| {
+                                retry::retry_after(response.headers(), SystemTime::now())
+                            });
+                            (failure, retry_after)
+                        }
+                        Err(error) => {
+                            report.status = None;
+                            if error.is_timeout() && cut_by_deadline {
+                                report.deadline_reached = true;
+                                report.deadline_cut_attempt = true;
+                                break (outcome, ended, Some(ErrorType::DeadlineExceeded));
+                            }
+                            let transient =
+                                error.is_connect() || error.is_timeout() || error.is_request();
+                            (transient.then_some(Failure::Transient), None)
+                        }
+                    };
+                    let wait =
+                        failure.and_then(|f| settings.retry.wait(f, report.attempts, retry_after));
+                    let (Some(wait), true) = (wait, request.is_some()) else {
+                        break (outcome, ended, error_type);
+                    };
+                    if deadline.is_some_and(|d| ended + wait >= d) {
+                        report.deadline_reached = true;
+                        break (outcome, ended, error_type);
+                    }
+                    self.retrying(operation, &outcome, error_type, report.attempts, wait);
+                    wait
+                };
+                Box::pin(tokio::time::sleep(wait)).await;
+            };
+
+            report.elapsed = ended.saturating_duration_since(started);
+            // Looking the span up costs more than a check of the level when nothing listens.
+            if LevelFilter::current() >= LevelFilter::INFO
+                && let span = tracing::Span::current()
+                && !span.is_disabled()
+            {
+                span.record("asapp.attempts", i64::from(report.attempts));
+                span.record("asapp.latency_ms", millis(report.elapsed));
+                if let Some(status) = report.status {
+                    span.record("http.response.status_code", i64::from(status.as_u16()));
+                }
+                if let Some(error_type) = &error_type {
+                    span.record("error.type", error_type.as_str());
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
+            match (&outcome, error_type) {
+                (Ok(_), None) => {
+                    tracing::debug!(asapp.attempts = i64::from(report.attempts), "succeeded")
+                }
+                (Ok(response), Some(error_type)) => tracing::info!(
+                    asapp.attempts = i64::from(report.attempts),
+                    http.response.status_code = i64::from(response.status().as_u16()),
+                    error.type = error_type.as_str(),
+                    "failed"
+                ),
+                (Err(error), error_type) => tracing::info!(
+                    asapp.attempts = i64::from(report.attempts),
+                    error.type = error_type.as_ref().map_or("transport", ErrorType::as_str),
+                    error = %Causes(error),
+                    "failed"
+                ),
+            }
+            operation::record(report);
+            outcome
+        }
+    }
+
+    /// Sends `request` as attempt number `attempt` of `operation`, in the attempt's span: with
+    /// the client's headers, and with `timeout` unless the HTTP client applies that one itself.
+    /// A function of its own, so that the request is not kept in the retry loop's future while
+    /// the attempt runs.
+    fn send(
         &self,
         http: &reqwest::Client,
         mut request: Request,
-    ) -> reqwest::Result<Response> {
+        operation: Op,
+        attempt: u32,
+        timeout: Option<Duration>,
+    ) -> tracing::instrument::Instrumented<impl Future<Output = reqwest::Result<Response>>> {
         let settings = self.settings();
-        let started = Instant::now();
-        let deadline = settings.deadline.map(|d| started + d);
-        let mut report = Report::default();
-        let max_attempts = settings.retry.max_attempts();
-        let outcome = loop {
-            if let Some(limiter) = &self.shared.limiter
-                && let Err(stopped) = Box::pin(wait_for_limiter(limiter, deadline)).await
-            {
-                report.deadline_reached = true;
-                report.deadline_cut_attempt = true;
-                break Box::pin(stopped.outcome(http)).await;
-            }
-            // Cloned before sending, since sending consumes the request; `None` for a streamed
-            // body, which cannot be sent twice, and when the policy allows no more attempts. The
-            // copy is taken before the client's own headers go in: fewer to copy.
-            let retry = if report.attempts < max_attempts {
-                request.try_clone()
-            } else {
-                None
-            };
-            let headers = request.headers_mut();
-            headers.insert(API_ID, settings.api_id.clone());
-            headers.insert(API_SECRET, settings.api_secret.clone());
-            headers.insert(USER_AGENT, settings.user_agent.clone());
-            // Without a limiter, the first attempt starts when the call does: no need to read the
-            // clock again.
-            let now = if report.attempts == 0 && self.shared.limiter.is_none() {
-                started
-            } else {
-                Instant::now()
-            };
-            let remaining = deadline.map(|d| d.saturating_duration_since(now));
-            let cut_by_deadline =
-                remaining.is_some_and(|r| settings.attempt_timeout.is_none_or(|t| r < t));
-            *request.timeout_mut() = match (settings.attempt_timeout, remaining) {
-                (Some(timeout), Some(remaining)) => Some(timeout.min(remaining)),
-                (timeout, remaining) => timeout.or(remaining),
-            };
-            report.attempts += 1;
-            let outcome = http.execute(request).await;
-            let (failure, retry_after) = match &outcome {
-                Ok(response) => {
-                    report.status = Some(response.status());
-                    let failure = Failure::of_status(response.status());
-                    let retry_after = failure
-                        .and_then(|_| retry::retry_after(response.headers(), SystemTime::now()));
-                    (failure, retry_after)
-                }
-                Err(error) => {
-                    report.status = None;
-                    if error.is_timeout() && cut_by_deadline {
-                        report.deadline_reached = true;
-                        report.deadline_cut_attempt = true;
-                        break outcome;
-                    }
-                    let transient = error.is_connect() || error.is_timeout() || error.is_request();
-                    (transient.then_some(Failure::Transient), None)
-                }
-            };
-            let wait = failure.and_then(|f| settings.retry.wait(f, report.attempts, retry_after));
-            let (Some(wait), Some(next)) = (wait, retry) else {
-                break outcome;
-            };
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
-                report.deadline_reached = true;
-                break outcome;
-            }
-            match &outcome {
-                Ok(response) => tracing::debug!(
-                    attempt = report.attempts,
-                    status = response.status().as_u16(),
-                    wait_ms = millis(wait),
-                    "retrying"
-                ),
-                Err(error) => tracing::debug!(
-                    attempt = report.attempts,
-                    error = %error,
-                    wait_ms = millis(wait),
-                    "retrying"
-                ),
-            }
-            // Let go of the failed response (and its connection) before waiting.
-            drop(outcome);
-            Box::pin(tokio::time::sleep(wait)).await;
-            request = next;
-        };
+        let headers = request.headers_mut();
+        headers.insert(API_ID, settings.api_id.clone());
+        headers.insert(API_SECRET, settings.api_secret.clone());
+        headers.insert(USER_AGENT, settings.user_agent.clone());
+        if timeout != settings.http_timeout {
+            *request.timeout_mut() = timeout;
+        }
+        let span = attempt_span(operation, &request, attempt);
+        http.execute(request).instrument(span)
+    }
 
-        report.elapsed = started.elapsed();
-        let span = tracing::Span::current();
-        span.record("attempts", report.attempts);
-        span.record("latency_ms", millis(report.elapsed));
-        if let Some(status) = report.status {
-            span.record("status", status.as_u16());
+    /// Records what one attempt of `operation` came to, on its `span` and in the counts and
+    /// metrics; it took `took`.
+    fn attempted(
+        &self,
+        operation: Op,
+        span: &tracing::Span,
+        outcome: &reqwest::Result<Response>,
+        error_type: Option<ErrorType>,
+        took: Duration,
+    ) {
+        let status = outcome.as_ref().ok().map(Response::status);
+        if status == Some(StatusCode::TOO_MANY_REQUESTS) {
+            self.shared
+                .counts
+                .rate_limited
+                .fetch_add(1, Ordering::Relaxed);
         }
-        match &outcome {
-            Ok(response) if response.status().is_success() => {
-                tracing::debug!("succeeded");
+        if !span.is_disabled() {
+            if let Some(status) = status {
+                span.record("http.response.status_code", i64::from(status.as_u16()));
             }
-            Ok(response) => tracing::info!(status = response.status().as_u16(), "failed"),
-            Err(error) => tracing::info!(error = %error, "failed"),
+            if let Some(error_type) = &error_type {
+                span.record("error.type", error_type.as_str());
+                span.record("otel.status_code", "ERROR");
+            }
         }
-        call::record(report);
-        outcome
+        #[cfg(feature = "opentelemetry")]
+        self.settings().instruments.attempt(
+            operation.get(),
+            took.as_secs_f64(),
+            status.map(|s| s.as_u16()),
+            error_type.as_ref().map(ErrorType::as_str),
+        );
+        #[cfg(not(feature = "opentelemetry"))]
+        let _ = (operation, took);
+    }
+
+    /// Counts and reports a retry of `operation` after `attempt` failed with `outcome`, in
+    /// `wait`.
+    fn retrying(
+        &self,
+        operation: Op,
+        outcome: &reqwest::Result<Response>,
+        error_type: Option<ErrorType>,
+        attempt: u32,
+        wait: Duration,
+    ) {
+        self.shared.counts.retries.fetch_add(1, Ordering::Relaxed);
+        let error_type = error_type.as_ref().map_or("transport", ErrorType::as_str);
+        #[cfg(feature = "opentelemetry")]
+        self.settings()
+            .instruments
+            .retry(operation.get(), error_type);
+        #[cfg(not(feature = "opentelemetry"))]
+        let _ = operation;
+        match outcome {
+            Ok(response) => tracing::info!(
+                asapp.attempt = i64::from(attempt),
+                http.response.status_code = i64::from(response.status().as_u16()),
+                error.type = error_type,
+                asapp.wait_ms = millis(wait),
+                "retrying"
+            ),
+            Err(error) => tracing::info!(
+                asapp.attempt = i64::from(attempt),
+                error.type = error_type,
+                error = %Causes(error),
+                asapp.wait_ms = millis(wait),
+                "retrying"
+            ),
+        }
+    }
+
+    /// Counts a wait for the rate limiter.
+    fn waited_for_limiter(&self, operation: Op, wait: Duration) {
+        if wait.is_zero() {
+            return;
+        }
+        let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+        self.shared
+            .counts
+            .limiter_wait_nanos
+            .fetch_add(nanos, Ordering::Relaxed);
+        #[cfg(feature = "opentelemetry")]
+        self.settings()
+            .instruments
+            .limiter_wait(operation.get(), wait.as_secs_f64());
+        #[cfg(not(feature = "opentelemetry"))]
+        let _ = operation;
     }
 }
 
-/// Waiting for the limiter would go past the deadline.
-struct LimiterPastDeadline;
-
-impl LimiterPastDeadline {
-    /// The outcome to report. `exec` can only fail with a `reqwest::Error`, which only reqwest
-    /// can make: ask it for one without any I/O, with a URL whose scheme it refuses before
-    /// connecting. The URL says why.
-    async fn outcome(self, http: &reqwest::Client) -> reqwest::Result<Response> {
-        let url = Url::parse("asapp-deadline-exceeded:waiting-for-rate-limit")
-            .expect("a constant, valid URL");
-        http.execute(Request::new(reqwest::Method::GET, url)).await
+/// The span of one attempt, a child of the call's, under the HTTP client conventions. Its fields
+/// are only evaluated when it is enabled.
+fn attempt_span(operation: Op, request: &Request, attempt: u32) -> tracing::Span {
+    if LevelFilter::current() < LevelFilter::INFO {
+        return tracing::Span::none();
     }
+    let operation = operation.get();
+    tracing::info_span!(
+        "attempt",
+        otel.name = operation.span_name,
+        otel.kind = "client",
+        http.request.method = operation.method,
+        url.template = operation.path,
+        server.address = request.url().host_str().unwrap_or_default(),
+        server.port = request.url().port_or_known_default().map(i64::from),
+        http.request.resend_count = attempt.checked_sub(1).filter(|n| *n > 0).map(i64::from),
+        http.response.status_code = Empty,
+        error.type = Empty,
+        otel.status_code = Empty,
+    )
 }
 
-/// Waits until the limiter lets one request through, unless that would pass `deadline`.
+/// Waiting for the limiter would go past the deadline, after waiting this long already.
+struct LimiterPastDeadline(Duration);
+
+/// The outcome of a call that the limiter would hold past its deadline. `exec` can only fail
+/// with a `reqwest::Error`, which only reqwest can make: ask it for one without any I/O, with a
+/// URL whose scheme it refuses before connecting. The URL says why.
+async fn limiter_past_deadline(http: &reqwest::Client) -> reqwest::Result<Response> {
+    let url = Url::parse("asapp-deadline-exceeded:waiting-for-rate-limit")
+        .expect("a constant, valid URL");
+    http.execute(Request::new(reqwest::Method::GET, url)).await
+}
+
+/// Waits until the limiter lets one request through, unless that would pass `deadline`; says
+/// how long it waited. The clock is read only when there is a wait.
 async fn wait_for_limiter(
     limiter: &Limiter,
     deadline: Option<Instant>,
-) -> Result<(), LimiterPastDeadline> {
+) -> Result<Duration, LimiterPastDeadline> {
+    let mut began = None;
     loop {
         let Err(not_until) = limiter.check() else {
-            return Ok(());
+            return Ok(began.map_or(Duration::ZERO, |b: Instant| b.elapsed()));
         };
         let wait = not_until.wait_time_from(limiter_now(limiter));
-        if deadline.is_some_and(|d| Instant::now() + wait > d) {
-            return Err(LimiterPastDeadline);
+        let now = Instant::now();
+        let began = *began.get_or_insert(now);
+        if deadline.is_some_and(|d| now + wait > d) {
+            return Err(LimiterPastDeadline(now - began));
         }
+        tracing::debug!(asapp.wait_ms = millis(wait), "waiting for the rate limiter");
         tokio::time::sleep(wait).await;
     }
 }
@@ -274,8 +622,17 @@ fn limiter_now(limiter: &Limiter) -> Duration {
     limiter.clock().now()
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+/// Milliseconds as an `i64`: `tracing-opentelemetry` records other integers as text.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Client {
+    /// What this client and its clones went through so far: retries, 429 answers, and time spent
+    /// waiting for the rate limiter ([`ClientStats`]). Reading it costs three atomic loads.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.stats()
+    }
 }
 
 impl ClientHooks<Runtime> for Client {
@@ -286,7 +643,7 @@ impl ClientHooks<Runtime> for Client {
         request: Request,
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<Response>> {
-        Box::pin(self.inner.execute(&self.client, request, info))
+        self.inner.execute(&self.client, request, info)
     }
 }
 
@@ -333,9 +690,16 @@ mod tests {
             api_secret: HeaderValue::from_static("secret"),
             user_agent: HeaderValue::from_static("ua"),
             attempt_timeout: None,
+            http_timeout: None,
             deadline: None,
             retry: RetryPolicy::none(),
             rate_limit: Some(RateLimit::per_second(100)),
+            #[cfg(feature = "opentelemetry")]
+            instruments: crate::metrics::Instruments::new(
+                &crate::metrics::global_meter(),
+                "localhost",
+                80,
+            ),
         });
         let started = Instant::now();
         let tasks: Vec<_> = (0..8)

@@ -185,9 +185,13 @@ fn millis(ms: u64) -> Duration {
 #[tokio::test(start_paused = true)]
 async fn rate_limited_twice_then_ok_waits_one_then_two_seconds() {
     let server = Server::start([Reply::status(429), Reply::status(429)]).await;
-    let conversation = get(&server.client()).await.unwrap();
+    let client = server.client();
+    let conversation = get(&client).await.unwrap();
     assert_eq!(conversation.external_id, "id-111");
     assert_eq!(server.gaps(), [secs(1), secs(2)]);
+    let stats = client.stats();
+    assert_eq!((stats.retries, stats.rate_limited), (2, 2));
+    assert_eq!(stats.limiter_wait, Duration::ZERO);
 }
 
 #[tokio::test(start_paused = true)]
@@ -212,8 +216,11 @@ async fn server_errors_give_up_after_three_retries() {
 async fn mixed_failures_share_one_retry_count() {
     // A 429, then a 500, then a 429: the n-th retry waits the n-th entry of its own schedule.
     let server = Server::start([Reply::status(429), Reply::status(500), Reply::status(429)]).await;
-    get(&server.client()).await.unwrap();
+    let client = server.client();
+    get(&client).await.unwrap();
     assert_eq!(server.gaps(), [secs(1), millis(500), secs(4)]);
+    let stats = client.stats();
+    assert_eq!((stats.retries, stats.rate_limited), (3, 2));
 }
 
 #[tokio::test(start_paused = true)]
@@ -438,6 +445,10 @@ async fn the_rate_limiter_holds_a_burst_to_the_rate_across_clones() {
         );
     }
     assert_eq!(seen[11].at - started, millis(2000));
+    // Each request waited for its turn: 0, 0, 200 ms, 400 ms, ... 2 s, counted across clones.
+    let stats = clone.stats();
+    assert_eq!(stats.limiter_wait, millis(200 * (1..=10).sum::<u64>()));
+    assert_eq!((stats.retries, stats.rate_limited), (0, 0));
 }
 
 #[tokio::test(start_paused = true)]
@@ -693,8 +704,20 @@ pub(crate) fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     (captured, guard)
 }
 
+/// The span close lines of `text`: the calls' and the attempts' (an attempt's line shows its own
+/// fields from `attempt{` on, after its call's).
+pub(crate) fn closed_spans(text: &str) -> (Vec<&str>, Vec<&str>) {
+    let closes = text.lines().filter(|l| l.contains(": close "));
+    let (attempts, calls): (Vec<&str>, Vec<&str>) = closes.partition(|l| l.contains(":attempt{"));
+    let attempts = attempts
+        .into_iter()
+        .map(|l| &l[l.find(":attempt{").unwrap()..])
+        .collect();
+    (calls, attempts)
+}
+
 #[tokio::test(start_paused = true)]
-async fn one_span_per_call_with_the_operation_and_no_secret() {
+async fn a_span_per_call_and_per_attempt_with_the_conventions_fields_and_no_secret() {
     let (captured, _guard) = capture();
     let server = Server::start([Reply::status(503)]).await;
     let client = server.client();
@@ -702,27 +725,133 @@ async fn one_span_per_call_with_the_operation_and_no_secret() {
     server.otherwise(Reply::status(404));
     get(&client).await.unwrap_err();
     let text = captured.text();
-    let closes: Vec<&str> = text.lines().filter(|l| l.contains(": close ")).collect();
-    assert_eq!(closes.len(), 2, "{text}");
-    for (line, status, attempts) in [(closes[0], 200, 2), (closes[1], 404, 1)] {
+    let (calls, attempts) = closed_spans(&text);
+    assert_eq!(calls.len(), 2, "{text}");
+    for (line, status, attempts) in [(calls[0], 200, 2), (calls[1], 404, 1)] {
         for field in [
             "asapp_conversations{".to_owned(),
-            "operation=\"getConversation\"".to_owned(),
-            "method=\"GET\"".to_owned(),
-            "path=\"/conversation/v1/conversations/{conversationId}\"".to_owned(),
-            format!("status={status}"),
-            format!("attempts={attempts}"),
-            "latency_ms=".to_owned(),
+            "otel.name=\"getConversation\"".to_owned(),
+            "asapp.operation=\"getConversation\"".to_owned(),
+            format!("http.response.status_code={status}"),
+            format!("asapp.attempts={attempts}"),
+            "asapp.latency_ms=".to_owned(),
         ] {
             assert!(line.contains(&field), "{field} missing from {line}");
         }
+        assert_eq!(
+            line.contains("otel.status_code=\"ERROR\""),
+            status == 404,
+            "{line}"
+        );
+    }
+    assert!(calls[1].contains("error.type=\"404\""), "{}", calls[1]);
+    assert_eq!(attempts.len(), 3, "{text}");
+    let port = server.url.rsplit(':').next().unwrap();
+    for (line, status, resend) in [
+        (attempts[0], 503, None),
+        (attempts[1], 200, Some(1)),
+        (attempts[2], 404, None),
+    ] {
+        for field in [
+            "otel.name=\"GET /conversation/v1/conversations/{conversationId}\"".to_owned(),
+            "otel.kind=\"client\"".to_owned(),
+            "http.request.method=\"GET\"".to_owned(),
+            "url.template=\"/conversation/v1/conversations/{conversationId}\"".to_owned(),
+            "server.address=\"127.0.0.1\"".to_owned(),
+            format!("server.port={port}"),
+            format!("http.response.status_code={status}"),
+        ] {
+            assert!(line.contains(&field), "{field} missing from {line}");
+        }
+        assert_eq!(
+            line.contains("http.request.resend_count"),
+            resend.is_some(),
+            "{line}"
+        );
+        if let Some(resend) = resend {
+            assert!(
+                line.contains(&format!("http.request.resend_count={resend}")),
+                "{line}"
+            );
+        }
+        let failed = status >= 400;
+        assert_eq!(
+            line.contains(&format!("error.type=\"{status}\"")),
+            failed,
+            "{line}"
+        );
+        assert_eq!(
+            line.contains("otel.status_code=\"ERROR\""),
+            failed,
+            "{line}"
+        );
     }
     assert!(text.contains("retrying"), "{text}");
     assert!(!text.contains(API_SECRET), "{text}");
     assert!(
+        !text.contains(CONVERSATION),
+        "no path with its ids in traces: {text}"
+    );
+    assert!(
         !text.contains("scripted"),
         "no response body in traces: {text}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn transport_failures_are_typed_in_the_attempt_spans() {
+    let (captured, _guard) = capture();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = ClientConfig::new(API_ID, API_SECRET)
+        .base_url(&url)
+        .retry_policy(RetryPolicy::custom([], [millis(1)]))
+        .build()
+        .unwrap();
+    get(&client).await.unwrap_err();
+    let server = Server::start([]).await;
+    server.otherwise(Reply::ok().after(secs(60)));
+    let client = server
+        .config()
+        .attempt_timeout(secs(1))
+        .deadline(secs(3))
+        .build()
+        .unwrap();
+    get(&client).await.unwrap_err();
+    let text = captured.text();
+    let (calls, attempts) = closed_spans(&text);
+    assert_eq!(calls.len(), 2, "{text}");
+    assert!(
+        calls[0].contains("error.type=\"connection\""),
+        "{}",
+        calls[0]
+    );
+    assert!(
+        calls[1].contains("error.type=\"deadline_exceeded\""),
+        "{}",
+        calls[1]
+    );
+    // Two refused connections; then 1 s, 250 ms, 1 s, 500 ms and the deadline 250 ms into the
+    // third attempt.
+    let types: Vec<&str> = attempts
+        .iter()
+        .map(|l| {
+            let at = l.find("error.type=\"").unwrap() + "error.type=\"".len();
+            &l[at..at + l[at..].find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        types,
+        ["connection", "connection", "timeout", "timeout", "timeout"],
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("retrying") && l.contains("refused")),
+        "the cause of a retry is told: {text}"
+    );
+    assert!(!text.contains("for url"), "no URL in traces: {text}");
 }
 
 #[tokio::test(start_paused = true)]

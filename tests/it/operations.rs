@@ -565,18 +565,32 @@ async fn every_operation_is_traced_with_its_template() {
         .await;
         call(&client, id, &described.input).await.unwrap();
         let text = captured.text();
-        let line = text
-            .lines()
-            .rfind(|line| line.contains(": close "))
-            .unwrap_or_else(|| panic!("{id}: no span closed in {text}"));
+        let (calls, attempts) = super::client_layer::closed_spans(&text);
+        let call = calls
+            .last()
+            .unwrap_or_else(|| panic!("{id}: no call span closed in {text}"));
         for field in [
-            format!("operation=\"{id}\""),
-            format!("method=\"{}\"", method.to_uppercase()),
-            format!("path=\"{template}\""),
-            format!("status={status}"),
-            "attempts=1".to_owned(),
+            format!("otel.name=\"{id}\""),
+            format!("asapp.operation=\"{id}\""),
+            format!("http.response.status_code={status}"),
+            "asapp.attempts=1".to_owned(),
         ] {
-            assert!(line.contains(&field), "{id}: {field} missing from {line}");
+            assert!(call.contains(&field), "{id}: {field} missing from {call}");
+        }
+        let attempt = attempts
+            .last()
+            .unwrap_or_else(|| panic!("{id}: no attempt span closed in {text}"));
+        let method = method.to_uppercase();
+        for field in [
+            format!("otel.name=\"{method} {template}\""),
+            format!("http.request.method=\"{method}\""),
+            format!("url.template=\"{template}\""),
+            format!("http.response.status_code={status}"),
+        ] {
+            assert!(
+                attempt.contains(&field),
+                "{id}: {field} missing from {attempt}"
+            );
         }
     }
 }
