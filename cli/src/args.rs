@@ -144,7 +144,8 @@ pub(crate) struct Import {
     /// Conversations sent at the same time.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) concurrency: u16,
-    /// Requests per second at most (ASAPP's spike arrest is 100); 0 for no limit.
+    /// Requests per second at most (ASAPP's spike arrest is 100); lowered while ASAPP answers
+    /// 429 and raised again while it does not; 0 for no limit.
     #[arg(long, default_value_t = 100)]
     pub(crate) rate_limit: u32,
     /// Messages per batch request, 1 to 300. Keep the same value when resuming.

@@ -193,12 +193,18 @@ async fn execute(
         }
     };
     let mut config = config.user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")));
-    if let Command::Import(import) = &cli.command
-        && import.rate_limit > 0
-    {
-        config = config.rate_limit(asapp_conversations::RateLimit::per_second(
-            import.rate_limit,
-        ));
+    if let Command::Import(import) = &cli.command {
+        // An account's limit can be lower than ASAPP's documented one, or shared: the import
+        // slows down on 429s instead of failing, and fails a batch only when ASAPP keeps
+        // refusing it past the call's deadline.
+        config = config.retry_policy(
+            asapp_conversations::RetryPolicy::asapp().with_rate_limited_retries_until_deadline(),
+        );
+        if import.rate_limit > 0 {
+            config = config.rate_limit(
+                asapp_conversations::RateLimit::per_second(import.rate_limit).adaptive(),
+            );
+        }
     }
     let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
     let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());

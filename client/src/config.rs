@@ -71,10 +71,25 @@ impl FromStr for Environment {
 ///
 /// ASAPP's spike arrest answers 429 past 100 requests per second; a limit at or below that keeps
 /// a busy service from collecting 429s. Retries count against the limit too.
+///
+/// An account's limit can be lower, or shared with other services on the same credentials:
+/// [`RateLimit::adaptive`] lowers the rate when ASAPP answers 429 and raises it again while it
+/// does not (additive increase, multiplicative decrease), never above the configured rate.
+///
+/// ```
+/// use asapp_conversations::{ClientConfig, RateLimit};
+///
+/// let client = ClientConfig::new("my-api-id", "my-api-secret")
+///     .rate_limit(RateLimit::ASAPP_SPIKE_ARREST.adaptive())
+///     .build()?;
+/// assert_eq!(client.rate_limit_now(), Some(100.0));
+/// # Ok::<(), asapp_conversations::ConfigError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     per_second: u32,
     burst: u32,
+    adaptive: bool,
 }
 
 impl RateLimit {
@@ -86,7 +101,21 @@ impl RateLimit {
         Self {
             per_second: requests,
             burst: requests,
+            adaptive: false,
         }
+    }
+
+    /// Adapts to the service: each 429 halves the rate (once a second at most, down to one
+    /// request per second), and every second without one adds a fiftieth of this limit's rate
+    /// back, up to it. Off by default.
+    pub const fn adaptive(mut self) -> Self {
+        self.adaptive = true;
+        self
+    }
+
+    /// Whether the rate adapts to 429s ([`RateLimit::adaptive`]).
+    pub const fn is_adaptive(&self) -> bool {
+        self.adaptive
     }
 
     /// Allows bursts of up to `burst` requests at once (the rate stays the same).

@@ -120,6 +120,7 @@ mod config;
 mod decode;
 mod enums;
 mod error;
+mod limiter;
 #[cfg(feature = "opentelemetry")]
 pub mod metrics;
 mod operation;

@@ -36,6 +36,8 @@ pub struct RetryPolicy {
     rate_limited: Vec<Duration>,
     transient: Vec<Duration>,
     max_retry_after: Duration,
+    /// After a 429, keep retrying on the schedule's last wait until the deadline.
+    rate_limited_until_deadline: bool,
 }
 
 impl Default for RetryPolicy {
@@ -56,6 +58,7 @@ impl RetryPolicy {
             rate_limited: [1, 2, 4].map(Duration::from_secs).to_vec(),
             transient: [250, 500, 1000].map(Duration::from_millis).to_vec(),
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            rate_limited_until_deadline: false,
         }
     }
 
@@ -65,6 +68,7 @@ impl RetryPolicy {
             rate_limited: Vec::new(),
             transient: Vec::new(),
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            rate_limited_until_deadline: false,
         }
     }
 
@@ -78,6 +82,7 @@ impl RetryPolicy {
             rate_limited: rate_limited.into_iter().collect(),
             transient: transient.into_iter().collect(),
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            rate_limited_until_deadline: false,
         }
     }
 
@@ -85,6 +90,29 @@ impl RetryPolicy {
     pub fn with_max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
         self
+    }
+
+    /// Keeps retrying 429s once their schedule is spent, each time after its last wait (or what
+    /// `Retry-After` asks), for as long as the call's deadline allows: for a client whose
+    /// [`RateLimit`](crate::RateLimit) adapts, a 429 means "slower", not "failed". A policy
+    /// without waits for 429s does not retry them at all.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use asapp_conversations::RetryPolicy;
+    ///
+    /// let patient = RetryPolicy::asapp().with_rate_limited_retries_until_deadline();
+    /// assert_eq!(patient.max_attempts(), u32::MAX);
+    /// ```
+    pub fn with_rate_limited_retries_until_deadline(mut self) -> Self {
+        self.rate_limited_until_deadline = true;
+        self
+    }
+
+    /// Whether 429s are retried until the deadline
+    /// ([`RetryPolicy::with_rate_limited_retries_until_deadline`]).
+    pub fn retries_rate_limited_until_deadline(&self) -> bool {
+        self.rate_limited_until_deadline && !self.rate_limited.is_empty()
     }
 
     /// The waits before successive retries after a 429.
@@ -102,8 +130,11 @@ impl RetryPolicy {
         self.max_retry_after
     }
 
-    /// The most attempts one call can make.
+    /// The most attempts one call can make (`u32::MAX` when 429s are retried until the deadline).
     pub fn max_attempts(&self) -> u32 {
+        if self.retries_rate_limited_until_deadline() {
+            return u32::MAX;
+        }
         let retries = self.rate_limited.len().max(self.transient.len());
         u32::try_from(retries).map_or(u32::MAX, |r| r.saturating_add(1))
     }
@@ -121,7 +152,15 @@ impl RetryPolicy {
             Failure::Transient => &self.transient,
         };
         let index = usize::try_from(retry.checked_sub(1)?).ok()?;
-        let scheduled = *schedule.get(index)?;
+        let scheduled = match schedule.get(index) {
+            Some(wait) => *wait,
+            None if failure == Failure::RateLimited
+                && self.retries_rate_limited_until_deadline() =>
+            {
+                *schedule.last()?
+            }
+            None => return None,
+        };
         Some(retry_after.map_or(scheduled, |asked| asked.min(self.max_retry_after)))
     }
 }
@@ -193,6 +232,25 @@ mod tests {
         assert_eq!(policy.wait(Failure::Transient, 2, asked(3600)), asked(10));
         assert_eq!(policy.wait(Failure::RateLimited, 4, asked(1)), None);
         assert_eq!(RetryPolicy::none().wait(Failure::Transient, 1, None), None);
+    }
+
+    #[test]
+    fn until_the_deadline_429s_keep_the_last_wait_and_other_failures_their_schedule() {
+        let policy = RetryPolicy::asapp().with_rate_limited_retries_until_deadline();
+        let secs = |s| Some(Duration::from_secs(s));
+        let waits: Vec<_> = (1..=6)
+            .map(|retry| policy.wait(Failure::RateLimited, retry, None))
+            .collect();
+        assert_eq!(
+            waits,
+            [secs(1), secs(2), secs(4), secs(4), secs(4), secs(4)]
+        );
+        assert_eq!(policy.wait(Failure::RateLimited, 9, secs(7)), secs(7));
+        assert_eq!(policy.wait(Failure::Transient, 4, None), None);
+        let never = RetryPolicy::custom([], [Duration::from_millis(5)])
+            .with_rate_limited_retries_until_deadline();
+        assert_eq!(never.wait(Failure::RateLimited, 1, None), None);
+        assert_eq!(never.max_attempts(), 2);
     }
 
     #[test]

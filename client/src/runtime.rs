@@ -10,15 +10,10 @@
 //! retry loop itself needs (once before the call, once after each attempt).
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use governor::clock::Clock;
-use governor::middleware::NoOpMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode, Url};
@@ -27,6 +22,7 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 use tracing::level_filters::LevelFilter;
 
+use crate::limiter::{Limiter, PastDeadline};
 use crate::operation::{self, Operation, Report};
 use crate::retry::{self, Failure};
 use crate::{Client, RateLimit, RetryPolicy};
@@ -126,22 +122,6 @@ pub struct ClientStats {
     pub limiter_wait: Duration,
 }
 
-type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
-
-/// The limiter's clock: tokio's, so that it follows paused time in tests like every other wait.
-#[derive(Clone, Debug)]
-struct TokioClock {
-    origin: Instant,
-}
-
-impl Clock for TokioClock {
-    type Instant = Duration;
-
-    fn now(&self) -> Duration {
-        self.origin.elapsed()
-    }
-}
-
 /// What an attempt or a call failed with, as the conventions' `error.type`: the status code for
 /// an error status, or a low-cardinality name.
 #[derive(Clone, Copy, Debug)]
@@ -217,15 +197,7 @@ fn copy(request: &Request) -> Option<Request> {
 
 impl Runtime {
     pub(crate) fn new(settings: Settings) -> Self {
-        let limiter = settings.rate_limit.and_then(|limit| {
-            let per_second = NonZeroU32::new(limit.requests_per_second())?;
-            let burst = NonZeroU32::new(limit.burst())?;
-            let quota = Quota::per_second(per_second).allow_burst(burst);
-            let clock = TokioClock {
-                origin: Instant::now(),
-            };
-            Some(RateLimiter::direct_with_clock(quota, clock))
-        });
+        let limiter = settings.rate_limit.and_then(Limiter::new);
         Self {
             shared: Arc::new(Shared {
                 settings,
@@ -313,8 +285,8 @@ impl Runtime {
             let max_attempts = settings.retry.max_attempts();
             let (outcome, ended, error_type) = loop {
                 if let Some(limiter) = &self.shared.limiter {
-                    let waited = Box::pin(wait_for_limiter(limiter, deadline)).await;
-                    let (Ok(wait) | Err(LimiterPastDeadline(wait))) = waited;
+                    let waited = Box::pin(limiter.wait(deadline)).await;
+                    let (Ok(wait) | Err(PastDeadline(wait))) = waited;
                     self.waited_for_limiter(operation, wait);
                     if waited.is_err() {
                         report.deadline_reached = true;
@@ -375,6 +347,13 @@ impl Runtime {
                     let (failure, retry_after) = match &outcome {
                         Ok(response) => {
                             report.status = Some(response.status());
+                            if let Some(limiter) = &self.shared.limiter {
+                                if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                                    limiter.rate_limited(now);
+                                } else {
+                                    limiter.answered();
+                                }
+                            }
                             let failure = Failure::of_status(response.status());
                             let retry_after = failure.and_then(|_| {
                                 retry::retry_after(response.headers(), SystemTime::now())
@@ -584,9 +563,6 @@ fn attempt_span(operation: Op, request: &Request, attempt: u32) -> tracing::Span
     )
 }
 
-/// Waiting for the limiter would go past the deadline, after waiting this long already.
-struct LimiterPastDeadline(Duration);
-
 /// The outcome of a call that the limiter would hold past its deadline. `exec` can only fail
 /// with a `reqwest::Error`, which only reqwest can make: ask it for one without any I/O, with a
 /// URL whose scheme it refuses before connecting. The URL says why.
@@ -596,38 +572,19 @@ async fn limiter_past_deadline(http: &reqwest::Client) -> reqwest::Result<Respon
     http.execute(Request::new(reqwest::Method::GET, url)).await
 }
 
-/// Waits until the limiter lets one request through, unless that would pass `deadline`; says
-/// how long it waited. The clock is read only when there is a wait.
-async fn wait_for_limiter(
-    limiter: &Limiter,
-    deadline: Option<Instant>,
-) -> Result<Duration, LimiterPastDeadline> {
-    let mut began = None;
-    loop {
-        let Err(not_until) = limiter.check() else {
-            return Ok(began.map_or(Duration::ZERO, |b: Instant| b.elapsed()));
-        };
-        let wait = not_until.wait_time_from(limiter_now(limiter));
-        let now = Instant::now();
-        let began = *began.get_or_insert(now);
-        if deadline.is_some_and(|d| now + wait > d) {
-            return Err(LimiterPastDeadline(now - began));
-        }
-        tracing::debug!(asapp.wait_ms = millis(wait), "waiting for the rate limiter");
-        tokio::time::sleep(wait).await;
-    }
-}
-
-fn limiter_now(limiter: &Limiter) -> Duration {
-    limiter.clock().now()
-}
-
 /// Milliseconds as an `i64`: `tracing-opentelemetry` records other integers as text.
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Client {
+    /// The rate the client-side limit allows now, in requests per second: the configured one,
+    /// or where an adaptive limit ([`RateLimit::adaptive`]) stands after ASAPP's 429s. `None`
+    /// without a limit.
+    pub fn rate_limit_now(&self) -> Option<f64> {
+        self.inner.shared.limiter.as_ref().map(Limiter::rate)
+    }
+
     /// What this client and its clones went through so far: retries, 429 answers, and time spent
     /// waiting for the rate limiter ([`ClientStats`]). Reading it costs three atomic loads.
     pub fn stats(&self) -> ClientStats {
@@ -676,51 +633,5 @@ impl fmt::Display for Client {
             "ASAPP Conversations API at {} as API id {api_id}",
             self.baseurl
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_limiter_keeps_its_rate_over_many_waits() {
-        let runtime = Runtime::new(Settings {
-            api_id: HeaderValue::from_static("id"),
-            api_secret: HeaderValue::from_static("secret"),
-            user_agent: HeaderValue::from_static("ua"),
-            attempt_timeout: None,
-            http_timeout: None,
-            deadline: None,
-            retry: RetryPolicy::none(),
-            rate_limit: Some(RateLimit::per_second(100)),
-            #[cfg(feature = "opentelemetry")]
-            instruments: crate::metrics::Instruments::new(
-                &crate::metrics::global_meter(),
-                "localhost",
-                80,
-            ),
-        });
-        let started = Instant::now();
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let runtime = runtime.clone();
-                tokio::spawn(async move {
-                    let limiter = runtime.shared.limiter.as_ref().unwrap();
-                    for _ in 0..100 {
-                        assert!(wait_for_limiter(limiter, None).await.is_ok());
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        // 800 requests at 100 per second with a burst of 100: 7 seconds.
-        let elapsed = started.elapsed();
-        assert!(
-            (Duration::from_millis(6_900)..=Duration::from_millis(7_100)).contains(&elapsed),
-            "{elapsed:?}"
-        );
     }
 }

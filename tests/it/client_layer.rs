@@ -1032,3 +1032,43 @@ async fn customer_text_is_in_no_rendering_of_an_answer_that_does_not_decode() {
         renderings[0]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_limit_slows_down_on_429s_and_429s_are_retried_until_the_deadline() {
+    // Five 429s in a row, each to a request sent after the limit last came down: the rate halves
+    // each time; the call goes on past ASAPP's three retries, within its deadline.
+    let server = Server::start(std::iter::repeat_n(Reply::status(429), 5)).await;
+    let client = server
+        .config()
+        .rate_limit(RateLimit::per_second(80).adaptive())
+        .retry_policy(RetryPolicy::asapp().with_rate_limited_retries_until_deadline())
+        .build()
+        .unwrap();
+    assert_eq!(client.rate_limit_now(), Some(80.0));
+    get(&client).await.unwrap();
+    // Halved five times, to 2.5; then the answer after the last 4 s wait earned 4 × 1.6.
+    let rate = client.rate_limit_now().unwrap();
+    assert!((rate - 8.9).abs() < 1e-9, "{rate}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 6);
+    let waits: Vec<Duration> = seen.windows(2).map(|w| w[1].at - w[0].at).collect();
+    assert_eq!(
+        waits[3..],
+        [secs(4), secs(4)],
+        "the last wait of the schedule, again"
+    );
+    // Answers that are not 429 earn the rate back: a fiftieth of 80 per second.
+    tokio::time::advance(secs(10)).await;
+    get(&client).await.unwrap();
+    let rate = client.rate_limit_now().unwrap();
+    assert!((rate - (8.9 + 16.0)).abs() < 1e-9, "{rate}");
+    // Without `adaptive`, the limit stays where it was set.
+    let server = Server::start([Reply::status(429)]).await;
+    let fixed = server
+        .config()
+        .rate_limit(RateLimit::per_second(80))
+        .build()
+        .unwrap();
+    get(&fixed).await.unwrap();
+    assert_eq!(fixed.rate_limit_now(), Some(80.0));
+}

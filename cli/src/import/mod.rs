@@ -88,6 +88,9 @@ pub(crate) struct Summary {
     skipped_events: u64,
     /// The base time each conversation read from an offset-only document used.
     base_times: Vec<BaseTimeUsed>,
+    /// The client-side rate limit at the end, in requests per second: where it settled after
+    /// ASAPP's 429s (`null` without `--rate-limit`).
+    rate_limit: Option<f64>,
     seconds: f64,
     messages_per_second: f64,
 }
@@ -195,6 +198,9 @@ pub(crate) async fn run(
             invalid_documents: found.invalid_documents,
             skipped_events: found.skipped_events,
             base_times: found.base_times,
+            rate_limit: client
+                .rate_limit_now()
+                .map(|rate| (rate * 10.0).round() / 10.0),
             seconds,
             messages_per_second: if seconds > 0.0 {
                 messages as f64 / seconds

@@ -1267,3 +1267,50 @@ async fn a_listing_that_lacks_stored_messages_stops_the_resume_instead_of_sendin
     truncate.store(false, Ordering::SeqCst);
     assert_eq!(exported_texts("call-l", &env).await, ["hello", "in doubt"]);
 }
+
+#[tokio::test]
+async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishes() {
+    // The account allows 10 requests per second, a tenth of ASAPP's documented limit that the
+    // import starts at. It lowers its rate on the 429s, retries them until the deadline, and
+    // stores every message once.
+    let sandbox = Sandbox::start_with(SandboxConfig {
+        rate_limit: Some(10),
+        ..empty()
+    })
+    .await
+    .unwrap();
+    let scratch = Scratch::new("account-limit");
+    let file = scratch.0.join("calls.jsonl");
+    let lines: Vec<String> = (0..20)
+        .flat_map(|c| {
+            (0..100).map(move |m| message_line(&format!("limited-{c}"), &format!("m{m}"), m % 60))
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let checkpoint = scratch.0.join("cp");
+    let ran = asapp_env(
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 2_000, "{summary}");
+    let settled = summary["rateLimit"].as_f64().unwrap();
+    assert!(
+        (1.0..=15.0).contains(&settled),
+        "settled at {settled}: {summary}"
+    );
+    let env = env(&sandbox);
+    for c in 0..20 {
+        let mut exported = exported_texts(&format!("limited-{c}"), &env).await;
+        exported.sort_by_key(|text| text[1..].parse::<u32>().unwrap());
+        let wanted: Vec<String> = (0..100).map(|m| format!("m{m}")).collect();
+        assert_eq!(exported, wanted, "limited-{c}: every message once");
+    }
+}
