@@ -77,6 +77,12 @@ pub(crate) struct Summary {
     invalid_lines: u64,
     seconds: f64,
     messages_per_second: f64,
+    /// Requests the client sent again (after a 429, a 5xx or a transport failure).
+    retries: u64,
+    /// Answers with status 429, retried or not.
+    rate_limited: u64,
+    /// Time requests waited for the client-side rate limit (`--rate-limit`).
+    limiter_wait_seconds: f64,
 }
 
 /// Runs the import; invalid lines go to `err` as they are found.
@@ -86,6 +92,7 @@ pub(crate) async fn run(
     err: &mut dyn Write,
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
+    let stats = client.stats();
     let batch_size = options.batch_size.clamp(1, 300);
     let sources = expand(&options.sources)?;
     let cutting = Cutting {
@@ -156,6 +163,7 @@ pub(crate) async fn run(
         return Err(failure);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let client_stats = client.stats();
     let counts = &shared.counts;
     let messages = counts.messages.load(Ordering::Relaxed);
     Ok((
@@ -171,6 +179,9 @@ pub(crate) async fn run(
             } else {
                 0.0
             },
+            retries: client_stats.retries - stats.retries,
+            rate_limited: client_stats.rate_limited - stats.rate_limited,
+            limiter_wait_seconds: (client_stats.limiter_wait - stats.limiter_wait).as_secs_f64(),
         },
         invalid,
     ))
@@ -748,6 +759,8 @@ impl Progress {
             );
             bar
         });
+        // Log lines clear the bar and draw it again.
+        crate::log::beside(bar.as_ref());
         let tick_bar = bar.clone();
         let ticker = tokio::spawn(async move {
             let period = if tick_bar.is_some() {
@@ -784,6 +797,7 @@ impl Progress {
             ticker.abort();
         }
         if let Some(bar) = self.bar.take() {
+            crate::log::beside(None);
             bar.finish_and_clear();
         }
     }

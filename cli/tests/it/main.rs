@@ -420,6 +420,7 @@ async fn bad_input_is_a_usage_error_naming_it() {
 }
 
 mod import;
+mod log;
 mod unknown_values;
 
 #[tokio::test]
