@@ -43,6 +43,11 @@ pub(crate) struct Cli {
     /// Print JSON on one line even on a terminal.
     #[arg(long, global = true)]
     pub(crate) compact: bool,
+    /// Log more to stderr: -v retries (with the 429 or 5xx behind them), failures and
+    /// rate-limit waits; -vv every call; -vvv everything. Warnings only by default; RUST_LOG,
+    /// when set, replaces this.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
     #[command(flatten)]
     pub(crate) target: Target,
     #[command(subcommand)]

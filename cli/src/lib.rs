@@ -11,6 +11,7 @@
 mod args;
 mod formats;
 mod import;
+mod log;
 mod transcript;
 
 pub use import::{FileStorage, Storage, StorageFactory, file_storage};
@@ -20,8 +21,8 @@ use std::io::{Read as _, Write};
 use std::path::Path;
 
 use asapp_conversations::{
-    ApiError, Client, ClientConfig, DecodeError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL,
-    ENV_ENVIRONMENT, ErrorKind, ResponseValue, chrono, types,
+    ApiError, Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET,
+    ENV_BASE_URL, ENV_ENVIRONMENT, ErrorKind, ResponseValue, chrono, types,
 };
 use asapp_conversations_sandbox::Sandbox;
 use clap::{CommandFactory as _, Parser as _};
@@ -62,6 +63,10 @@ pub struct Output {
     pub pretty: bool,
     /// Show a progress bar (stderr is a terminal); plain progress lines otherwise.
     pub progress: bool,
+    /// Install the process's `tracing` subscriber, writing to stderr as `-v` and `RUST_LOG`
+    /// say (the binary does; a process has one, so tests running `asapp` in-process leave it
+    /// off).
+    pub log: bool,
 }
 
 /// A failure with its exit status and one-line message.
@@ -131,9 +136,17 @@ pub async fn run_with(
             return exit;
         }
     };
+    if output.log {
+        let rust_log = env("RUST_LOG").map(|value| value.to_string_lossy().into_owned());
+        let installed = log::filter(cli.verbose, rust_log.as_deref()).and_then(log::install);
+        if let Err(message) = installed {
+            let _ = writeln!(err, "error: {message}");
+            return Exit::Usage;
+        }
+    }
     let output = Output {
         pretty: output.pretty && !cli.compact,
-        progress: output.progress,
+        ..output
     };
     match execute(cli, env, output, storage, out, err).await {
         Ok(()) => Exit::Success,
@@ -241,8 +254,15 @@ async fn dispatch(
                 base_time: import.base_time,
                 progress: output.progress,
             };
-            let (summary, invalid) =
-                import::run(client, options, environment, storage, err).await?;
+            let reporter = tokio::spawn(report_client_stats(client.clone()));
+            let imported = import::run(client, options, environment, storage, err).await;
+            reporter.abort();
+            log_client_stats(
+                client.stats(),
+                ClientStats::default(),
+                "import: client in all",
+            );
+            let (summary, invalid) = imported?;
             write_json(out, output, &summary)?;
             if invalid > 0 {
                 return Err(Failure::usage(format!(
@@ -422,6 +442,32 @@ async fn dispatch(
                 .await,
         ),
     }
+}
+
+/// How often a long import tells, at info, what the client rode through.
+const STATS_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tells every [`STATS_PERIOD`] what `client` went through since the last time, if anything.
+async fn report_client_stats(client: Client) {
+    let mut last = client.stats();
+    loop {
+        tokio::time::sleep(STATS_PERIOD).await;
+        let now = client.stats();
+        if now != last {
+            log_client_stats(now, last, "import: client since the last report");
+            last = now;
+        }
+    }
+}
+
+/// Logs at info, as `what`, what the client went through between `before` and `now`.
+fn log_client_stats(now: ClientStats, before: ClientStats, what: &str) {
+    tracing::info!(
+        retries = now.retries - before.retries,
+        rate_limited = now.rate_limited - before.rate_limited,
+        limiter_wait_s = (now.limiter_wait - before.limiter_wait).as_secs_f64(),
+        "{what}"
+    );
 }
 
 /// Writes a successful answer's JSON.

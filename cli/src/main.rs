@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
     let output = Output {
         pretty: std::io::stdout().is_terminal(),
         progress: std::io::stderr().is_terminal(),
+        log: true,
     };
     let mut out = std::io::stdout().lock();
     // Not locked for the whole run: the import's progress display writes to stderr from another

@@ -5,8 +5,12 @@
 //! $ cargo bench -p asapp-conversations --bench overhead
 //! ```
 //!
-//! `overhead sequential ours|bare N` instead sends N requests one after another through one side
-//! only, for counting instructions per request under callgrind.
+//! `overhead sequential ours|bare N [fmt|otel|metrics]` instead sends N requests one after
+//! another through one side only, for counting instructions per request under callgrind; with
+//! no subscriber, or with one: `fmt` formats every event and span at INFO into a sink, `otel`
+//! maps the spans to OpenTelemetry through `tracing-opentelemetry` (an SDK tracer that keeps
+//! every span and exports none), and `metrics` (built with `--features opentelemetry`) is `otel`
+//! plus an SDK meter provider that the client records to.
 //!
 //! The server (axum, one worker thread) answers every request with the same bytes: the spec's
 //! example conversation. Both clients send the same request (the credentials, `accept`,
@@ -27,49 +31,24 @@ const ROUND: Duration = Duration::from_secs(1);
 const ROUNDS: usize = 9;
 
 fn main() {
-    let server = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("server")
-        .enable_all()
-        .build()
-        .expect("server runtime");
-    let listener = server
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind 127.0.0.1");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let app = axum::Router::new().route(
-        "/conversation/v1/conversations/{id}",
-        axum::routing::get(|| async { ([("content-type", "application/json")], BODY) }),
-    );
-    server.spawn(async move { axum::serve(listener, app).await });
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("client")
-        .enable_all()
-        .build()
-        .expect("client runtime");
-    let ours = ClientConfig::new("bench-id", "bench-secret")
-        .base_url(&base)
-        .build()
-        .expect("client");
-    // Configured as this client configures its own: the same connect timeout and the same
-    // timeout per request.
-    let bare = reqwest::Client::builder()
-        .connect_timeout(ClientConfig::DEFAULT_CONNECT_TIMEOUT)
-        .timeout(ClientConfig::DEFAULT_ATTEMPT_TIMEOUT)
-        .build()
-        .expect("reqwest client");
-    let url = format!("{base}/conversation/v1/conversations/{CONVERSATION}");
-
     // `overhead sequential ours|bare N`: N requests one after another through one side only, for
-    // counting instructions per request with callgrind (see BENCHMARKS.md).
+    // counting instructions per request with callgrind (see BENCHMARKS.md). Server and client
+    // share one current-thread runtime there, so that the order in which their tasks run, and so
+    // the count, is the same from one run to the next: with a thread each, how often either
+    // parks and wakes varies by a percent or two of the count.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [mode, side, count] = args.as_slice()
+    if let [mode, side, count, rest @ ..] = args.as_slice()
         && mode == "sequential"
     {
         let count: usize = count.parse().expect("a number of requests");
+        let subscriber = rest.first().map_or("none", String::as_str);
+        let _subscriber = install(subscriber);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         runtime.block_on(async {
+            let (url, ours, bare) = setup().await;
             for _ in 0..count {
                 match side.as_str() {
                     "ours" => through_client(&ours).await,
@@ -80,6 +59,24 @@ fn main() {
         });
         return;
     }
+
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("client")
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let (listener, app) = server.block_on(listen());
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    server.spawn(async move { axum::serve(listener, app).await });
+    let (ours, bare) = clients(&base);
+    let url = format!("{base}/conversation/v1/conversations/{CONVERSATION}");
 
     println!("round {ROUND:?}, {ROUNDS} rounds per client, alternating; requests per second");
     for concurrency in [1, 64] {
@@ -119,6 +116,102 @@ fn main() {
         println!("  asapp-conversations rounds: {}", rounds(&ours_rates));
         println!("  bare reqwest rounds:        {}", rounds(&bare_rates));
     }
+}
+
+/// What the sequential mode runs under: this thread's subscriber, and the providers that must
+/// live as long.
+struct Installed {
+    _guard: Option<tracing::subscriber::DefaultGuard>,
+    _tracer: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+/// Installs `subscriber` (`none`, `fmt`, `otel` or `metrics`) for this thread.
+fn install(subscriber: &str) -> Installed {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    match subscriber {
+        "none" => Installed {
+            _guard: None,
+            _tracer: None,
+        },
+        "fmt" => Installed {
+            _guard: Some(tracing::subscriber::set_default(
+                tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::INFO)
+                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+                    .with_writer(std::io::sink)
+                    .finish(),
+            )),
+            _tracer: None,
+        },
+        "otel" | "metrics" => {
+            #[cfg(feature = "opentelemetry")]
+            if subscriber == "metrics" {
+                let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+                let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(exporter).build();
+                opentelemetry::global::set_meter_provider(
+                    opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                        .with_reader(reader)
+                        .build(),
+                );
+            }
+            #[cfg(not(feature = "opentelemetry"))]
+            assert!(
+                subscriber == "otel",
+                "`metrics` needs --features opentelemetry"
+            );
+            let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+            let layer = tracing_opentelemetry::layer().with_tracer(tracer.tracer("bench"));
+            Installed {
+                _guard: Some(tracing::subscriber::set_default(
+                    tracing_subscriber::registry()
+                        .with(layer)
+                        .with(tracing_subscriber::filter::LevelFilter::INFO),
+                )),
+                _tracer: Some(tracer),
+            }
+        }
+        other => panic!("unknown subscriber `{other}`: none, fmt, otel or metrics"),
+    }
+}
+
+/// The server's listener on 127.0.0.1 and its routes.
+async fn listen() -> (tokio::net::TcpListener, axum::Router) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let app = axum::Router::new().route(
+        "/conversation/v1/conversations/{id}",
+        axum::routing::get(|| async { ([("content-type", "application/json")], BODY) }),
+    );
+    (listener, app)
+}
+
+/// This client and a bare reqwest client for the server at `base`.
+fn clients(base: &str) -> (Client, reqwest::Client) {
+    let ours = ClientConfig::new("bench-id", "bench-secret")
+        .base_url(base)
+        .build()
+        .expect("client");
+    // Configured as this client configures its own: the same connect timeout and the same
+    // timeout per request.
+    let bare = reqwest::Client::builder()
+        .connect_timeout(ClientConfig::DEFAULT_CONNECT_TIMEOUT)
+        .timeout(ClientConfig::DEFAULT_ATTEMPT_TIMEOUT)
+        .build()
+        .expect("reqwest client");
+    (ours, bare)
+}
+
+/// The server started in the current runtime, and both clients: the URL of the GET, this client
+/// and the bare one.
+async fn setup() -> (String, Client, reqwest::Client) {
+    let (listener, app) = listen().await;
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (ours, bare) = clients(&base);
+    let url = format!("{base}/conversation/v1/conversations/{CONVERSATION}");
+    (url, ours, bare)
 }
 
 async fn through_client(client: &Client) {

@@ -208,6 +208,7 @@ impl ApiError {
     ) -> Self {
         use progenitor_client::Error as E;
         let report = report.unwrap_or_default();
+        let elapsed = report.elapsed();
         let kind = match error {
             E::InvalidRequest(reason) | E::Custom(reason) => ErrorKind::InvalidRequest {
                 reason: explain(reason),
@@ -245,7 +246,7 @@ impl ApiError {
             | E::InvalidUpgrade(error) => {
                 if report.deadline_cut_attempt {
                     ErrorKind::DeadlineExceeded {
-                        elapsed: report.elapsed,
+                        elapsed,
                         error: Some(error),
                     }
                 } else if error.is_timeout() {
@@ -260,7 +261,7 @@ impl ApiError {
         Self {
             operation,
             attempts: report.attempts,
-            elapsed: report.elapsed,
+            elapsed,
             deadline_reached: report.deadline_reached,
             kind,
         }

@@ -69,8 +69,12 @@
 //!   250 ms, 500 ms, 1 s after a 5xx or a connection failure; never after another 4xx; a
 //!   `Retry-After` header replaces the wait, up to a cap;
 //! * stops at the per-attempt timeout and at the call's overall deadline;
-//! * records one `tracing` span, `asapp_conversations`, with the operation, method, path
-//!   template, status, attempts and latency, and never a body or a credential.
+//! * records a `tracing` span per call and one per attempt, named and attributed as
+//!   OpenTelemetry's HTTP client conventions say (`tracing-opentelemetry` maps them as they
+//!   are), and never a body, a credential, a path with its ids or a query;
+//! * counts retries, 429 answers and rate-limiter waits per client ([`Client::stats`]);
+//! * with the `opentelemetry` feature, records `http.client.request.duration` and those counts
+//!   as OpenTelemetry metrics (`ClientConfig::meter`; the names in `metrics`).
 //!
 //! # Errors
 //!

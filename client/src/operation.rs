@@ -13,6 +13,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use tokio::time::Instant;
 
 /// What one operation is, for tracing, metrics and errors: progenitor's hooks only know its
 /// snake_case method name.
@@ -47,8 +48,8 @@ pub(crate) struct Report {
     pub(crate) attempts: u32,
     /// The status of the last response, if any.
     pub(crate) status: Option<StatusCode>,
-    /// Time spent, waits included.
-    pub(crate) elapsed: Duration,
+    /// When the call began (`None` when nothing was sent).
+    pub(crate) started: Option<Instant>,
     /// The deadline stopped the call: a retry was not made, or an attempt was cut off.
     pub(crate) deadline_reached: bool,
     /// The deadline cut off the last attempt (or left no time to send one).
@@ -60,6 +61,15 @@ pub(crate) type Slot = Cell<Option<Report>>;
 
 tokio::task_local! {
     pub(crate) static REPORT: Slot;
+}
+
+impl Report {
+    /// Time spent in the call so far, waits included. Read when needed rather than at the end of
+    /// the retry loop: a call that succeeds reads the clock once less.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started
+            .map_or(Duration::ZERO, |started| started.elapsed())
+    }
 }
 
 /// Hands `report` to the awaited call this request belongs to, if it was awaited as a builder.

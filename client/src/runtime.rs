@@ -281,9 +281,14 @@ impl Runtime {
             let settings = self.settings();
             let started = Instant::now();
             let deadline = settings.deadline.map(|d| started + d);
-            let mut report = Report::default();
+            // The time a call took is read only when something needs it: an enabled span, or
+            // the error the awaiting call makes of a failure.
+            let mut report = Report {
+                started: Some(started),
+                ..Report::default()
+            };
             let max_attempts = settings.retry.max_attempts();
-            let (outcome, ended, error_type) = loop {
+            let (outcome, error_type) = loop {
                 if let Some(limiter) = &self.shared.limiter {
                     let waited = Box::pin(limiter.wait(deadline)).await;
                     let (Ok(wait) | Err(PastDeadline(wait))) = waited;
@@ -292,7 +297,7 @@ impl Runtime {
                         report.deadline_reached = true;
                         report.deadline_cut_attempt = true;
                         let outcome = Box::pin(limiter_past_deadline(http)).await;
-                        break (outcome, Instant::now(), Some(ErrorType::DeadlineExceeded));
+                        break (outcome, Some(ErrorType::DeadlineExceeded));
                     }
                 }
                 // Sending consumes the request, so a copy stays behind while a retry is still
@@ -324,7 +329,7 @@ impl Runtime {
                         (timeout, remaining) => timeout.or(remaining),
                     };
                     report.attempts += 1;
-                    let (outcome, ended, error_type) = {
+                    let (outcome, error_type) = {
                         let mut attempt = std::pin::pin!(self.send(
                             http,
                             sending,
@@ -333,16 +338,9 @@ impl Runtime {
                             timeout
                         ));
                         let outcome = attempt.as_mut().await;
-                        let ended = Instant::now();
                         let error_type = ErrorType::of(&outcome);
-                        self.attempted(
-                            operation,
-                            attempt.span(),
-                            &outcome,
-                            error_type,
-                            ended - now,
-                        );
-                        (outcome, ended, error_type)
+                        self.attempted(operation, attempt.span(), &outcome, error_type, now);
+                        (outcome, error_type)
                     };
                     let (failure, retry_after) = match &outcome {
                         Ok(response) => {
@@ -365,7 +363,7 @@ impl Runtime {
                             if error.is_timeout() && cut_by_deadline {
                                 report.deadline_reached = true;
                                 report.deadline_cut_attempt = true;
-                                break (outcome, ended, Some(ErrorType::DeadlineExceeded));
+                                break (outcome, Some(ErrorType::DeadlineExceeded));
                             }
                             let transient =
                                 error.is_connect() || error.is_timeout() || error.is_request();
@@ -375,11 +373,11 @@ impl Runtime {
                     let wait =
                         failure.and_then(|f| settings.retry.wait(f, report.attempts, retry_after));
                     let (Some(wait), true) = (wait, request.is_some()) else {
-                        break (outcome, ended, error_type);
+                        break (outcome, error_type);
                     };
-                    if deadline.is_some_and(|d| ended + wait >= d) {
+                    if deadline.is_some_and(|d| Instant::now() + wait >= d) {
                         report.deadline_reached = true;
-                        break (outcome, ended, error_type);
+                        break (outcome, error_type);
                     }
                     self.retrying(operation, &outcome, error_type, report.attempts, wait);
                     wait
@@ -387,14 +385,13 @@ impl Runtime {
                 Box::pin(tokio::time::sleep(wait)).await;
             };
 
-            report.elapsed = ended.saturating_duration_since(started);
             // Looking the span up costs more than a check of the level when nothing listens.
             if LevelFilter::current() >= LevelFilter::INFO
                 && let span = tracing::Span::current()
                 && !span.is_disabled()
             {
                 span.record("asapp.attempts", i64::from(report.attempts));
-                span.record("asapp.latency_ms", millis(report.elapsed));
+                span.record("asapp.latency_ms", millis(started.elapsed()));
                 if let Some(status) = report.status {
                     span.record("http.response.status_code", i64::from(status.as_u16()));
                 }
@@ -449,15 +446,15 @@ impl Runtime {
         http.execute(request).instrument(span)
     }
 
-    /// Records what one attempt of `operation` came to, on its `span` and in the counts and
-    /// metrics; it took `took`.
+    /// Records what one attempt of `operation`, begun at `began`, came to: on its `span`, in the
+    /// counts and in the metrics.
     fn attempted(
         &self,
         operation: Op,
         span: &tracing::Span,
         outcome: &reqwest::Result<Response>,
         error_type: Option<ErrorType>,
-        took: Duration,
+        began: Instant,
     ) {
         let status = outcome.as_ref().ok().map(Response::status);
         if status == Some(StatusCode::TOO_MANY_REQUESTS) {
@@ -478,12 +475,12 @@ impl Runtime {
         #[cfg(feature = "opentelemetry")]
         self.settings().instruments.attempt(
             operation.get(),
-            took.as_secs_f64(),
+            (Instant::now() - began).as_secs_f64(),
             status.map(|s| s.as_u16()),
             error_type.as_ref().map(ErrorType::as_str),
         );
         #[cfg(not(feature = "opentelemetry"))]
-        let _ = (operation, took);
+        let _ = (operation, began);
     }
 
     /// Counts and reports a retry of `operation` after `attempt` failed with `outcome`, in

@@ -690,7 +690,17 @@ impl Captured {
     }
 }
 
+/// Keeps a second subscriber registered for the rest of the test binary. While exactly one is
+/// registered, tracing works out the interest of a callsite first reached on another thread from
+/// that thread's default alone (none, in a test without a subscriber) and caches "never", so a
+/// test's own subscriber would miss that callsite; with two, it asks both.
+pub(crate) fn share_interest() {
+    static KEEP: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    KEEP.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+}
+
 pub(crate) fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    share_interest();
     use tracing_subscriber::fmt::format::FmtSpan;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let captured = Captured::default();

@@ -39,6 +39,7 @@ impl Pipeline {
             .build();
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(tracer_provider.tracer("tests")));
+        super::client_layer::share_interest();
         let guard = tracing::subscriber::set_default(subscriber);
         Self {
             spans,

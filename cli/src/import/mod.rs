@@ -93,6 +93,13 @@ pub(crate) struct Summary {
     rate_limit: Option<f64>,
     seconds: f64,
     messages_per_second: f64,
+    /// Requests the client sent again (after a 429, a 5xx or a transport failure).
+    retries: u64,
+    /// Answers with status 429, retried or not.
+    rate_limited: u64,
+    /// Time requests waited for the client-side rate limit (`--rate-limit`), summed over the
+    /// requests in flight.
+    limiter_wait_seconds: f64,
 }
 
 /// The base time a conversation's offsets were added to, and where it came from.
@@ -126,6 +133,7 @@ pub(crate) async fn run(
     err: &mut dyn Write,
 ) -> Result<(Summary, u64), Failure> {
     let started = Instant::now();
+    let stats = client.stats();
     let batch_size = options.batch_size.clamp(1, 300);
     let mut stores = Stores::new(environment);
     let sources = source::expand(&options.sources, &mut stores).await?;
@@ -188,6 +196,7 @@ pub(crate) async fn run(
     let seconds = started.elapsed().as_secs_f64();
     let messages = counts.messages.load(Ordering::Relaxed);
     let invalid = found.invalid_lines + found.invalid_documents;
+    let client_stats = client.stats();
     Ok((
         Summary {
             messages,
@@ -207,6 +216,9 @@ pub(crate) async fn run(
             } else {
                 0.0
             },
+            retries: client_stats.retries - stats.retries,
+            rate_limited: client_stats.rate_limited - stats.rate_limited,
+            limiter_wait_seconds: (client_stats.limiter_wait - stats.limiter_wait).as_secs_f64(),
         },
         invalid,
     ))

@@ -35,6 +35,8 @@ impl Progress {
             );
             bar
         });
+        // Log lines clear the bar and draw it again.
+        crate::log::beside(bar.as_ref());
         let tick_bar = bar.clone();
         let ticker = tokio::spawn(async move {
             let period = if tick_bar.is_some() {
@@ -70,6 +72,7 @@ impl Progress {
             ticker.abort();
         }
         if let Some(bar) = self.bar.take() {
+            crate::log::beside(None);
             bar.finish_and_clear();
         }
     }

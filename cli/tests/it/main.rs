@@ -424,6 +424,7 @@ async fn bad_input_is_a_usage_error_naming_it() {
 mod durability;
 mod formats;
 mod import;
+mod log;
 mod objects;
 mod torture;
 mod unknown_values;

@@ -1,0 +1,226 @@
+//! What `asapp` logs to stderr: the binary run as a process (a process has one subscriber)
+//! against a sandbox whose every answer, or some, is a 429 asking for no wait, so the client's
+//! retries take no time. Nothing at the default level, the retries and their 429s at `-v`,
+//! `RUST_LOG` over `-v`; the import's summary counts what the client rode through.
+
+use std::time::Duration;
+
+use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+use super::asapp_with;
+use super::import::Scratch;
+
+const CONVERSATION: &str = "01BX5ZZKBKACTAV9WEVGEMMVRZ";
+/// Stands for a customer's words in the import's input.
+const TEXT: &str = "MARKER-my-card-number-is-4111";
+
+/// A sandbox answering a share `rate` of requests with a 429 and `Retry-After: 0`.
+async fn rate_limited(rate: f64) -> Sandbox {
+    Sandbox::start_with(SandboxConfig {
+        faults: Some(Faults {
+            rate_limited: rate,
+            retry_after: 0,
+            seed: 11,
+            ..Faults::default()
+        }),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The binary's exit code and stderr and stdout, run with `args` against `sandbox` and the
+/// variables `env`; at most 60 s.
+async fn run(
+    sandbox: &Sandbox,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"));
+    command
+        .args(args)
+        .env("ASAPP_BASE_URL", sandbox.base_url())
+        .env("ASAPP_API_ID", sandbox.api_id())
+        .env("ASAPP_API_SECRET", sandbox.api_secret())
+        .env_remove("ASAPP_ENVIRONMENT")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("asapp ends within 60 s")
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stderr).unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn retries_and_their_429s_show_at_v_and_not_by_default() {
+    let sandbox = rate_limited(1.0).await;
+    let get = ["conversations", "get", CONVERSATION];
+
+    let (exit, quiet, _) = run(&sandbox, &get, &[]).await;
+    assert_eq!(exit, Some(3), "{quiet}");
+    assert_eq!(
+        quiet.lines().count(),
+        1,
+        "only the error line by default: {quiet}"
+    );
+    assert!(
+        quiet.starts_with("error: getConversation failed: 429"),
+        "{quiet}"
+    );
+
+    let (exit, verbose, _) = run(&sandbox, &["-v", get[0], get[1], get[2]], &[]).await;
+    assert_eq!(exit, Some(3), "{verbose}");
+    let retries: Vec<&str> = verbose.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 3, "{verbose}");
+    for line in &retries {
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("http.response.status_code=429"), "{line}");
+        assert!(line.contains("asapp.wait_ms=0"), "{line}");
+        assert!(line.contains("otel.name=\"getConversation\""), "{line}");
+    }
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.contains("failed") && l.contains("error.type=\"429\"")),
+        "{verbose}"
+    );
+    assert!(!verbose.contains(sandbox.api_secret()), "{verbose}");
+    assert!(!verbose.contains(" DEBUG "), "-v is info: {verbose}");
+
+    let (_, debug, _) = run(&sandbox, &["-vv", get[0], get[1], get[2]], &[]).await;
+    assert!(debug.contains(" DEBUG "), "{debug}");
+
+    // RUST_LOG replaces -v, either way.
+    let (_, env_on, _) = run(&sandbox, &get, &[("RUST_LOG", "asapp_conversations=info")]).await;
+    assert_eq!(
+        env_on.lines().filter(|l| l.contains("retrying")).count(),
+        3,
+        "{env_on}"
+    );
+    let (_, env_off, _) = run(
+        &sandbox,
+        &["-vv", get[0], get[1], get[2]],
+        &[("RUST_LOG", "error")],
+    )
+    .await;
+    assert!(!env_off.contains("retrying"), "{env_off}");
+
+    let (exit, bad, _) = run(&sandbox, &get, &[("RUST_LOG", "asapp=loud")]).await;
+    assert_eq!(exit, Some(2), "{bad}");
+    assert!(bad.contains("RUST_LOG `asapp=loud` is invalid"), "{bad}");
+    sandbox.shutdown().await.unwrap();
+}
+
+/// A transcript of `conversations` conversations of 2 messages each, the text holding [`TEXT`].
+fn transcript(dir: &std::path::Path, conversations: usize) -> std::path::PathBuf {
+    let path = dir.join("calls.jsonl");
+    let lines: Vec<String> = (0..conversations)
+        .flat_map(|c| {
+            (0..2).map(move |m| {
+                serde_json::json!({
+                    "externalId": format!("log-call-{c}"),
+                    "customerId": format!("customer-{c}"),
+                    "role": "customer",
+                    "senderId": format!("customer-{c}"),
+                    "text": format!("{TEXT} {m}"),
+                    "timestamp": format!("2024-01-23T10:00:0{m}Z"),
+                })
+                .to_string()
+            })
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn a_verbose_import_tells_its_retries_and_its_summary_counts_them() {
+    let sandbox = rate_limited(0.1).await;
+    let scratch = Scratch::new("log-import");
+    let input = transcript(&scratch.0, 20);
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "-v",
+        "import",
+        input.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let (exit, stderr, stdout) = run(&sandbox, &args, &[]).await;
+    assert_eq!(exit, Some(0), "{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    let retries = summary["retries"].as_u64().unwrap();
+    assert_eq!(
+        retries,
+        sandbox.faults_injected().rate_limited,
+        "every 429 was retried: {summary}"
+    );
+    assert!(retries > 0, "{summary}");
+    assert_eq!(summary["rateLimited"].as_u64(), Some(retries), "{summary}");
+    assert!(
+        summary["limiterWaitSeconds"].as_f64().is_some(),
+        "{summary}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("retrying")).count() as u64,
+        retries,
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("import: client in all")
+                && l.contains(&format!("retries={retries}"))),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("MARKER"),
+        "no message text in the log: {stderr}"
+    );
+    sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_summary_counts_what_the_client_rode_through_in_process() {
+    let sandbox = rate_limited(0.1).await;
+    let scratch = Scratch::new("log-summary");
+    let input = transcript(&scratch.0, 10);
+    let checkpoint = scratch.0.join("checkpoint");
+    let env = [
+        ("ASAPP_BASE_URL", sandbox.base_url()),
+        ("ASAPP_API_ID", sandbox.api_id()),
+        ("ASAPP_API_SECRET", sandbox.api_secret()),
+    ];
+    let ran = asapp_with(
+        &[
+            "import",
+            input.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--rate-limit",
+            "0",
+        ],
+        &env,
+    )
+    .await;
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(summary["messages"], 20, "{}", ran.err);
+    let injected = sandbox.faults_injected().rate_limited;
+    assert!(injected > 0);
+    assert_eq!(summary["retries"].as_u64(), Some(injected), "{summary}");
+    assert_eq!(summary["rateLimited"].as_u64(), Some(injected), "{summary}");
+    assert_eq!(
+        summary["limiterWaitSeconds"].as_f64(),
+        Some(0.0),
+        "{summary}"
+    );
+    sandbox.shutdown().await.unwrap();
+}
