@@ -105,9 +105,10 @@ impl RateLimit {
         }
     }
 
-    /// Adapts to the service: each 429 halves the rate (once a second at most, down to one
-    /// request per second), and every second without one adds a fiftieth of this limit's rate
-    /// back, up to it. Off by default.
+    /// Adapts to the service: a 429 halves the rate (down to one request per second) unless its
+    /// request left before the last decrease (the requests in flight then answer for the old
+    /// rate), and every second without one adds a fiftieth of this limit's rate back, up to it.
+    /// Off by default.
     pub const fn adaptive(mut self) -> Self {
         self.adaptive = true;
         self

@@ -52,7 +52,8 @@ pub enum ErrorKind {
         details: Option<types::DefaultErrorDetails>,
     },
     /// A 409 answered a retried message create or batch: an earlier attempt, whose answer was
-    /// lost, already stored the message(s). Nothing is missing and nothing needs sending again.
+    /// lost, already stored the message(s): a 409 after an attempt that may have taken effect (a
+    /// 5xx, a timeout, a dropped connection). Nothing is missing and nothing needs sending again.
     #[error(
         "already persisted by an earlier attempt ({})",
         describe_status(*.status, .details.as_ref())
@@ -217,7 +218,7 @@ impl ApiError {
                 let status = response.status();
                 let details = response.into_inner().error;
                 if status == StatusCode::CONFLICT
-                    && report.attempts > 1
+                    && report.maybe_applied
                     && CREATES.contains(&operation)
                 {
                     ErrorKind::AlreadyPersisted { status, details }

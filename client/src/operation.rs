@@ -54,6 +54,11 @@ pub(crate) struct Report {
     pub(crate) deadline_reached: bool,
     /// The deadline cut off the last attempt (or left no time to send one).
     pub(crate) deadline_cut_attempt: bool,
+    /// Retries after a 429, and after a 5xx or a transport failure.
+    pub(crate) retries: crate::retry::Retries,
+    /// An earlier attempt ended without saying whether the request took effect (a 5xx, a
+    /// timeout, a dropped connection): what a later 409 on a create means.
+    pub(crate) maybe_applied: bool,
 }
 
 /// The slot an awaited call's report is left in.

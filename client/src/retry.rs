@@ -139,29 +139,64 @@ impl RetryPolicy {
         u32::try_from(retries).map_or(u32::MAX, |r| r.saturating_add(1))
     }
 
-    /// The wait before retry number `retry` (1 for the first) after `failure`, or `None` to
-    /// give up. `retry_after` is the server's own request, if it made one.
+    /// The wait before the next retry after `failure`, given the retries made so far, or `None`
+    /// to give up. `retry_after` is the server's own request, if it made one.
+    ///
+    /// Retries are counted across the call (a 429 then a 503 wait the first then the second entry
+    /// of their schedules), except that a policy retrying 429s until the deadline counts each kind
+    /// on its own: a long run of 429s leaves the schedule for a 5xx whole. Once the 429 schedule is
+    /// spent, such a policy waits its last entry, or longer if `Retry-After` asks.
     pub(crate) fn wait(
         &self,
         failure: Failure,
-        retry: u32,
+        retries: Retries,
         retry_after: Option<Duration>,
     ) -> Option<Duration> {
-        let schedule = match failure {
-            Failure::RateLimited => &self.rate_limited,
-            Failure::Transient => &self.transient,
+        let until_deadline = self.retries_rate_limited_until_deadline();
+        let (schedule, made) = match (failure, until_deadline) {
+            (Failure::RateLimited, false) => (&self.rate_limited, retries.total()),
+            (Failure::Transient, false) => (&self.transient, retries.total()),
+            (Failure::RateLimited, true) => (&self.rate_limited, retries.rate_limited),
+            (Failure::Transient, true) => (&self.transient, retries.transient),
         };
-        let index = usize::try_from(retry.checked_sub(1)?).ok()?;
-        let scheduled = match schedule.get(index) {
-            Some(wait) => *wait,
-            None if failure == Failure::RateLimited
-                && self.retries_rate_limited_until_deadline() =>
-            {
-                *schedule.last()?
+        let asked = retry_after.map(|asked| asked.min(self.max_retry_after));
+        match schedule.get(usize::try_from(made).ok()?) {
+            Some(scheduled) => Some(asked.unwrap_or(*scheduled)),
+            None if failure == Failure::RateLimited && until_deadline => {
+                // Never faster than the schedule's last wait: a `Retry-After: 0` would spin.
+                let last = *schedule.last()?;
+                Some(asked.map_or(last, |asked| asked.max(last)))
             }
-            None => return None,
-        };
-        Some(retry_after.map_or(scheduled, |asked| asked.min(self.max_retry_after)))
+            None => None,
+        }
+    }
+}
+
+/// The retries a call made so far, by the kind of failure that caused them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Retries {
+    pub(crate) rate_limited: u32,
+    pub(crate) transient: u32,
+}
+
+impl Retries {
+    fn total(self) -> u32 {
+        self.rate_limited.saturating_add(self.transient)
+    }
+
+    /// One more retry after `failure`.
+    pub(crate) fn count(&mut self, failure: Failure) {
+        match failure {
+            Failure::RateLimited => self.rate_limited = self.rate_limited.saturating_add(1),
+            Failure::Transient => self.transient = self.transient.saturating_add(1),
+        }
+    }
+
+    #[cfg(test)]
+    fn after(failures: &[Failure]) -> Self {
+        let mut retries = Self::default();
+        failures.iter().for_each(|f| retries.count(*f));
+        retries
     }
 }
 
@@ -204,12 +239,17 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
+    /// `n` retries, all after `failure`.
+    fn made(failure: Failure, n: u32) -> Retries {
+        Retries::after(&vec![failure; n as usize])
+    }
+
     #[test]
     fn asapp_schedule_is_the_documented_one() {
         let policy = RetryPolicy::asapp();
         let waits = |failure| {
             (1..=4)
-                .map(|retry| policy.wait(failure, retry, None))
+                .map(|retry| policy.wait(failure, made(failure, retry - 1), None))
                 .collect::<Vec<_>>()
         };
         let secs = |s| Some(Duration::from_secs(s));
@@ -228,10 +268,22 @@ mod tests {
     fn retry_after_replaces_the_wait_up_to_the_cap_but_grants_no_extra_retry() {
         let policy = RetryPolicy::asapp().with_max_retry_after(Duration::from_secs(10));
         let asked = |s| Some(Duration::from_secs(s));
-        assert_eq!(policy.wait(Failure::RateLimited, 1, asked(3)), asked(3));
-        assert_eq!(policy.wait(Failure::Transient, 2, asked(3600)), asked(10));
-        assert_eq!(policy.wait(Failure::RateLimited, 4, asked(1)), None);
-        assert_eq!(RetryPolicy::none().wait(Failure::Transient, 1, None), None);
+        let none = Retries::default();
+        assert_eq!(policy.wait(Failure::RateLimited, none, asked(3)), asked(3));
+        let one = made(Failure::Transient, 1);
+        assert_eq!(policy.wait(Failure::Transient, one, asked(3600)), asked(10));
+        let three = made(Failure::RateLimited, 3);
+        assert_eq!(policy.wait(Failure::RateLimited, three, asked(1)), None);
+        assert_eq!(
+            RetryPolicy::none().wait(Failure::Transient, none, None),
+            None
+        );
+        // Counted across the call: a 429 then a 503 wait 1 s, then the second 5xx wait.
+        let mixed = Retries::after(&[Failure::RateLimited]);
+        assert_eq!(
+            policy.wait(Failure::Transient, mixed, None),
+            Some(Duration::from_millis(500))
+        );
     }
 
     #[test]
@@ -239,17 +291,35 @@ mod tests {
         let policy = RetryPolicy::asapp().with_rate_limited_retries_until_deadline();
         let secs = |s| Some(Duration::from_secs(s));
         let waits: Vec<_> = (1..=6)
-            .map(|retry| policy.wait(Failure::RateLimited, retry, None))
+            .map(|retry| {
+                policy.wait(
+                    Failure::RateLimited,
+                    made(Failure::RateLimited, retry - 1),
+                    None,
+                )
+            })
             .collect();
         assert_eq!(
             waits,
             [secs(1), secs(2), secs(4), secs(4), secs(4), secs(4)]
         );
-        assert_eq!(policy.wait(Failure::RateLimited, 9, secs(7)), secs(7));
-        assert_eq!(policy.wait(Failure::Transient, 4, None), None);
+        let many = made(Failure::RateLimited, 8);
+        assert_eq!(policy.wait(Failure::RateLimited, many, secs(7)), secs(7));
+        // `Retry-After: 0` past the schedule waits its last entry, not nothing.
+        assert_eq!(policy.wait(Failure::RateLimited, many, secs(0)), secs(4));
+        // Each kind counted on its own: a 503 after many 429s gets the first transient wait.
+        assert_eq!(
+            policy.wait(Failure::Transient, many, None),
+            Some(Duration::from_millis(250))
+        );
+        let spent = Retries::after(&[Failure::Transient; 3]);
+        assert_eq!(policy.wait(Failure::Transient, spent, None), None);
         let never = RetryPolicy::custom([], [Duration::from_millis(5)])
             .with_rate_limited_retries_until_deadline();
-        assert_eq!(never.wait(Failure::RateLimited, 1, None), None);
+        assert_eq!(
+            never.wait(Failure::RateLimited, Retries::default(), None),
+            None
+        );
         assert_eq!(never.max_attempts(), 2);
     }
 

@@ -371,7 +371,11 @@ impl Runtime {
                         }
                     };
                     let wait =
-                        failure.and_then(|f| settings.retry.wait(f, report.attempts, retry_after));
+                        failure.and_then(|f| settings.retry.wait(f, report.retries, retry_after));
+                    if let Some(failure) = failure {
+                        report.retries.count(failure);
+                        report.maybe_applied |= failure == Failure::Transient;
+                    }
                     let (Some(wait), true) = (wait, request.is_some()) else {
                         break (outcome, error_type);
                     };

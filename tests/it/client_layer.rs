@@ -292,6 +292,22 @@ async fn a_conflict_answering_a_retried_create_means_already_persisted() {
         "{error}"
     );
 
+    // After only 429s, which ASAPP answers without storing, a 409 is the server's plain answer:
+    // no earlier attempt may have stored the message.
+    let server = Server::start([Reply::status(429), Reply::status(409)]).await;
+    let error = server
+        .client()
+        .create_message()
+        .conversation_id(CONVERSATION)
+        .body(message())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Status { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.attempts(), 2);
+
     // The same for a batch; but a 409 on the first attempt is the server's plain answer.
     let server = Server::start([Reply::status(500), Reply::status(409)]).await;
     let batch: types::BatchMessages = types::BatchMessages::builder()
