@@ -21,6 +21,21 @@ fn parse_role_map_entry(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// `250ms`, `30s`, `2m`, or a number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = [("ms", 0.001), ("s", 1.0), ("m", 60.0)]
+        .into_iter()
+        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, unit)))
+        .unwrap_or((text, 1.0));
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| std::time::Duration::try_from_secs_f64(n * unit).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration such as 30s, 500ms or 2m"))
+}
+
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
@@ -165,6 +180,11 @@ pub(crate) struct Import {
     /// ASAPP stored, which a resume would send again.
     #[arg(long)]
     pub(crate) no_sync: bool,
+    /// On --resume, how long a batch the stopped import was sending may still take to be stored
+    /// (its request may still be under way): a batch in doubt is read back only this long after
+    /// the checkpoint's last write. The client's attempt timeout by default.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) settle: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

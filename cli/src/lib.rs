@@ -252,6 +252,7 @@ async fn dispatch(
                 role_map: formats::RoleMap::parse(&import.role_map)
                     .map_err(|e| Failure::usage(e.to_string()))?,
                 base_time: import.base_time,
+                settle: import.settle,
                 progress: output.progress,
             };
             let reporter = tokio::spawn(report_client_stats(client.clone()));

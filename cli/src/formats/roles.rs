@@ -130,6 +130,16 @@ impl RoleMap {
         }
     }
 
+    /// The entries, as `vendor_role=role` in the vendor roles' order, lower case: the same map
+    /// however it was spelled.
+    pub(crate) fn describe(&self) -> String {
+        self.roles
+            .iter()
+            .map(|(vendor, role)| format!("{vendor}={role}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The role the user gave `vendor_role`, matched case-insensitively.
     pub(crate) fn get(&self, vendor_role: &str) -> Option<ParticipantRole> {
         self.roles.get(&vendor_role.trim().to_lowercase()).cloned()

@@ -30,9 +30,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::io::Seek as _;
+use std::io::{Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -67,6 +68,8 @@ enum Record<'a> {
     /// Then what was read, in order: canonical paths, `stdin` for standard input, and objects'
     /// URLs with their ETags.
     Sources(Vec<SourceRecord>),
+    /// Then, when not the defaults, the options that decide documents' roles and times.
+    Reading(String),
     /// The batch is about to be sent.
     #[serde(borrow)]
     Intent(BatchRecord<'a>),
@@ -193,6 +196,9 @@ pub(crate) struct Cutting {
     pub(crate) batch_size: usize,
     pub(crate) window: usize,
     pub(crate) sources: Vec<SourceName>,
+    /// How documents are read, when not by default (`--format`, `--role-map`, `--base-time`):
+    /// they decide the messages' roles and times.
+    pub(crate) reading: String,
 }
 
 /// How the checkpoint is kept.
@@ -202,6 +208,8 @@ pub(crate) struct Keeping {
     pub(crate) resume: bool,
     /// Sync records that must survive a power failure (not with `--no-sync`).
     pub(crate) sync: bool,
+    /// How long a request of a stopped import may take to be stored (`--settle`).
+    pub(crate) settle: Duration,
     pub(crate) storage: StorageFactory,
 }
 
@@ -220,12 +228,14 @@ pub(crate) struct Checkpoint {
     path: PathBuf,
     journal: Journal,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
-    /// Where the recorded runs start, and how many messages each held.
-    runs: BTreeMap<RunKey, usize>,
+    /// Where the recorded runs start, how many messages each held, and their conversation.
+    runs: BTreeMap<RunKey, (usize, Arc<str>)>,
     /// Messages recorded as acknowledged, by conversation.
     acknowledged: HashMap<String, usize>,
     /// By external id.
     doubtful: Mutex<HashMap<String, Doubtful>>,
+    /// When a read-back of a batch in doubt may start (see [`Checkpoint::settle`]).
+    settle_until: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -246,8 +256,39 @@ impl Checkpoint {
         let cannot_write = |e: &dyn std::fmt::Display| {
             Failure::usage(format!("cannot write checkpoint {shown}: {e}"))
         };
-        let (loaded, whole) = if keeping.resume {
-            let bytes = std::fs::read(path).map_err(|e| {
+        let mut file = if keeping.resume {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| {
+                    Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
+                })?
+        } else {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Failure::usage(format!(
+                        "checkpoint {shown} exists from an earlier import: add --resume to \
+                         continue it, or delete it"
+                    )),
+                    _ => cannot_write(&e),
+                })?
+        };
+        // One import at a time per checkpoint: two would both send every new batch. The lock
+        // goes with the file, which the journal holds until the import ends.
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Failure::usage(format!(
+                "checkpoint {shown} is in use by another import: let it end, or stop it first"
+            )),
+            std::fs::TryLockError::Error(e) => cannot_write(&e),
+        })?;
+        let (loaded, settle_until) = if keeping.resume {
+            let modified = file.metadata().and_then(|m| m.modified()).ok();
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map_err(|e| {
                 Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
             })?;
             // Only records that end in a newline were written whole.
@@ -261,36 +302,36 @@ impl Checkpoint {
                 ))
             })?;
             loaded.check_cutting(&shown, cutting)?;
-            (loaded, whole as u64)
-        } else {
-            if path.exists() {
-                return Err(Failure::usage(format!(
-                    "checkpoint {shown} exists from an earlier import: add --resume to continue \
-                     it, or delete it"
-                )));
-            }
-            (Loaded::default(), 0)
-        };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(!keeping.resume)
-            .open(path)
-            .map_err(|e| cannot_write(&e))?;
-        if keeping.resume {
             // Drop a record cut short, then append after the whole ones.
-            file.set_len(whole)
+            file.set_len(whole as u64)
                 .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
                 .map_err(|e| cannot_write(&e))?;
-        }
+            // A batch in doubt may still be on its way into ASAPP, sent by the import that
+            // stopped: its read-back waits until that request would have ended.
+            let settle_until = modified
+                .filter(|_| !loaded.in_doubt.is_empty())
+                .and_then(|modified| {
+                    (modified + keeping.settle)
+                        .duration_since(SystemTime::now())
+                        .ok()
+                })
+                .map(|left| tokio::time::Instant::now() + left);
+            (loaded, settle_until)
+        } else {
+            (Loaded::default(), None)
+        };
         let mut storage = (keeping.storage)(file);
         if !keeping.resume {
             let mut header = Vec::new();
-            for record in [
+            let mut records = vec![
                 Record::BatchSize(cutting.batch_size),
                 Record::Window(cutting.window),
                 Record::Sources(cutting.sources.iter().map(SourceRecord::of).collect()),
-            ] {
+            ];
+            if !cutting.reading.is_empty() {
+                records.push(Record::Reading(cutting.reading.clone()));
+            }
+            for record in records {
                 serde_json::to_writer(&mut header, &record).map_err(|e| cannot_write(&e))?;
                 header.push(b'\n');
             }
@@ -312,10 +353,20 @@ impl Checkpoint {
             path: path.clone(),
             journal,
             batches: loaded.batches,
-            runs: loaded.runs.into_iter().map(|(k, (n, _))| (k, n)).collect(),
+            runs: loaded.runs,
             acknowledged,
             doubtful: Mutex::new(doubtful),
+            settle_until,
         })
+    }
+
+    /// Waits, on a resume with batches in doubt, until the requests of the import that stopped
+    /// would have ended (`--settle` after the checkpoint's last write), so that a read-back sees
+    /// what they stored.
+    pub(crate) async fn settle(&self) {
+        if let Some(until) = self.settle_until {
+            tokio::time::sleep_until(until).await;
+        }
     }
 
     /// What the checkpoint recorded of each batch of the run at `run` of the conversation
@@ -336,7 +387,15 @@ impl Checkpoint {
                 run.source, run.line
             )
         };
-        if let Some(then) = self.runs.get(run)
+        if let Some((_, then)) = self.runs.get(run)
+            && **then != *external_id
+        {
+            return Err(self.changed(format!(
+                "the run of lines from {}:{} was of `{then}` then, and is of `{external_id}` now",
+                run.source, run.line
+            )));
+        }
+        if let Some((then, _)) = self.runs.get(run)
             && *then != run_length
         {
             let messages = |n: usize| match n {
@@ -520,6 +579,7 @@ struct Loaded {
     batch_size: Option<usize>,
     window: Option<usize>,
     sources: Option<Vec<SourceRecord>>,
+    reading: Option<String>,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Each run's number of messages and conversation.
     runs: BTreeMap<RunKey, (usize, Arc<str>)>,
@@ -559,6 +619,10 @@ impl Loaded {
                 }
                 Record::Sources(list) => {
                     loaded.sources = Some(list);
+                    continue;
+                }
+                Record::Reading(options) => {
+                    loaded.reading = Some(options);
                     continue;
                 }
                 Record::Intent(record) => (record, false),
@@ -641,6 +705,22 @@ impl Loaded {
                     )));
                 }
             }
+        }
+        let reading = self.reading.take().unwrap_or_default();
+        if reading != cutting.reading {
+            let shown_options = |o: &str| {
+                if o.is_empty() {
+                    "the defaults".to_owned()
+                } else {
+                    format!("`{o}`")
+                }
+            };
+            return Err(Failure::usage(format!(
+                "checkpoint {shown} was written reading documents with {}, not {}: resume with \
+                 the same --format, --role-map and --base-time",
+                shown_options(&reading),
+                shown_options(&cutting.reading)
+            )));
         }
         let recorded = self.sources.take().unwrap_or_default();
         if recorded

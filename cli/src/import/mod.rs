@@ -69,7 +69,28 @@ pub(crate) struct Options {
     pub(crate) role_map: RoleMap,
     /// The base of offset times, for documents that have none (`--base-time`).
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// How long a request of an import that stopped may still take to be stored (`--settle`).
+    pub(crate) settle: std::time::Duration,
     pub(crate) progress: bool,
+}
+
+impl Options {
+    /// The options that decide documents' roles and times, as the checkpoint records them ("" for
+    /// the defaults).
+    fn reading(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(format) = self.format {
+            parts.push(format!("format={format}"));
+        }
+        let roles = self.role_map.describe();
+        if !roles.is_empty() {
+            parts.push(format!("role-map={roles}"));
+        }
+        if let Some(base) = self.base_time {
+            parts.push(format!("base-time={}", base.to_rfc3339()));
+        }
+        parts.join("; ")
+    }
 }
 
 /// What an import did, printed as JSON at the end.
@@ -147,14 +168,17 @@ pub(crate) async fn run(
                 version: s.version.clone(),
             })
             .collect(),
+        reading: options.reading(),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
         resume: options.resume,
         sync: options.sync,
+        settle: options.settle,
         storage,
     };
     let checkpoint = Checkpoint::open(&keeping, &cutting)?;
+    checkpoint.settle().await;
     let total_bytes: u64 = sources.iter().filter_map(Source::size).sum();
     let counts = Arc::new(Counts::default());
     let sending = Arc::new(Sending {

@@ -246,7 +246,11 @@ async fn after_a_power_failure_the_resume_stores_every_message_once() {
         .set_len(synced as u64)
         .unwrap();
 
-    let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
     assert_eq!(

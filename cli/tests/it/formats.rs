@@ -282,7 +282,11 @@ async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
         "{summary}"
     );
     // Resumed, it has nothing more to send.
-    let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
     assert_eq!(
         (&summary["messages"], &summary["alreadyStored"]),

@@ -149,6 +149,8 @@ async fn ten_thousand_messages_round_trip() {
             "--checkpoint",
             checkpoint.to_str().unwrap(),
             "--resume",
+            "--settle",
+            "0s",
             "--rate-limit",
             "0",
         ],
@@ -261,6 +263,8 @@ async fn a_killed_import_resumes_exactly_once() {
             "--checkpoint",
             checkpoint.to_str().unwrap(),
             "--resume",
+            "--settle",
+            "0s",
             "--rate-limit",
             "0",
         ],
@@ -487,6 +491,8 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
             "--checkpoint",
             cp,
             "--resume",
+            "--settle",
+            "0s",
             "--rate-limit",
             "0",
             "--batch-size",
@@ -803,7 +809,11 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
             .unwrap();
         }
 
-        let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+        let resumed = asapp_env(
+            &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+            &env,
+        )
+        .await;
         assert_eq!(resumed.exit, Exit::Success, "{case}: {resumed:?}");
         let summary: Value = serde_json::from_str(&resumed.out).unwrap();
         assert_eq!(
@@ -853,7 +863,11 @@ async fn stdin_resumed_twice_stores_each_message_once() {
         command
             .args(["import", "-", "--checkpoint", checkpoint.to_str().unwrap()])
             .args(["--rate-limit", "0", "--concurrency", "1"])
-            .args(resume.then_some("--resume"))
+            .args(if resume {
+                &["--resume", "--settle", "0s"][..]
+            } else {
+                &[]
+            })
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env_remove("ASAPP_ENVIRONMENT")
             .stdin(std::process::Stdio::piped())
@@ -1001,7 +1015,7 @@ async fn a_resume_refuses_an_input_that_changed() {
             "a run moved to another conversation",
             [vec![a("one", 1)], vec![b("two", 1)]],
             [vec![message_line("call-c", "one", 1)], vec![b("two", 1)]],
-            "`call-c` from {first}:1 holds other messages now",
+            "the run of lines from {first}:1 was of `call-a` then, and is of `call-c` now",
         ),
         (
             "a line added to an acknowledged run",
@@ -1033,7 +1047,7 @@ async fn a_resume_refuses_an_input_that_changed() {
             args.extend(["--checkpoint", &checkpoint, "--rate-limit", "0"]);
             args.extend(["--batch-size", "1", "--window", "1"]);
             if resume {
-                args.push("--resume");
+                args.extend(["--resume", "--settle", "0s"]);
             }
             args.into_iter().map(str::to_owned).collect::<Vec<_>>()
         };
@@ -1110,7 +1124,11 @@ async fn interleaved_conversations_are_gathered_within_the_window() {
             assert_eq!(exported_texts(&format!("call-{c}"), &env).await, expected);
         }
         let other = asapp_env(
-            &import_args(path, &checkpoint, &["--resume", "--window", "7"]),
+            &import_args(
+                path,
+                &checkpoint,
+                &["--resume", "--settle", "0s", "--window", "7"],
+            ),
             &env,
         )
         .await;
@@ -1182,7 +1200,7 @@ async fn a_corrected_batch_in_doubt_found_stored_resumes_again() {
             .join("\n"),
     )
     .unwrap();
-    let resume = [args.as_slice(), &["--resume"]].concat();
+    let resume = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
     for round in 0..2 {
         let resumed = asapp_env(&resume, &env).await;
         assert_eq!(resumed.exit, Exit::Success, "round {round}: {resumed:?}");
@@ -1254,7 +1272,11 @@ async fn a_listing_that_lacks_stored_messages_stops_the_resume_instead_of_sendin
     let first = asapp_env(&args, &env).await;
     assert_eq!(first.exit, Exit::Rejected, "{first:?}");
     truncate.store(true, Ordering::SeqCst);
-    let resumed = asapp_env(&[args.as_slice(), &["--resume"]].concat(), &env).await;
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
     assert_eq!(resumed.exit, Exit::Failed, "{resumed:?}");
     assert!(
         resumed
@@ -1313,4 +1335,118 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
         let wanted: Vec<String> = (0..100).map(|m| format!("m{m}")).collect();
         assert_eq!(exported, wanted, "limited-{c}: every message once");
     }
+}
+
+#[tokio::test]
+async fn a_checkpoint_in_use_and_changed_reading_options_are_refused() {
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = env(&sandbox);
+    let scratch = Scratch::new("in-use");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(&file, message_line("call-lock", "hello", 1)).unwrap();
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(file.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
+    assert_eq!(asapp_env(&args, &env).await.exit, Exit::Success);
+    // Another import holds the checkpoint: a resume beside it would send what it sends.
+    let held = std::fs::File::open(&checkpoint).unwrap();
+    held.try_lock().unwrap();
+    let resume = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
+    let refused = asapp_env(&resume, &env).await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    assert!(
+        refused.err.contains("is in use by another import"),
+        "{}",
+        refused.err
+    );
+    drop(held);
+    assert_eq!(asapp_env(&resume, &env).await.exit, Exit::Success);
+
+    // Documents read with another base time would be other messages: a resume must read them
+    // as the import it continues did.
+    let document = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/data/formats/contact-lens/0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
+    );
+    let checkpoint = scratch.0.join("cp-documents");
+    let at = |time| {
+        import_args(
+            document.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &["--base-time", time, "--resume", "--settle", "0s"],
+        )
+    };
+    let first = at("2024-03-01T10:00:00Z");
+    assert_eq!(
+        asapp_env(&first[..first.len() - 3], &env).await.exit,
+        Exit::Success
+    );
+    let other = asapp_env(&at("2024-03-01T11:00:00Z"), &env).await;
+    assert_eq!(other.exit, Exit::Usage, "{other:?}");
+    assert!(
+        other
+            .err
+            .contains("reading documents with `base-time=2024-03-01T10:00:00+00:00`"),
+        "{}",
+        other.err
+    );
+    assert_eq!(
+        asapp_env(&at("2024-03-01T10:00:00Z"), &env).await.exit,
+        Exit::Success
+    );
+}
+
+#[tokio::test]
+async fn a_resume_waits_for_a_batch_still_on_its_way_before_reading_it_back() {
+    // The stand-in answers the batch 400 at once, then stores it 1.5 s later, as a service may
+    // when the importer died with its request under way. A resume that read the conversation
+    // back at once would find nothing and send the batch again; it waits --settle first.
+    let router = asapp_conversations_sandbox::router(&empty()).unwrap();
+    let late = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = router.clone().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let late = late.clone();
+            async move {
+                if !request.uri().path().ends_with("/messages/batch")
+                    || late.swap(true, Ordering::SeqCst)
+                {
+                    return next.run(request).await;
+                }
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+                    let stored = next.run(request).await;
+                    assert!(stored.status().is_success(), "{stored:?}");
+                });
+                injected(400)
+            }
+        },
+    ));
+    let env = default_credentials(serve(app).await);
+    let scratch = Scratch::new("settle");
+    let file = scratch.0.join("calls.jsonl");
+    std::fs::write(
+        &file,
+        [message_line("call-late", "on its way", 1)].join("\n"),
+    )
+    .unwrap();
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(file.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
+    let first = asapp_env(&args, &env).await;
+    assert_eq!(first.exit, Exit::Rejected, "{first:?}");
+    let started = std::time::Instant::now();
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "3s"]].concat(),
+        &env,
+    )
+    .await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["alreadyStored"]),
+        (&json!(0), &json!(1))
+    );
+    assert_eq!(exported_texts("call-late", &env).await, ["on its way"]);
 }

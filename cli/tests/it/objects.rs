@@ -256,7 +256,7 @@ async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() 
     }
     child.kill().await.unwrap();
 
-    let resume: Vec<&str> = [args.as_slice(), &["--resume"]].concat();
+    let resume: Vec<&str> = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
     let resumed = asapp_env(&resume, &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     for c in 0..40 {

@@ -127,7 +127,7 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
     let args = |resume: bool| {
         let mut args = base.clone();
         if resume {
-            args.push("--resume".to_owned());
+            args.extend(["--resume", "--settle", "0s"].map(str::to_owned));
         }
         args
     };

@@ -157,7 +157,7 @@ async fn a_role_the_description_does_not_list_is_read_kept_and_exported() {
     let ran = asapp_env(&args, &env).await;
     assert_eq!(ran.exit, Exit::Rejected, "{ran:?}");
     let mut resumed_args = args.clone();
-    resumed_args.push("--resume");
+    resumed_args.extend(["--resume", "--settle", "0s"]);
     let resumed = asapp_env(&resumed_args, &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
