@@ -58,9 +58,9 @@ impl<'a> Line<'a> {
         if line.role.is_unknown() {
             // Unknown roles decode, so that `export` writes what ASAPP sent; an import sends only
             // the roles the description lists, so that a typo is an invalid line, not a 400.
+            // Not shown: a line whose columns shifted would put a customer's words here.
             return Err(format!(
-                "role `{}` is none of {}",
-                line.role,
+                "role is none of {}",
                 types::ParticipantRole::KNOWN.join(", ")
             ));
         }

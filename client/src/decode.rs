@@ -124,7 +124,7 @@ fn data_reason(message: &str) -> String {
         }
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
-        return match rest.find(", expected ") {
+        return match rest.rfind(", expected ") {
             Some(at) => format!("unknown variant{}", &rest[at..]),
             None => "unknown variant".to_owned(),
         };

@@ -19,8 +19,9 @@ pub(super) struct Disk {
     pub(super) appended: Vec<u8>,
     /// How much of `appended` was synced.
     pub(super) synced: usize,
-    /// Intent records within the synced bytes.
+    /// Intent records within the synced bytes, in all and by conversation.
     pub(super) synced_intents: usize,
+    pub(super) synced_by_conversation: std::collections::HashMap<String, usize>,
     pub(super) syncs: usize,
     /// The power fails after this many syncs, during the next: it and every later write or sync
     /// fail, and what was written since the last sync is lost.
@@ -55,12 +56,15 @@ impl Storage for Recording {
             return Err(io::Error::other("the power failed"));
         }
         self.file.sync()?;
-        let newly = &disk.appended[disk.synced..];
-        let intents = newly
-            .split(|b| *b == b'\n')
-            .filter(|line| line.starts_with(br#"{"intent""#))
-            .count();
-        disk.synced_intents += intents;
+        let newly = disk.appended[disk.synced..].to_vec();
+        for line in newly.split(|b| *b == b'\n') {
+            if line.starts_with(br#"{"intent""#) {
+                let record: Value = serde_json::from_slice(line).unwrap();
+                let conversation = record["intent"]["externalId"].as_str().unwrap().to_owned();
+                *disk.synced_by_conversation.entry(conversation).or_default() += 1;
+                disk.synced_intents += 1;
+            }
+        }
         disk.synced = disk.appended.len();
         disk.syncs += 1;
         Ok(())
@@ -149,23 +153,48 @@ async fn assert_once_in_order(expected: &[Vec<String>], env: &[(&'static str, St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_batch_leaves_before_its_intent_is_synced() {
+    // Each batch, when it arrives, must have its conversation's intents synced for it and every
+    // batch of that conversation before it. (Counted by conversation: with intents synced ahead
+    // of their batches, totals over all conversations could hide one batch that went early.)
     let disk = Arc::new(Mutex::new(Disk::default()));
     let sent = Arc::new(AtomicUsize::new(0));
     let early = Arc::new(AtomicUsize::new(0));
+    let by_conversation = Arc::new(Mutex::new(std::collections::HashMap::<String, usize>::new()));
     let router = asapp_conversations_sandbox::router(&empty()).unwrap();
     let app = {
         let (disk, sent, early) = (disk.clone(), sent.clone(), early.clone());
         router.layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let (disk, sent, early) = (disk.clone(), sent.clone(), early.clone());
+                let by_conversation = by_conversation.clone();
                 async move {
-                    if request.uri().path().ends_with("/messages/batch") {
-                        let sends = sent.fetch_add(1, Ordering::SeqCst) + 1;
-                        if sends > disk.lock().unwrap().synced_intents {
-                            early.fetch_add(1, Ordering::SeqCst);
-                        }
+                    if !request.uri().path().ends_with("/messages/batch") {
+                        return next.run(request).await;
                     }
-                    next.run(request).await
+                    let (parts, body) = request.into_parts();
+                    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                    let batch: Value = serde_json::from_slice(&bytes).unwrap();
+                    let text = batch["messages"][0]["text"].as_str().unwrap();
+                    let conversation = format!("call-{}", text.rsplit(' ').next().unwrap());
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    let sends = {
+                        let mut counts = by_conversation.lock().unwrap();
+                        let count = counts.entry(conversation.clone()).or_default();
+                        *count += 1;
+                        *count
+                    };
+                    let synced = disk
+                        .lock()
+                        .unwrap()
+                        .synced_by_conversation
+                        .get(&conversation)
+                        .copied()
+                        .unwrap_or(0);
+                    if sends > synced {
+                        early.fetch_add(1, Ordering::SeqCst);
+                    }
+                    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                        .await
                 }
             },
         ))

@@ -319,7 +319,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
     for (line, reason) in [
         (2, "key must be a string"),
-        (3, "role `bot` is none of agent, customer, system"),
+        (3, "role is none of agent, customer, system"),
         (4, "text is empty"),
         (5, "input contains invalid characters"),
         (6, "unknown field `txt`"),

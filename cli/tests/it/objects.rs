@@ -65,7 +65,10 @@ impl Moto {
 
     /// Creates `bucket` and puts each object in it.
     async fn put(&self, bucket: &str, objects: &[(&str, &str)]) {
-        let created = reqwest::Client::new()
+        let created = reqwest::Client::builder()
+            .timeout(LIMIT)
+            .build()
+            .unwrap()
             .put(format!("{}/{bucket}", self.url))
             .send()
             .await

@@ -155,9 +155,11 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let ran = import_with(&args, &env, recording(&disk)).await;
             assert_ne!(ran.exit, Exit::Usage, "{ran:?}");
-            if ran.exit == Exit::Success {
-                continue;
-            }
+            assert!(
+                disk.lock().unwrap().down,
+                "the run ended before its power failure: {ran:?}"
+            );
+            assert_eq!(ran.exit, Exit::Failed, "{ran:?}");
             let synced = disk.lock().unwrap().synced;
             // The file holds what this run found, then what it synced.
             let before = std::fs::metadata(&checkpoint).unwrap().len()
