@@ -107,7 +107,9 @@ pub(crate) struct Summary {
     invalid_documents: u64,
     /// Vendor items without text left out on purpose: joins, leaves, typing, attachments.
     skipped_events: u64,
-    /// The base time each conversation read from an offset-only document used.
+    /// The base times of the conversations read from offsets: `--base-time`'s, or each
+    /// document's own field, with how many conversations used each (memory flat in the number
+    /// of documents).
     base_times: Vec<BaseTimeUsed>,
     /// The client-side rate limit at the end, in requests per second: where it settled after
     /// ASAPP's 429s (`null` without `--rate-limit`).
@@ -123,14 +125,16 @@ pub(crate) struct Summary {
     limiter_wait_seconds: f64,
 }
 
-/// The base time a conversation's offsets were added to, and where it came from.
+/// A base time conversations' offsets were added to, and how many.
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BaseTimeUsed {
-    external_id: String,
-    base_time: DateTime<Utc>,
-    /// The document's field, or `--base-time`.
+    /// `--base-time`, or the documents' field that gave each its own.
     from: &'static str,
+    /// `--base-time`'s value (each document's own is in the document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_time: Option<DateTime<Utc>>,
+    conversations: u64,
 }
 
 /// What reading found invalid or left out, reported as it goes.
@@ -139,7 +143,8 @@ struct Found {
     invalid_lines: u64,
     invalid_documents: u64,
     skipped_events: u64,
-    base_times: Vec<BaseTimeUsed>,
+    /// Conversations by where their base time came from.
+    base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), u64>,
 }
 
 /// Runs the import; invalid lines and documents go to `err` as they are found. Object storage
@@ -230,7 +235,15 @@ pub(crate) async fn run(
             invalid_lines: found.invalid_lines,
             invalid_documents: found.invalid_documents,
             skipped_events: found.skipped_events,
-            base_times: found.base_times,
+            base_times: found
+                .base_times
+                .into_iter()
+                .map(|((from, base_time), conversations)| BaseTimeUsed {
+                    from,
+                    base_time,
+                    conversations,
+                })
+                .collect(),
             rate_limit: client
                 .rate_limit_now()
                 .map(|rate| (rate * 10.0).round() / 10.0),
@@ -379,14 +392,11 @@ impl Reading<'_> {
         };
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
         if let Some(base) = document.base_time {
-            found.base_times.push(BaseTimeUsed {
-                external_id: document.external_id.clone(),
-                base_time: base.at,
-                from: match base.source {
-                    BaseTimeSource::Field(field) => field,
-                    BaseTimeSource::Option => "--base-time",
-                },
-            });
+            let key = match base.source {
+                BaseTimeSource::Field(field) => (field, None),
+                BaseTimeSource::Option => ("--base-time", Some(base.at)),
+            };
+            *found.base_times.entry(key).or_default() += 1;
         }
         for (index, entry) in document.entries.into_iter().enumerate() {
             let number = index + 1;
