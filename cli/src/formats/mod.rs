@@ -48,11 +48,7 @@ use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-#[allow(
-    unused_imports,
-    reason = "for the `--role-map` parser, which is not written yet"
-)]
-pub(crate) use self::roles::{RoleMap, RoleMapEntry, RoleMapError};
+pub(crate) use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
 use asapp_conversations::types::ParticipantRole;
 

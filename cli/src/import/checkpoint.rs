@@ -23,7 +23,8 @@
 //!   have reached ASAPP is on record, as acknowledged or in doubt.
 //! - An `ack` is written without waiting for a sync: a lost one leaves its batch in doubt, and a
 //!   resume reads the conversation back and sends only what ASAPP lacks, so losing it costs a
-//!   read-back, never a duplicate. The next intent's sync makes it durable.
+//!   read-back, never a duplicate. Any later sync makes it durable: the journal writes records
+//!   in order, and a sync covers everything written before it.
 //! - What a crash or a power failure leaves half-written at the end (a record without its newline,
 //!   or a line of NUL bytes where the file grew but its data never reached the disk) is dropped.
 

@@ -215,9 +215,14 @@ pub(crate) async fn run(
     let sent = workers.finish().await;
     progress.finish();
     drop(workers);
+    // Every worker is done and dropped, so this is the last holder: the checkpoint's last
+    // records are written and synced before the summary says anything.
     let closed = match Arc::into_inner(sending) {
         Some(sending) => sending.checkpoint.close().await,
-        None => Ok(()),
+        None => Err(Failure {
+            exit: crate::Exit::Failed,
+            message: "the checkpoint was still in use when the import ended".to_owned(),
+        }),
     };
     read?;
     sent?;
