@@ -11,8 +11,11 @@
 //! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences ([`twilio`]) |
 //!
 //! The format is recognised from the content: [`detect`] looks at the first bytes (so that
-//! JSON Lines can be streamed), and [`read_document`] at the whole parsed document when no format
-//! is forced; when nothing matches, the error lists the formats that were tried.
+//! JSON Lines can be streamed; [`is_jsonl`] asks it only of first bytes that hold an
+//! `externalId`), and [`read_document`] at the whole parsed document when no format is forced;
+//! when nothing matches, the error lists the formats that were tried. Neither builds a
+//! `serde_json::Value` of the input to tell its format: [`outline`] checks the JSON and keeps
+//! only what [`detect_value`]'s rules look at.
 //!
 //! Rules common to every format:
 //! - **Roles** map by the vendor's documented rule; the user's [`RoleMap`] (`VENDOR_ROLE=role`,
@@ -37,6 +40,7 @@
 mod connect_chat;
 mod contact_lens;
 mod genesys;
+mod outline;
 mod roles;
 mod twilio;
 
@@ -281,7 +285,7 @@ fn read_value(
 ) -> Result<Document, ErrorKind> {
     let is_lines = match format {
         Some(format) => format == Format::Jsonl,
-        None => detect(bytes) == Some(Format::Jsonl),
+        None => is_jsonl(bytes),
     };
     if is_lines {
         return Err(ErrorKind::LinesNotDocument);
@@ -301,6 +305,27 @@ fn read_value(
     }
 }
 
+/// Whether an input that starts with `first_bytes` is JSON Lines: whether [`detect`] says so,
+/// without parsing anything when the first bytes cannot hold the `externalId` that the first
+/// line of JSON Lines has.
+pub(crate) fn is_jsonl(first_bytes: &[u8]) -> bool {
+    may_hold_external_id(first_bytes) && detect(first_bytes) == Some(Format::Jsonl)
+}
+
+/// Whether `bytes` may hold the key `externalId`: spelled out, or with an escape `\u004…` to
+/// `\u007…` (the letters) for some of its characters.
+fn may_hold_external_id(bytes: &[u8]) -> bool {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let of_a_letter =
+        |(at, _): (usize, &str)| matches!(text.as_bytes().get(at + 4), Some(b'4'..=b'7'));
+    // `contains` first: it is much faster than `match_indices`.
+    text.contains("externalId")
+        || (text.contains("\\u00") && text.match_indices("\\u00").any(of_a_letter))
+}
+
 /// The format of an input from its first bytes (64 KiB or so: JSON Lines are recognised from
 /// their first line, which must be whole; a vendor document from the keys it starts with), or
 /// `None`: refuse the input then with [`ErrorKind::UnknownFormat`], which lists what was tried.
@@ -312,13 +337,14 @@ pub(crate) fn detect(first_bytes: &[u8]) -> Option<Format> {
         .unwrap_or(text.len());
     let text = &text[start..];
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    match serde_json::from_slice::<Value>(first_line) {
-        Ok(value) => detect_value(&value),
+    match outline::outline(first_line) {
+        Ok(outline) => detect_value(&outline.value),
         Err(_) => sniff_keys(text),
     }
 }
 
-/// The format of a parsed document, from its structure.
+/// The format of a parsed document, from its structure. A document's [`outline`] keeps what
+/// these rules look at: a rule that looks at more must have it kept there too.
 pub(crate) fn detect_value(value: &Value) -> Option<Format> {
     match value {
         Value::Array(items) => items
