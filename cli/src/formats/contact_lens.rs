@@ -29,50 +29,61 @@
 //!   the base is `--base-time` (the contact's start, e.g. from the contact record); without it a
 //!   document with turns is refused.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
-    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base,
-    deserialize_at, non_blank, pointer, shown,
+    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base, entry,
+    non_blank, pointer, shown, top_level,
 };
 
-/// The top level of an analysis file: what is read of it.
+/// The top level of an analysis file: what is read of it, borrowed from its text; each turn is
+/// left as its text (`T`), to be read on its own (or ignored, to tell why the top level does not
+/// fit).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AnalysisFile {
-    channel: Option<String>,
-    #[serde(default)]
-    participants: Vec<Participant>,
-    customer_metadata: Option<CustomerMetadata>,
-    transcript: Vec<Value>,
+struct AnalysisFile<'a, T = &'a RawValue> {
+    #[serde(borrow)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    participants: Vec<Participant<'a>>,
+    #[serde(borrow)]
+    customer_metadata: Option<CustomerMetadata<'a>>,
+    transcript: Vec<T>,
 }
 
 /// A participant: an id and its role.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Participant {
-    participant_id: String,
-    participant_role: String,
+struct Participant<'a> {
+    #[serde(borrow)]
+    participant_id: Cow<'a, str>,
+    #[serde(borrow)]
+    participant_role: Cow<'a, str>,
 }
 
 /// Where the file says which contact it is.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CustomerMetadata {
-    contact_id: Option<String>,
+struct CustomerMetadata<'a> {
+    #[serde(borrow)]
+    contact_id: Option<Cow<'a, str>>,
 }
 
 /// One turn of the transcript.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Turn {
-    participant_id: Option<String>,
-    content: Option<String>,
+struct Turn<'a> {
+    #[serde(borrow)]
+    participant_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
     begin_offset_millis: Option<u64>,
 }
 
@@ -89,14 +100,9 @@ fn documented_role(role: &str) -> Option<ParticipantRole> {
     }
 }
 
-/// Reads an analysis file; `file_name` may give the contact id.
-pub(super) fn read(
-    value: &Value,
-    file_name: &str,
-    options: &Options,
-) -> Result<Document, ErrorKind> {
-    let file: AnalysisFile =
-        deserialize_at(value, "").map_err(|m| m.into_error(Format::ContactLens))?;
+/// Reads an analysis file from its text; `file_name` may give the contact id.
+pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Document, ErrorKind> {
+    let file: AnalysisFile = top_level::<_, AnalysisFile<IgnoredAny>>(text, Format::ContactLens)?;
     if let Some(channel) = file.channel.as_deref().filter(|c| *c != "VOICE") {
         return Err(ErrorKind::Unsupported(format!(
             "a contact-lens analysis file of Channel {} is not read: only VOICE files are",
@@ -117,15 +123,15 @@ pub(super) fn read(
     let roles: HashMap<&str, &str> = file
         .participants
         .iter()
-        .map(|p| (p.participant_id.as_str(), p.participant_role.as_str()))
+        .map(|p| (p.participant_id.as_ref(), p.participant_role.as_ref()))
         .collect();
     let turns: Vec<(String, Result<Turn, String>)> = file
         .transcript
         .iter()
         .enumerate()
-        .map(|(index, value)| {
+        .map(|(index, raw)| {
             let at = pointer("/Transcript", index);
-            let turn = deserialize_at(value, &at).map_err(|m| m.within(&at));
+            let turn = entry(raw, &at);
             (at, turn)
         })
         .collect();
@@ -159,7 +165,10 @@ pub(super) fn read(
 }
 
 /// The contact id: `CustomerMetadata.ContactId`, else the file name's.
-fn external_id(file: &AnalysisFile, file_name: &str) -> Result<(String, &'static str), ErrorKind> {
+fn external_id(
+    file: &AnalysisFile<'_>,
+    file_name: &str,
+) -> Result<(String, &'static str), ErrorKind> {
     let from_metadata = file
         .customer_metadata
         .as_ref()
@@ -231,7 +240,7 @@ impl Speaker {
 
 /// The line of one turn.
 fn line(
-    turn: &Turn,
+    turn: &Turn<'_>,
     conversation: &Conversation,
     speaker: &impl Fn(&str) -> Speaker,
     base: asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc>,
