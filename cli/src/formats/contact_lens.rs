@@ -31,6 +31,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -125,31 +126,40 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
         .iter()
         .map(|p| (p.participant_id.as_ref(), p.participant_role.as_ref()))
         .collect();
-    let turns: Vec<(String, Result<Turn, String>)> = file
+    let pointers: Vec<String> = (0..file.transcript.len())
+        .map(|index| pointer("/Transcript", index))
+        .collect();
+    let turns: Vec<Result<Turn, String>> = file
         .transcript
         .iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            let at = pointer("/Transcript", index);
-            let turn = entry(raw, &at);
-            (at, turn)
-        })
+        .zip(&pointers)
+        .map(|(raw, at)| entry(raw, at))
         .collect();
-    let speaker = |id: &str| Speaker::of(id, &roles, &external_id, options);
+    let mut speakers = Speakers {
+        roles,
+        external_id: &external_id,
+        options,
+        known: HashMap::new(),
+    };
     let mut parties = Parties::default();
-    for participant in &file.participants {
-        parties.add(speaker(&participant.participant_id).party());
-    }
-    for (_, turn) in &turns {
-        if let Some(id) = turn.as_ref().ok().and_then(|t| t.participant_id.as_deref()) {
-            parties.add(speaker(id).party());
+    let ids = file.participants.iter().map(|p| p.participant_id.as_ref());
+    let turn_ids = turns
+        .iter()
+        .filter_map(|turn| turn.as_ref().ok()?.participant_id.as_deref());
+    for id in ids.chain(turn_ids) {
+        if let (speaker, true) = speakers.of(id) {
+            parties.add(speaker.party());
         }
     }
     let conversation = parties.conversation(&external_id)?;
-    let entries = turns
+    let entries = pointers
         .into_iter()
+        .zip(&turns)
         .map(|(at, turn)| {
-            let line = turn.and_then(|turn| line(&turn, &conversation, &speaker, base));
+            let line = match turn {
+                Ok(turn) => line(turn, &conversation, &mut speakers, base),
+                Err(reason) => Err(reason.clone()),
+            };
             super::Entry { pointer: at, line }
         })
         .collect();
@@ -187,6 +197,28 @@ fn external_id(
 fn contact_id_of_file_name(file_name: &str) -> Option<&str> {
     let (contact_id, _) = file_name.split_once("_analysis_")?;
     (!contact_id.trim().is_empty()).then_some(contact_id)
+}
+
+/// The speakers of a file, each participant id worked out once.
+struct Speakers<'a> {
+    /// The role of each id of `Participants[]`.
+    roles: HashMap<&'a str, &'a str>,
+    external_id: &'a str,
+    options: &'a Options,
+    known: HashMap<&'a str, Speaker>,
+}
+
+impl<'a> Speakers<'a> {
+    /// The speaker of `id`, and whether this is the first time it is asked for.
+    fn of(&mut self, id: &'a str) -> (&Speaker, bool) {
+        match self.known.entry(id) {
+            Slot::Occupied(known) => (known.into_mut(), false),
+            Slot::Vacant(slot) => {
+                let speaker = Speaker::of(id, &self.roles, self.external_id, self.options);
+                (slot.insert(speaker), true)
+            }
+        }
+    }
 }
 
 /// Who a participant id is: the vendor role, the ASAPP role (or why none) and the sender id.
@@ -239,15 +271,15 @@ impl Speaker {
 }
 
 /// The line of one turn.
-fn line(
-    turn: &Turn<'_>,
+fn line<'a>(
+    turn: &'a Turn<'_>,
     conversation: &Conversation,
-    speaker: &impl Fn(&str) -> Speaker,
+    speakers: &mut Speakers<'a>,
     base: asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc>,
 ) -> Result<crate::transcript::Line<'static>, String> {
     let id = non_blank(turn.participant_id.as_deref()).ok_or("ParticipantId is missing")?;
-    let speaker = speaker(id);
-    let role = speaker.role?;
+    let (speaker, _) = speakers.of(id);
+    let role = speaker.role.clone()?;
     let text = non_blank(turn.content.as_deref()).ok_or("Content is empty or missing")?;
     let offset = turn
         .begin_offset_millis

@@ -522,8 +522,19 @@ fn shown(value: &str) -> String {
 
 /// `segment` appended to the JSON pointer `parent` (escaped as RFC 6901 says).
 fn pointer(parent: &str, segment: impl fmt::Display) -> String {
-    let segment = segment.to_string().replace('~', "~0").replace('/', "~1");
-    format!("{parent}/{segment}")
+    use std::fmt::Write as _;
+    let mut pointer = format!("{parent}/");
+    let start = pointer.len();
+    // Writing to a `String` does not fail.
+    let _ = write!(pointer, "{segment}");
+    if let Some(written) = pointer.get(start..)
+        && written.contains(['~', '/'])
+    {
+        let escaped = written.replace('~', "~0").replace('/', "~1");
+        pointer.truncate(start);
+        pointer.push_str(&escaped);
+    }
+    pointer
 }
 
 /// A part of a document that does not have the expected shape.
