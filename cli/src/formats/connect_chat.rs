@@ -32,49 +32,129 @@
 //! - Sender id: `ParticipantId`, else `<externalId>:<ParticipantRole>`. Names: `DisplayName`.
 //! - Time: `AbsoluteTime` (ISO 8601 UTC with milliseconds). No base time is needed.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
-    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, deserialize_at,
-    non_blank, parse_time, pointer, shown,
+    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, entry, non_blank,
+    parse_time, pointer, shown, top_level,
 };
 use crate::transcript::Line;
 
-/// The saved transcript's wrapper, or a `GetTranscript` answer.
+/// The saved transcript's wrapper, or a `GetTranscript` answer, borrowed from its text; its
+/// `Transcript` is `T`: the items as their text, or ignored (to tell why the wrapper does not
+/// fit).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SavedTranscript {
-    contact_id: Option<String>,
-    initial_contact_id: Option<String>,
+struct SavedTranscript<'a, T = Items<'a>> {
+    #[serde(borrow)]
+    contact_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    initial_contact_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    participants: Vec<WrapperParticipant<'a>>,
     #[serde(default)]
-    participants: Vec<WrapperParticipant>,
+    transcript: T,
+}
+
+/// The items of `Transcript`, each as its text; `None` if it is not an array, which refuses the
+/// document once the rest of the wrapper is read.
+#[derive(Debug, Default)]
+struct Items<'a>(Option<Vec<&'a RawValue>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemsVisitor(PhantomData))
+    }
+}
+
+/// Reads [`Items`]: an array's items, and nothing of any other value.
+struct ItemsVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ItemsVisitor<'a> {
+    type Value = Items<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'a>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Items(Some(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Items<'a>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Items(None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Items<'a>, E> {
+        Ok(Items(None))
+    }
 }
 
 /// A participant of the wrapper.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct WrapperParticipant {
-    participant_id: Option<String>,
-    participant_role: Option<String>,
-    display_name: Option<String>,
+struct WrapperParticipant<'a> {
+    #[serde(borrow)]
+    participant_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    participant_role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
 }
 
 /// An `Item` of the transcript: a message or an event.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Item {
-    absolute_time: Option<String>,
-    content: Option<String>,
-    content_type: Option<String>,
-    #[serde(rename = "Type")]
-    item_type: Option<String>,
-    participant_id: Option<String>,
-    display_name: Option<String>,
-    participant_role: Option<String>,
-    contact_id: Option<String>,
+struct Item<'a> {
+    #[serde(borrow)]
+    absolute_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content_type: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "Type")]
+    item_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    participant_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    participant_role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    contact_id: Option<Cow<'a, str>>,
 }
 
 /// The item types that are events: no text.
@@ -107,7 +187,7 @@ enum Kind {
     Unknown,
 }
 
-impl Item {
+impl Item<'_> {
     fn kind(&self) -> Kind {
         let content_type = self.content_type.as_deref().unwrap_or_default();
         if content_type
@@ -136,30 +216,30 @@ fn documented_role(role: &str) -> Option<ParticipantRole> {
     }
 }
 
-/// Reads a chat transcript: the wrapper, a `GetTranscript` answer, or a bare array of items.
-pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKind> {
-    let (wrapper, items, items_at) = match value {
-        Value::Array(items) => (None, items, ""),
-        _ => {
-            let wrapper: SavedTranscript =
-                deserialize_at(value, "").map_err(|m| m.into_error(Format::ConnectChat))?;
-            let items = value
-                .get("Transcript")
-                .and_then(Value::as_array)
-                .ok_or_else(|| ErrorKind::Shape {
-                    format: Format::ConnectChat,
-                    pointer: "/Transcript".to_owned(),
-                    reason: "not an array".to_owned(),
-                })?;
-            (Some(wrapper), items, "/Transcript")
-        }
+/// Reads a chat transcript from its text: the wrapper, a `GetTranscript` answer, or a bare
+/// array of items.
+pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
+    let (wrapper, items, items_at) = if text.trim_start().starts_with('[') {
+        let items = top_level::<Vec<&RawValue>, Vec<IgnoredAny>>(text, Format::ConnectChat)?;
+        (None, items, "")
+    } else {
+        let mut wrapper: SavedTranscript =
+            top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::ConnectChat)?;
+        let items = std::mem::take(&mut wrapper.transcript)
+            .0
+            .ok_or_else(|| ErrorKind::Shape {
+                format: Format::ConnectChat,
+                pointer: "/Transcript".to_owned(),
+                reason: "not an array".to_owned(),
+            })?;
+        (Some(wrapper), items, "/Transcript")
     };
-    let items: Vec<(String, Result<Item, String>)> = items
+    let items: Vec<(String, Result<Item<'_>, String>)> = items
         .iter()
         .enumerate()
-        .map(|(index, value)| {
+        .map(|(index, raw)| {
             let at = pointer(items_at, index);
-            let item = deserialize_at(value, &at).map_err(|m| m.within(&at));
+            let item = entry(raw, &at);
             (at, item)
         })
         .collect();
@@ -173,12 +253,12 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
     let mut parties = Parties::default();
     for participant in wrapper_participants {
         if let Some(id) = non_blank(participant.participant_id.as_deref()) {
-            let vendor_role = participant.participant_role.clone().unwrap_or_default();
+            let vendor_role = participant.participant_role.as_deref().unwrap_or_default();
             parties.add(Party {
                 id: id.to_owned(),
-                role: resolve(&vendor_role).ok(),
-                vendor_role,
-                name: participant.display_name.clone(),
+                role: resolve(vendor_role).ok(),
+                vendor_role: vendor_role.to_owned(),
+                name: participant.display_name.as_deref().map(str::to_owned),
             });
         }
     }
@@ -190,7 +270,7 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
                 id: sender_id(item, vendor_role, &external_id),
                 role: resolve(vendor_role).ok(),
                 vendor_role: vendor_role.to_owned(),
-                name: item.display_name.clone(),
+                name: item.display_name.as_deref().map(str::to_owned),
             });
         }
     }
@@ -236,8 +316,8 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
 
 /// The conversation id: the wrapper's, else the one the items share.
 fn external_id(
-    wrapper: Option<&SavedTranscript>,
-    items: &[(String, Result<Item, String>)],
+    wrapper: Option<&SavedTranscript<'_>>,
+    items: &[(String, Result<Item<'_>, String>)],
 ) -> Result<(String, &'static str), ErrorKind> {
     if let Some(wrapper) = wrapper {
         if let Some(id) = non_blank(wrapper.contact_id.as_deref()) {
@@ -262,7 +342,7 @@ fn external_id(
 }
 
 /// The item's vendor role: its own, else its participant's in the wrapper.
-fn role_of<'a>(item: &'a Item, participants: &'a [WrapperParticipant]) -> Option<&'a str> {
+fn role_of<'a>(item: &'a Item<'_>, participants: &'a [WrapperParticipant<'_>]) -> Option<&'a str> {
     non_blank(item.participant_role.as_deref()).or_else(|| {
         let id = non_blank(item.participant_id.as_deref())?;
         participants
@@ -273,7 +353,7 @@ fn role_of<'a>(item: &'a Item, participants: &'a [WrapperParticipant]) -> Option
 }
 
 /// The item's sender id: `ParticipantId`, else derived from the role.
-fn sender_id(item: &Item, vendor_role: &str, external_id: &str) -> String {
+fn sender_id(item: &Item<'_>, vendor_role: &str, external_id: &str) -> String {
     match non_blank(item.participant_id.as_deref()) {
         Some(id) => id.to_owned(),
         None => format!("{external_id}:{}", vendor_role.trim()),
@@ -296,8 +376,8 @@ fn is_media_type(text: &str) -> bool {
 
 /// The line of a message item.
 fn message(
-    item: &Item,
-    participants: &[WrapperParticipant],
+    item: &Item<'_>,
+    participants: &[WrapperParticipant<'_>],
     conversation: &Conversation,
     resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
 ) -> Result<Line<'static>, String> {

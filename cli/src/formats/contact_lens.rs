@@ -29,50 +29,62 @@
 //!   the base is `--base-time` (the contact's start, e.g. from the contact record); without it a
 //!   document with turns is refused.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
-    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base,
-    deserialize_at, non_blank, pointer, shown,
+    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base, entry,
+    non_blank, pointer, shown, top_level,
 };
 
-/// The top level of an analysis file: what is read of it.
+/// The top level of an analysis file: what is read of it, borrowed from its text; each turn is
+/// left as its text (`T`), to be read on its own (or ignored, to tell why the top level does not
+/// fit).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AnalysisFile {
-    channel: Option<String>,
-    #[serde(default)]
-    participants: Vec<Participant>,
-    customer_metadata: Option<CustomerMetadata>,
-    transcript: Vec<Value>,
+struct AnalysisFile<'a, T = &'a RawValue> {
+    #[serde(borrow)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    participants: Vec<Participant<'a>>,
+    #[serde(borrow)]
+    customer_metadata: Option<CustomerMetadata<'a>>,
+    transcript: Vec<T>,
 }
 
 /// A participant: an id and its role.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Participant {
-    participant_id: String,
-    participant_role: String,
+struct Participant<'a> {
+    #[serde(borrow)]
+    participant_id: Cow<'a, str>,
+    #[serde(borrow)]
+    participant_role: Cow<'a, str>,
 }
 
 /// Where the file says which contact it is.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CustomerMetadata {
-    contact_id: Option<String>,
+struct CustomerMetadata<'a> {
+    #[serde(borrow)]
+    contact_id: Option<Cow<'a, str>>,
 }
 
 /// One turn of the transcript.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Turn {
-    participant_id: Option<String>,
-    content: Option<String>,
+struct Turn<'a> {
+    #[serde(borrow)]
+    participant_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
     begin_offset_millis: Option<u64>,
 }
 
@@ -89,14 +101,9 @@ fn documented_role(role: &str) -> Option<ParticipantRole> {
     }
 }
 
-/// Reads an analysis file; `file_name` may give the contact id.
-pub(super) fn read(
-    value: &Value,
-    file_name: &str,
-    options: &Options,
-) -> Result<Document, ErrorKind> {
-    let file: AnalysisFile =
-        deserialize_at(value, "").map_err(|m| m.into_error(Format::ContactLens))?;
+/// Reads an analysis file from its text; `file_name` may give the contact id.
+pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Document, ErrorKind> {
+    let file: AnalysisFile = top_level::<_, AnalysisFile<IgnoredAny>>(text, Format::ContactLens)?;
     if let Some(channel) = file.channel.as_deref().filter(|c| *c != "VOICE") {
         return Err(ErrorKind::Unsupported(format!(
             "a contact-lens analysis file of Channel {} is not read: only VOICE files are",
@@ -117,33 +124,42 @@ pub(super) fn read(
     let roles: HashMap<&str, &str> = file
         .participants
         .iter()
-        .map(|p| (p.participant_id.as_str(), p.participant_role.as_str()))
+        .map(|p| (p.participant_id.as_ref(), p.participant_role.as_ref()))
         .collect();
-    let turns: Vec<(String, Result<Turn, String>)> = file
+    let pointers: Vec<String> = (0..file.transcript.len())
+        .map(|index| pointer("/Transcript", index))
+        .collect();
+    let turns: Vec<Result<Turn, String>> = file
         .transcript
         .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let at = pointer("/Transcript", index);
-            let turn = deserialize_at(value, &at).map_err(|m| m.within(&at));
-            (at, turn)
-        })
+        .zip(&pointers)
+        .map(|(raw, at)| entry(raw, at))
         .collect();
-    let speaker = |id: &str| Speaker::of(id, &roles, &external_id, options);
+    let mut speakers = Speakers {
+        roles,
+        external_id: &external_id,
+        options,
+        known: HashMap::new(),
+    };
     let mut parties = Parties::default();
-    for participant in &file.participants {
-        parties.add(speaker(&participant.participant_id).party());
-    }
-    for (_, turn) in &turns {
-        if let Some(id) = turn.as_ref().ok().and_then(|t| t.participant_id.as_deref()) {
-            parties.add(speaker(id).party());
+    let ids = file.participants.iter().map(|p| p.participant_id.as_ref());
+    let turn_ids = turns
+        .iter()
+        .filter_map(|turn| turn.as_ref().ok()?.participant_id.as_deref());
+    for id in ids.chain(turn_ids) {
+        if let (speaker, true) = speakers.of(id) {
+            parties.add(speaker.party());
         }
     }
     let conversation = parties.conversation(&external_id)?;
-    let entries = turns
+    let entries = pointers
         .into_iter()
+        .zip(&turns)
         .map(|(at, turn)| {
-            let line = turn.and_then(|turn| line(&turn, &conversation, &speaker, base));
+            let line = match turn {
+                Ok(turn) => line(turn, &conversation, &mut speakers, base),
+                Err(reason) => Err(reason.clone()),
+            };
             super::Entry { pointer: at, line }
         })
         .collect();
@@ -159,7 +175,10 @@ pub(super) fn read(
 }
 
 /// The contact id: `CustomerMetadata.ContactId`, else the file name's.
-fn external_id(file: &AnalysisFile, file_name: &str) -> Result<(String, &'static str), ErrorKind> {
+fn external_id(
+    file: &AnalysisFile<'_>,
+    file_name: &str,
+) -> Result<(String, &'static str), ErrorKind> {
     let from_metadata = file
         .customer_metadata
         .as_ref()
@@ -178,6 +197,28 @@ fn external_id(file: &AnalysisFile, file_name: &str) -> Result<(String, &'static
 fn contact_id_of_file_name(file_name: &str) -> Option<&str> {
     let (contact_id, _) = file_name.split_once("_analysis_")?;
     (!contact_id.trim().is_empty()).then_some(contact_id)
+}
+
+/// The speakers of a file, each participant id worked out once.
+struct Speakers<'a> {
+    /// The role of each id of `Participants[]`.
+    roles: HashMap<&'a str, &'a str>,
+    external_id: &'a str,
+    options: &'a Options,
+    known: HashMap<&'a str, Speaker>,
+}
+
+impl<'a> Speakers<'a> {
+    /// The speaker of `id`, and whether this is the first time it is asked for.
+    fn of(&mut self, id: &'a str) -> (&Speaker, bool) {
+        match self.known.entry(id) {
+            Slot::Occupied(known) => (known.into_mut(), false),
+            Slot::Vacant(slot) => {
+                let speaker = Speaker::of(id, &self.roles, self.external_id, self.options);
+                (slot.insert(speaker), true)
+            }
+        }
+    }
 }
 
 /// Who a participant id is: the vendor role, the ASAPP role (or why none) and the sender id.
@@ -230,15 +271,15 @@ impl Speaker {
 }
 
 /// The line of one turn.
-fn line(
-    turn: &Turn,
+fn line<'a>(
+    turn: &'a Turn<'_>,
     conversation: &Conversation,
-    speaker: &impl Fn(&str) -> Speaker,
+    speakers: &mut Speakers<'a>,
     base: asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc>,
 ) -> Result<crate::transcript::Line<'static>, String> {
     let id = non_blank(turn.participant_id.as_deref()).ok_or("ParticipantId is missing")?;
-    let speaker = speaker(id);
-    let role = speaker.role?;
+    let (speaker, _) = speakers.of(id);
+    let role = speaker.role.clone()?;
     let text = non_blank(turn.content.as_deref()).ok_or("Content is empty or missing")?;
     let offset = turn
         .begin_offset_millis

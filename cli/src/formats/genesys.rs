@@ -35,51 +35,62 @@
 //!   remapped purpose); its agent is the first such participant's `userId`, else the derived id
 //!   of the first agent phrase. No names.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
     BaseTime, Conversation, Document, Entry, ErrorKind, Format, Options, Time, after, choose_base,
-    deserialize_at, non_blank, pointer,
+    entry, non_blank, pointer, top_level,
 };
 use crate::transcript::Line;
 use asapp_conversations::chrono::DateTime;
 
-/// What is read of the transcript document.
+/// What is read of the transcript document, borrowed from its text; each phrase is left as its
+/// text (`T`), to be read on its own (or ignored, to tell why the document does not fit).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TranscriptDocument {
-    conversation_id: Option<String>,
+struct TranscriptDocument<'a, T = &'a RawValue> {
+    #[serde(borrow)]
+    conversation_id: Option<Cow<'a, str>>,
     conversation_start_time: Option<i64>,
-    #[serde(default)]
-    participants: Vec<Participant>,
-    #[serde(default)]
-    transcripts: Vec<Transcript>,
+    #[serde(borrow, default)]
+    participants: Vec<Participant<'a>>,
+    // `Vec::new`, not `default`, which would need `T: Default`.
+    #[serde(default = "Vec::new")]
+    transcripts: Vec<Transcript<T>>,
 }
 
 /// A participant of the communication.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Participant {
-    participant_purpose: Option<String>,
-    user_id: Option<String>,
+struct Participant<'a> {
+    #[serde(borrow)]
+    participant_purpose: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
 }
 
 /// One transcript of the communication.
 #[derive(Debug, Deserialize)]
-struct Transcript {
-    #[serde(default)]
-    phrases: Vec<Value>,
+struct Transcript<T> {
+    #[serde(default = "Vec::new")]
+    phrases: Vec<T>,
 }
 
 /// One phrase.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Phrase {
-    text: Option<String>,
-    participant_purpose: Option<String>,
+struct Phrase<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    participant_purpose: Option<Cow<'a, str>>,
     start_time_ms: Option<i64>,
     offset: Option<Value>,
 }
@@ -100,10 +111,10 @@ const AGENT_PURPOSES: [&str; 3] = ["internal", "agent", "user"];
 /// The document's field that is its base time.
 const START_FIELD: &str = "conversationStartTime";
 
-/// Reads a transcript document.
-pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKind> {
+/// Reads a transcript document from its text.
+pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
     let document: TranscriptDocument =
-        deserialize_at(value, "").map_err(|m| m.into_error(Format::Genesys))?;
+        top_level::<_, TranscriptDocument<'_, IgnoredAny>>(text, Format::Genesys)?;
     let external_id = non_blank(document.conversation_id.as_deref())
         .ok_or(ErrorKind::NoExternalId {
             looked_for: "conversationId",
@@ -161,13 +172,13 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
 }
 
 /// Every phrase of every transcript, with its pointer, in document order.
-fn phrases(document: &TranscriptDocument) -> Vec<(String, Result<Phrase, String>)> {
+fn phrases<'a>(document: &TranscriptDocument<'a>) -> Vec<(String, Result<Phrase<'a>, String>)> {
     let mut phrases = Vec::new();
     for (t, transcript) in document.transcripts.iter().enumerate() {
         let transcript_at = pointer(&pointer("/transcripts", t), "phrases");
-        for (p, value) in transcript.phrases.iter().enumerate() {
+        for (p, raw) in transcript.phrases.iter().enumerate() {
             let at = pointer(&transcript_at, p);
-            let phrase = deserialize_at(value, &at).map_err(|m| m.within(&at));
+            let phrase = entry(raw, &at);
             phrases.push((at, phrase));
         }
     }
@@ -175,7 +186,7 @@ fn phrases(document: &TranscriptDocument) -> Vec<(String, Result<Phrase, String>
 }
 
 /// The distinct `userId`s of the agent participants, in document order.
-fn agent_user_ids(participants: &[Participant]) -> Vec<String> {
+fn agent_user_ids(participants: &[Participant<'_>]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for participant in participants {
         let is_agent = participant.participant_purpose.as_deref().is_some_and(|p| {
@@ -213,7 +224,7 @@ impl Senders<'_> {
 /// The conversation: the first customer phrase's sender (else the derived external party), and
 /// the first agent participant (else the first agent phrase's sender).
 fn conversation(
-    phrases: &[(String, Result<Phrase, String>)],
+    phrases: &[(String, Result<Phrase<'_>, String>)],
     senders: &Senders<'_>,
     resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
     first_agent_user_id: Option<&String>,
@@ -241,7 +252,7 @@ fn conversation(
 /// The phrase's time and whether it came from the base; the outer error refuses the document
 /// (an offset and no base time), the inner one is the phrase's.
 fn time(
-    phrase: &Phrase,
+    phrase: &Phrase<'_>,
     conversation_start: Option<i64>,
     base: Option<BaseTime>,
 ) -> Result<Result<(Time, bool), String>, ErrorKind> {
@@ -269,7 +280,7 @@ fn time(
 
 /// The line of one phrase.
 fn line(
-    phrase: &Phrase,
+    phrase: &Phrase<'_>,
     conversation: &Conversation,
     senders: &Senders<'_>,
     resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,

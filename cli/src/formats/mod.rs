@@ -11,8 +11,19 @@
 //! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences ([`twilio`]) |
 //!
 //! The format is recognised from the content: [`detect`] looks at the first bytes (so that
-//! JSON Lines can be streamed), and [`read_document`] at the whole parsed document when no format
-//! is forced; when nothing matches, the error lists the formats that were tried.
+//! JSON Lines can be streamed; [`is_jsonl`] asks it only of first bytes that hold an
+//! `externalId`), and [`read_document`] at the whole document when no format is forced; when
+//! nothing matches, the error lists the formats that were tried.
+//!
+//! Reading a document takes two passes over its text, and builds no `serde_json::Value` of it
+//! (but for what does not fit, below):
+//! - [`outline`] checks it as JSON, exactly as parsing it as a `Value` would (so that what is
+//!   [`ErrorKind::NotJson`] is unchanged), and keeps only what [`detect_value`]'s rules look at;
+//! - the format's reader parses it once into borrowed typed structures, its message entries left
+//!   as their text (`RawValue`), and then each entry on its own, so that a bad entry is invalid
+//!   (its pointer and the reason) while the others import. Where a part does not fit, the
+//!   reason is taken from that part's `Value`, as it always was ([`value_mismatch`]); a document
+//!   that repeats a key is read from its `Value`'s text, in which the last one counts.
 //!
 //! Rules common to every format:
 //! - **Roles** map by the vendor's documented rule; the user's [`RoleMap`] (`VENDOR_ROLE=role`,
@@ -37,6 +48,7 @@
 mod connect_chat;
 mod contact_lens;
 mod genesys;
+mod outline;
 mod roles;
 mod twilio;
 
@@ -47,6 +59,7 @@ use std::str::FromStr;
 use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub(crate) use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
@@ -269,6 +282,8 @@ pub(crate) fn read_document(
     })
 }
 
+/// Checks the document as JSON and tells its format in one pass ([`outline`]), then has its
+/// format's reader read it once, from the text.
 fn read_value(
     file: &str,
     bytes: &[u8],
@@ -277,24 +292,57 @@ fn read_value(
 ) -> Result<Document, ErrorKind> {
     let is_lines = match format {
         Some(format) => format == Format::Jsonl,
-        None => detect(bytes) == Some(Format::Jsonl),
+        None => is_jsonl(bytes),
     };
     if is_lines {
         return Err(ErrorKind::LinesNotDocument);
     }
-    let value: Value =
-        serde_json::from_slice(strip_bom(bytes)).map_err(|e| ErrorKind::NotJson(e.to_string()))?;
+    let bytes = strip_bom(bytes);
+    let not_json = |e: &dyn fmt::Display| ErrorKind::NotJson(e.to_string());
+    let outline = outline::outline(bytes).map_err(|e| not_json(&e))?;
     let format = match format {
         Some(format) => format,
-        None => detect_value(&value).ok_or(ErrorKind::UnknownFormat)?,
+        None => detect_value(&outline.value).ok_or(ErrorKind::UnknownFormat)?,
+    };
+    // Checked JSON is UTF-8 throughout: its strings were decoded, and the rest is ASCII.
+    let text = std::str::from_utf8(bytes).map_err(|e| not_json(&e))?;
+    let as_value;
+    let text = if outline.repeated_keys {
+        // The last of a repeated key counts, as in the document's `Value`, which has no repeats.
+        let value: Value = serde_json::from_str(text).map_err(|e| not_json(&e))?;
+        as_value = value.to_string();
+        as_value.as_str()
+    } else {
+        text
     };
     match format {
         Format::Jsonl => Err(ErrorKind::LinesNotDocument),
-        Format::ContactLens => contact_lens::read(&value, file_name(file), options),
-        Format::ConnectChat => connect_chat::read(&value, options),
-        Format::Genesys => genesys::read(&value, options),
-        Format::Twilio => twilio::read(&value, options),
+        Format::ContactLens => contact_lens::read(text, file_name(file), options),
+        Format::ConnectChat => connect_chat::read(text, options),
+        Format::Genesys => genesys::read(text, options),
+        Format::Twilio => twilio::read(text, options),
     }
+}
+
+/// Whether an input that starts with `first_bytes` is JSON Lines: whether [`detect`] says so,
+/// without parsing anything when the first bytes cannot hold the `externalId` that the first
+/// line of JSON Lines has.
+pub(crate) fn is_jsonl(first_bytes: &[u8]) -> bool {
+    may_hold_external_id(first_bytes) && detect(first_bytes) == Some(Format::Jsonl)
+}
+
+/// Whether `bytes` may hold the key `externalId`: spelled out, or with an escape `\u004…` to
+/// `\u007…` (the letters) for some of its characters.
+fn may_hold_external_id(bytes: &[u8]) -> bool {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let of_a_letter =
+        |(at, _): (usize, &str)| matches!(text.as_bytes().get(at + 4), Some(b'4'..=b'7'));
+    // `contains` first: it is much faster than `match_indices`.
+    text.contains("externalId")
+        || (text.contains("\\u00") && text.match_indices("\\u00").any(of_a_letter))
 }
 
 /// The format of an input from its first bytes (64 KiB or so: JSON Lines are recognised from
@@ -308,13 +356,14 @@ pub(crate) fn detect(first_bytes: &[u8]) -> Option<Format> {
         .unwrap_or(text.len());
     let text = &text[start..];
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    match serde_json::from_slice::<Value>(first_line) {
-        Ok(value) => detect_value(&value),
+    match outline::outline(first_line) {
+        Ok(outline) => detect_value(&outline.value),
         Err(_) => sniff_keys(text),
     }
 }
 
-/// The format of a parsed document, from its structure.
+/// The format of a parsed document, from its structure. A document's [`outline`] keeps what
+/// these rules look at: a rule that looks at more must have it kept there too.
 pub(crate) fn detect_value(value: &Value) -> Option<Format> {
     match value {
         Value::Array(items) => items
@@ -469,8 +518,19 @@ fn shown(value: &str) -> String {
 
 /// `segment` appended to the JSON pointer `parent` (escaped as RFC 6901 says).
 fn pointer(parent: &str, segment: impl fmt::Display) -> String {
-    let segment = segment.to_string().replace('~', "~0").replace('/', "~1");
-    format!("{parent}/{segment}")
+    use std::fmt::Write as _;
+    let mut pointer = format!("{parent}/");
+    let start = pointer.len();
+    // Writing to a `String` does not fail.
+    let _ = write!(pointer, "{segment}");
+    if let Some(written) = pointer.get(start..)
+        && written.contains(['~', '/'])
+    {
+        let escaped = written.replace('~', "~0").replace('/', "~1");
+        pointer.truncate(start);
+        pointer.push_str(&escaped);
+    }
+    pointer
 }
 
 /// A part of a document that does not have the expected shape.
@@ -507,9 +567,44 @@ impl Mismatch {
     }
 }
 
-/// `value` (found at `at`) as a `T`; the error says where and what, never echoing a value.
-fn deserialize_at<'v, T: Deserialize<'v>>(value: &'v Value, at: &str) -> Result<T, Mismatch> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
+/// `text`, a whole document, as its top level `T`, its entries left as their text. Where it is
+/// not one, the reason is the one the document's `Value` read as `U` gives (`T` with its entries
+/// ignored): see [`value_mismatch`].
+fn top_level<'a, T: Deserialize<'a>, U: Deserialize<'a>>(
+    text: &'a str,
+    format: Format,
+) -> Result<T, ErrorKind> {
+    serde_json::from_str(text).map_err(|_| value_mismatch::<U>(text, "").into_error(format))
+}
+
+/// The entry `raw` (found at `at`) as a `T`, read from its own text; the error is the entry's
+/// reason (see [`value_mismatch`]), so that the other entries still import.
+fn entry<'a, T: Deserialize<'a>>(raw: &'a RawValue, at: &str) -> Result<T, String> {
+    serde_json::from_str(raw.get()).map_err(|_| value_mismatch::<T>(raw.get(), at).within(at))
+}
+
+/// Why `text` (found at `at`, checked JSON without repeated keys) is not a `T`, as deserializing
+/// its `Value` tells: reading the text stops at the first wrong field in the text's order, while
+/// a `Value` has its fields in key order, so the reason would change with the order of the keys.
+fn value_mismatch<'a, T: Deserialize<'a>>(text: &str, at: &str) -> Mismatch {
+    let value = serde_json::from_str::<Value>(text);
+    match value.map(|value| deserialize_at::<T>(value, at)) {
+        Ok(Err(mismatch)) => mismatch,
+        // Not for checked JSON that `T` did not fit.
+        Ok(Ok(_)) | Err(_) => Mismatch {
+            pointer: at.to_owned(),
+            reason: "not valid here".to_owned(),
+        },
+    }
+}
+
+/// `deserializer`'s value (found at `at`) as a `T`; the error says where and what, never echoing
+/// a value.
+fn deserialize_at<'de, T: Deserialize<'de>>(
+    deserializer: impl serde::Deserializer<'de>,
+    at: &str,
+) -> Result<T, Mismatch> {
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let mut pointer = at.to_owned();
         for segment in error.path().iter() {
             match segment {

@@ -142,6 +142,9 @@ impl RoleMap {
 
     /// The role the user gave `vendor_role`, matched case-insensitively.
     pub(crate) fn get(&self, vendor_role: &str) -> Option<ParticipantRole> {
+        if self.roles.is_empty() {
+            return None;
+        }
         self.roles.get(&vendor_role.trim().to_lowercase()).cloned()
     }
 

@@ -38,63 +38,79 @@
 //!   exactly (digits past the millisecond are dropped). `date_created` is not a base: it is when
 //!   the Transcript resource was created, after the call.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
     Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, after, choose_base,
-    deserialize_at, non_blank, parse_time, pointer,
+    entry, non_blank, parse_time, pointer, top_level,
 };
 use crate::transcript::Line;
 
-/// The document: the sentences, with the transcript resource nested or at the top level.
+/// The document: the sentences, with the transcript resource nested or at the top level,
+/// borrowed from its text; each sentence is left as its text (`T`), to be read on its own (or
+/// ignored, to tell why the document does not fit).
 #[derive(Debug, Deserialize)]
-struct SavedTranscript {
-    transcript: Option<TranscriptResource>,
-    #[serde(flatten)]
-    top_level: TranscriptResource,
-    sentences: Vec<Value>,
-    meta: Option<ListMeta>,
+struct SavedTranscript<'a, T = &'a RawValue> {
+    #[serde(borrow)]
+    transcript: Option<TranscriptResource<'a>>,
+    #[serde(borrow, flatten)]
+    top_level: TranscriptResource<'a>,
+    sentences: Vec<T>,
+    #[serde(borrow)]
+    meta: Option<ListMeta<'a>>,
 }
 
 /// What is read of the Transcript resource.
 #[derive(Debug, Default, Deserialize)]
-struct TranscriptResource {
-    sid: Option<String>,
-    media_start_time: Option<String>,
-    channel: Option<Channel>,
+struct TranscriptResource<'a> {
+    #[serde(borrow)]
+    sid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    media_start_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    channel: Option<Channel<'a>>,
 }
 
 /// The resource's media channel: its participant mapping.
 #[derive(Debug, Default, Deserialize)]
-struct Channel {
-    #[serde(default)]
-    participants: Vec<ChannelParticipant>,
+struct Channel<'a> {
+    #[serde(borrow, default)]
+    participants: Vec<ChannelParticipant<'a>>,
 }
 
 /// A participant of a channel.
 #[derive(Debug, Deserialize)]
-struct ChannelParticipant {
+struct ChannelParticipant<'a> {
     channel_participant: Option<Value>,
-    role: Option<String>,
-    user_id: Option<String>,
-    full_name: Option<String>,
+    #[serde(borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    full_name: Option<Cow<'a, str>>,
 }
 
 /// The list answer's metadata.
 #[derive(Debug, Deserialize)]
-struct ListMeta {
-    url: Option<String>,
+struct ListMeta<'a> {
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
 }
 
 /// One sentence.
 #[derive(Debug, Deserialize)]
-struct Sentence {
+struct Sentence<'a> {
     media_channel: Option<Value>,
     start_time: Option<Value>,
-    transcript: Option<String>,
+    #[serde(borrow)]
+    transcript: Option<Cow<'a, str>>,
 }
 
 /// Twilio's documented roles, free text matched case-insensitively.
@@ -124,10 +140,10 @@ fn channel_number(value: &Value) -> Option<u64> {
     }
 }
 
-/// Reads a saved transcript with its sentences.
-pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKind> {
+/// Reads a saved transcript with its sentences from its text.
+pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
     let saved: SavedTranscript =
-        deserialize_at(value, "").map_err(|m| m.into_error(Format::Twilio))?;
+        top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::Twilio)?;
     let nested = saved.transcript.as_ref();
     let (external_id, external_id_from) = external_id(&saved)?;
     let start = media_start_time(&saved)?;
@@ -151,13 +167,13 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
         external_id: &external_id,
         options,
     };
-    let sentences: Vec<(String, Result<Sentence, String>)> = saved
+    let sentences: Vec<(String, Result<Sentence<'_>, String>)> = saved
         .sentences
         .iter()
         .enumerate()
-        .map(|(index, value)| {
+        .map(|(index, raw)| {
             let at = pointer("/sentences", index);
-            let sentence = deserialize_at(value, &at).map_err(|m| m.within(&at));
+            let sentence = entry(raw, &at);
             (at, sentence)
         })
         .collect();
@@ -201,7 +217,7 @@ pub(super) fn read(value: &Value, options: &Options) -> Result<Document, ErrorKi
 }
 
 /// The transcript's sid: the resource's, else the one in the list answer's `meta.url`.
-fn external_id(saved: &SavedTranscript) -> Result<(String, &'static str), ErrorKind> {
+fn external_id(saved: &SavedTranscript<'_>) -> Result<(String, &'static str), ErrorKind> {
     let nested = saved
         .transcript
         .as_ref()
@@ -234,7 +250,7 @@ fn sid_of_sentences_url(url: &str) -> Option<&str> {
 
 /// The document's `media_start_time` (nested or at the top level), with its field name.
 fn media_start_time(
-    saved: &SavedTranscript,
+    saved: &SavedTranscript<'_>,
 ) -> Result<Option<(super::Time, &'static str)>, ErrorKind> {
     let nested = saved
         .transcript
@@ -259,7 +275,7 @@ fn media_start_time(
 
 /// How media channels map to speakers.
 struct Channels<'a> {
-    participants: &'a [ChannelParticipant],
+    participants: &'a [ChannelParticipant<'a>],
     external_id: &'a str,
     options: &'a Options,
 }
@@ -316,7 +332,7 @@ impl Channels<'_> {
 
 /// The line of one sentence.
 fn line(
-    sentence: &Sentence,
+    sentence: &Sentence<'_>,
     channels: &Channels<'_>,
     conversation: &Conversation,
     base: super::Time,

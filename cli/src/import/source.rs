@@ -221,9 +221,7 @@ struct Stop;
 fn is_lines(head: &[u8], format: Option<Format>) -> bool {
     match format {
         Some(format) => format == Format::Jsonl,
-        None => {
-            head.iter().all(u8::is_ascii_whitespace) || formats::detect(head) == Some(Format::Jsonl)
-        }
+        None => head.iter().all(u8::is_ascii_whitespace) || formats::is_jsonl(head),
     }
 }
 
