@@ -287,6 +287,7 @@ impl Reading<'_> {
     ) -> Result<(), Failure> {
         let mut reader = Reader::start(self.sources, self.format);
         let mut current: Option<(usize, Runs)> = None;
+        let mut ended = 0;
         while let Some(read) = reader.next().await {
             match read {
                 Read::Lines {
@@ -315,6 +316,7 @@ impl Reading<'_> {
                     }
                 }
                 Read::End { source } => {
+                    ended += 1;
                     let runs = self.runs(&mut current, source);
                     for run in runs.finish(&self.sending.checkpoint)? {
                         workers.start(run).await?;
@@ -322,6 +324,14 @@ impl Reading<'_> {
                 }
                 Read::Failed(failure) => return Err(failure),
             }
+        }
+        // The reading ends with every source's end, or with a failure: anything else (a panic
+        // in the reading) must not pass for the end of the input.
+        if let Some(source) = self.sources.get(ended) {
+            return Err(Failure {
+                exit: crate::Exit::Failed,
+                message: format!("reading stopped before the end of {}", source.name),
+            });
         }
         Ok(())
     }
@@ -354,6 +364,10 @@ impl Reading<'_> {
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         while let [rest @ .., b'\n' | b'\r'] = bytes {
             bytes = rest;
+        }
+        if number == 1 {
+            // A byte-order mark some editors write before the first line.
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
         let parsed = match std::str::from_utf8(bytes) {
             Err(e) => Err(format!("not UTF-8 ({e})")),

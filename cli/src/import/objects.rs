@@ -86,7 +86,9 @@ pub(crate) struct Object {
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) path: Path,
     pub(crate) url: String,
-    /// The ETag (or, without one, the version) it was listed with.
+    /// The ETag it was listed with, which reads must match.
+    pub(crate) e_tag: Option<String>,
+    /// Its version, where the store keeps versions and gave no ETag.
     pub(crate) version: Option<String>,
     pub(crate) size: u64,
 }
@@ -95,6 +97,7 @@ impl std::fmt::Debug for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Object")
             .field("url", &self.url)
+            .field("e_tag", &self.e_tag)
             .field("version", &self.version)
             .field("size", &self.size)
             .finish_non_exhaustive()
@@ -141,7 +144,8 @@ impl Stores {
             .map(|meta| Object {
                 url: format!("{bucket_url}/{}", meta.location),
                 store: store.clone(),
-                version: meta.e_tag.or(meta.version),
+                e_tag: meta.e_tag,
+                version: meta.version,
                 size: meta.size,
                 path: meta.location,
             })
@@ -242,7 +246,13 @@ pub(crate) async fn open(
     object: &Object,
 ) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes, Failure>> + use<>, Failure> {
     let options = GetOptions {
-        if_match: object.version.clone(),
+        if_match: object.e_tag.clone(),
+        // Without an ETag, the version listed (a version id is not an ETag).
+        version: object
+            .e_tag
+            .is_none()
+            .then(|| object.version.clone())
+            .flatten(),
         ..GetOptions::default()
     };
     let url = object.url.clone();

@@ -8,6 +8,7 @@
 //! through a bounded channel: a slow input never stalls the tasks that send, and no more than a
 //! few chunks or documents are held, however large the input.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -64,6 +65,7 @@ pub(crate) async fn expand(
     stores: &mut Stores,
 ) -> Result<Vec<Source>, Failure> {
     let mut sources: Vec<Source> = Vec::new();
+    let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
     for input in inputs {
         let text = input.to_str().unwrap_or_default();
         let found = if input == Path::new("-") {
@@ -86,7 +88,11 @@ pub(crate) async fn expand(
                 .map(|object| Source {
                     name: object.url.clone(),
                     key: object.url.as_str().into(),
-                    version: object.version.as_deref().map(Arc::from),
+                    version: object
+                        .e_tag
+                        .as_deref()
+                        .or(object.version.as_deref())
+                        .map(Arc::from),
                     location: Location::Object(object),
                 })
                 .collect();
@@ -98,33 +104,43 @@ pub(crate) async fn expand(
             objects
         } else if input.is_dir() {
             let mut files = Vec::new();
-            walk(input, &mut files)?;
+            walk(input, &mut files, &mut HashSet::new())?;
             files.sort();
             files.into_iter().map(local).collect::<Result<_, _>>()?
         } else {
             vec![local(input.clone())?]
         };
         for source in found {
-            if let Some(twice) = sources.iter().find(|s| s.key == source.key) {
+            if let Some(&twice) = seen.get(&source.key) {
+                let twice: &Source = &sources[twice];
                 return Err(Failure::usage(format!(
                     "{} and {} are the same input: each is read once",
                     twice.name, source.name
                 )));
             }
+            seen.insert(source.key.clone(), sources.len());
             sources.push(source);
         }
     }
     Ok(sources)
 }
 
-/// The transcript files under `directory`, at any depth.
-fn walk(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Failure> {
+/// The transcript files under `directory`, at any depth. Links to directories are followed, each
+/// directory once (a link back up would otherwise never end).
+fn walk(
+    directory: &Path,
+    files: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), Failure> {
     let cannot =
         |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
+    if !visited.insert(std::fs::canonicalize(directory).map_err(cannot)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(directory).map_err(cannot)? {
         let path = entry.map_err(cannot)?.path();
         if path.is_dir() {
-            walk(&path, files)?;
+            walk(&path, files, visited)?;
         } else if path
             .file_name()
             .and_then(|n| n.to_str())
@@ -217,12 +233,31 @@ impl Reader {
 /// The reading stops: the other end is gone, or reading failed (which was handed over).
 struct Stop;
 
-/// Whether a source that starts with `head` is JSON Lines.
-fn is_lines(head: &[u8], format: Option<Format>) -> bool {
+/// Whether the source `name`, which starts with `head`, is JSON Lines: `--format` says so, or
+/// it is named `*.jsonl`, or it is empty, or one of its first lines is a transcript line (so
+/// that a bad first line is one invalid line, not the whole file refused as a document).
+fn is_lines(name: &str, head: &[u8], format: Option<Format>) -> bool {
     match format {
         Some(format) => format == Format::Jsonl,
-        None => head.iter().all(u8::is_ascii_whitespace) || formats::is_jsonl(head),
+        None => {
+            name.ends_with(".jsonl")
+                || head.iter().all(u8::is_ascii_whitespace)
+                || std::iter::once(head)
+                    .chain(head.split(|b| *b == b'\n').skip(1).take(2))
+                    .any(formats::is_jsonl)
+        }
     }
+}
+
+/// The largest document read whole; past it, the input is refused rather than held.
+const DOCUMENT_LIMIT: u64 = 256 * 1024 * 1024;
+
+fn too_large(name: &str) -> String {
+    format!(
+        "{name}: not JSON Lines, and larger than the {} MiB a document may be (if it is JSON \
+         Lines, say so with --format jsonl)",
+        DOCUMENT_LIMIT / 1024 / 1024
+    )
 }
 
 fn read_local(
@@ -248,13 +283,17 @@ fn read_local(
         .take(CHUNK as u64)
         .read_to_end(&mut head)
         .map_err(|e| failed(format!("cannot read {name}: {e}")))?;
-    if is_lines(&head, format) {
+    if is_lines(name, &head, format) {
         let reader = BufReader::with_capacity(CHUNK, std::io::Cursor::new(head).chain(input));
         read_lines(source, name, reader, send)
     } else {
         input
+            .take(DOCUMENT_LIMIT)
             .read_to_end(&mut head)
             .map_err(|e| failed(format!("cannot read {name}: {e}")))?;
+        if head.len() as u64 >= DOCUMENT_LIMIT {
+            return Err(failed(too_large(name)));
+        }
         hand_over(
             send,
             Read::Document {
@@ -346,12 +385,15 @@ async fn read_object(
             }
         }
     }
-    if !is_lines(&head, format) {
+    if !is_lines(&object.url, &head, format) {
         while !ended {
             match chunks.next().await {
                 Some(Ok(chunk)) => head.extend_from_slice(&chunk),
                 Some(Err(failure)) => return Err(failed(failure).await),
                 None => ended = true,
+            }
+            if head.len() as u64 >= DOCUMENT_LIMIT {
+                return Err(failed(Failure::usage(too_large(&object.url))).await);
             }
         }
         give(Read::Document {

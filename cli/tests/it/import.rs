@@ -1450,3 +1450,54 @@ async fn a_resume_waits_for_a_batch_still_on_its_way_before_reading_it_back() {
     );
     assert_eq!(exported_texts("call-late", &env).await, ["on its way"]);
 }
+
+#[tokio::test]
+async fn a_byte_order_mark_a_bad_first_line_and_a_link_loop_are_read_as_meant() {
+    // An editor's byte-order mark before the first line is not part of it; a `.jsonl` file whose
+    // first line is broken is one invalid line, not a document refused whole; and a link from a
+    // folder back to itself is followed once, not forever.
+    let scratch = Scratch::new("reading-edges");
+    let folder = scratch.0.join("in");
+    std::fs::create_dir_all(&folder).unwrap();
+    let marked = format!(
+        "\u{feff}{}\n{}\n",
+        message_line("call-bom", "one", 1),
+        message_line("call-bom", "two", 2)
+    );
+    std::fs::write(folder.join("marked.jsonl"), marked).unwrap();
+    let broken = format!(
+        "{{\"externalId\": \"call-broken\", \"te\n{}\n{}\n",
+        message_line("call-broken", "three", 3),
+        message_line("call-broken", "four", 4)
+    );
+    std::fs::write(folder.join("broken.jsonl"), broken).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&folder, folder.join("again")).unwrap();
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let checkpoint = scratch.0.join("cp");
+    let ran = asapp_env(
+        &import_args(folder.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]),
+        &env(&sandbox),
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+    assert!(
+        ran.err.contains("broken.jsonl:1: invalid line"),
+        "{}",
+        ran.err
+    );
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (summary["messages"].clone(), summary["invalidLines"].clone()),
+        (json!(4), json!(1)),
+        "{summary}"
+    );
+    assert_eq!(
+        exported_texts("call-bom", &env(&sandbox)).await,
+        ["one", "two"]
+    );
+    assert_eq!(
+        exported_texts("call-broken", &env(&sandbox)).await,
+        ["three", "four"]
+    );
+}
