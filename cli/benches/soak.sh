@@ -74,7 +74,7 @@ while :; do
   target/release/asapp import "$work/dump.jsonl" --checkpoint "$work/checkpoint" --rate-limit 0 \
     "${resume[@]}" > "$work/summary.json" 2>> "$work/import.log" &
   import=$!
-  resume=(--resume)
+  resume=(--resume --settle 1s)
   if ((killed < kills)); then
     # A random moment between 0.5 and 6 seconds in: some runs die catching up, most mid-batch.
     sleep "$(printf '%d.%03d' $((RANDOM % 6)) $((500 + RANDOM % 500)))"
