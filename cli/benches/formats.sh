@@ -2,11 +2,11 @@
 # What reading vendor exports costs `asapp import`: the same conversations (CONVERSATIONS of 100
 # messages, 1,000 by default) as Amazon Connect Contact Lens documents (one file each, offsets
 # from --base-time) and as one JSON Lines file, imported unthrottled into a fresh local sandbox,
-# alternating for ROUNDS rounds each (5). Then the peak memory of importing 1x and 4x as many
-# documents. Prints one table; BENCHMARKS.md quotes it.
+# alternating for ROUNDS rounds each (5). Then the peak memory of importing 4 and 16 times as
+# many, in both forms. Prints one table; BENCHMARKS.md quotes it.
 #
 # Usage: cli/benches/formats.sh [CONVERSATIONS [ROUNDS]]
-# Needs cargo, python3 and GNU time (/usr/bin/time). About 3 minutes.
+# Needs cargo, python3 and GNU time (/usr/bin/time). About 5 minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 conversations=${1:-1000}
@@ -55,6 +55,7 @@ PY
 }
 generate "$conversations" "$work/1x"
 generate $((conversations * 4)) "$work/4x"
+generate $((conversations * 16)) "$work/16x"
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -84,7 +85,10 @@ for round in $(seq 1 "$rounds"); do
   import "$work/lines-$round" "$work/1x/lines.jsonl"
   import "$work/documents-$round" "$work/1x/documents"
 done
-import "$work/documents-4x" "$work/4x/documents"
+for scale in 4x 16x; do
+  import "$work/lines-$scale" "$work/$scale/lines.jsonl"
+  import "$work/documents-$scale" "$work/$scale/documents"
+done
 
 python3 - "$work" "$rounds" "$conversations" <<'PY'
 import json, statistics, sys
@@ -93,7 +97,7 @@ def summary(name):
     return json.load(open(f"{work}/{name}/summary.json"))
 def rss(name):
     return int(open(f"{work}/{name}/time").read().split()[-1]) / 1024
-for name in [f"{kind}-{r}" for kind in ("lines", "documents") for r in range(1, rounds + 1)] + ["documents-4x"]:
+for name in [f"{kind}-{r}" for kind in ("lines", "documents") for r in range(1, rounds + 1)] + [f"{kind}-{scale}" for kind in ("lines", "documents") for scale in ("4x", "16x")]:
     s = summary(name)
     assert s["invalidLines"] == 0 and s["invalidDocuments"] == 0, (name, s)
 lines = [summary(f"lines-{r}")["messagesPerSecond"] for r in range(1, rounds + 1)]
@@ -103,6 +107,8 @@ print("| input | messages/s (median) | rounds | peak RSS of `asapp` |")
 print("|---|---|---|---|")
 print(f"| {conversations * 100:,} messages as one JSON Lines file | {ml:,.0f} | {' '.join(f'{r:,.0f}' for r in lines)} | {statistics.median(rss(f'lines-{r}') for r in range(1, rounds + 1)):.1f} MiB |")
 print(f"| the same as {conversations:,} Contact Lens documents | {md:,.0f} | {' '.join(f'{r:,.0f}' for r in docs)} | {statistics.median(rss(f'documents-{r}') for r in range(1, rounds + 1)):.1f} MiB |")
-print(f"| {conversations * 4:,} Contact Lens documents | {summary('documents-4x')['messagesPerSecond']:,.0f} | 1 | {rss('documents-4x'):.1f} MiB |")
+for times in (4, 16):
+    print(f"| {conversations * 100 * times:,} messages as one JSON Lines file | {summary(f'lines-{times}x')['messagesPerSecond']:,.0f} | 1 | {rss(f'lines-{times}x'):.1f} MiB |")
+    print(f"| the same as {conversations * times:,} Contact Lens documents | {summary(f'documents-{times}x')['messagesPerSecond']:,.0f} | 1 | {rss(f'documents-{times}x'):.1f} MiB |")
 print(f"\ndocuments / JSON Lines = {md / ml:.3f}")
 PY

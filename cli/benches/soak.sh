@@ -76,8 +76,8 @@ while :; do
   import=$!
   resume=(--resume --settle 1s)
   if ((killed < kills)); then
-    # A random moment between 0.5 and 6 seconds in: some runs die catching up, most mid-batch.
-    sleep "$(printf '%d.%03d' $((RANDOM % 6)) $((500 + RANDOM % 500)))"
+    # A random moment between 0.5 and 4 seconds in: some runs die catching up, most mid-batch.
+    sleep "$(printf '%d.%03d' $((RANDOM % 4)) $((500 + RANDOM % 500)))"
     if kill -9 "$import" 2>/dev/null; then
       wait "$import" 2>/dev/null || true
       killed=$((killed + 1))

@@ -68,7 +68,7 @@ enum Record<'a> {
     Window(usize),
     /// Then what was read, in order: canonical paths, `stdin` for standard input, and objects'
     /// URLs with their ETags.
-    Sources(Vec<SourceRecord>),
+    Sources(Vec<SourceRecord<'a>>),
     /// Then, when not the defaults, the options that decide documents' roles and times.
     Reading(String),
     /// The batch is about to be sent.
@@ -132,22 +132,33 @@ impl<'de> Deserialize<'de> for Digest {
 /// version (ETag) that was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-enum SourceRecord {
-    Plain(String),
+enum SourceRecord<'a> {
+    Plain(Cow<'a, str>),
     #[serde(rename_all = "camelCase")]
     Versioned {
-        source: String,
-        version: String,
+        source: Cow<'a, str>,
+        version: Cow<'a, str>,
     },
 }
 
-impl SourceRecord {
-    fn of(source: &SourceName) -> Self {
+impl<'a> SourceRecord<'a> {
+    /// Borrowed: a header names every input, and there may be a million.
+    fn of(source: &'a SourceName) -> Self {
         match &source.version {
-            None => Self::Plain(source.key.to_string()),
+            None => Self::Plain(Cow::Borrowed(&source.key)),
             Some(version) => Self::Versioned {
-                source: source.key.to_string(),
-                version: version.to_string(),
+                source: Cow::Borrowed(&source.key),
+                version: Cow::Borrowed(version),
+            },
+        }
+    }
+
+    fn into_owned(self) -> SourceRecord<'static> {
+        match self {
+            Self::Plain(key) => SourceRecord::Plain(Cow::Owned(key.into_owned())),
+            Self::Versioned { source, version } => SourceRecord::Versioned {
+                source: Cow::Owned(source.into_owned()),
+                version: Cow::Owned(version.into_owned()),
             },
         }
     }
@@ -579,7 +590,7 @@ fn sync_directory(path: &Path) -> std::io::Result<()> {
 struct Loaded {
     batch_size: Option<usize>,
     window: Option<usize>,
-    sources: Option<Vec<SourceRecord>>,
+    sources: Option<Vec<SourceRecord<'static>>>,
     reading: Option<String>,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Each run's number of messages and conversation.
@@ -619,7 +630,7 @@ impl Loaded {
                     continue;
                 }
                 Record::Sources(list) => {
-                    loaded.sources = Some(list);
+                    loaded.sources = Some(list.into_iter().map(SourceRecord::into_owned).collect());
                     continue;
                 }
                 Record::Reading(options) => {

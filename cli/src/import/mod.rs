@@ -268,7 +268,7 @@ pub(crate) async fn run(
 
 /// Reading the sources into runs, and handing the runs to the workers.
 struct Reading<'a> {
-    sources: &'a [Source],
+    sources: &'a Arc<[Source]>,
     window: usize,
     strict: bool,
     format: Option<Format>,
@@ -285,7 +285,7 @@ impl Reading<'_> {
         found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
-        let mut reader = Reader::start(self.sources, self.format);
+        let mut reader = Reader::start(self.sources.clone(), self.format);
         let mut current: Option<(usize, Runs)> = None;
         let mut ended = 0;
         while let Some(read) = reader.next().await {
@@ -330,7 +330,7 @@ impl Reading<'_> {
         if let Some(source) = self.sources.get(ended) {
             return Err(Failure {
                 exit: crate::Exit::Failed,
-                message: format!("reading stopped before the end of {}", source.name),
+                message: format!("reading stopped before the end of {}", source.name()),
             });
         }
         Ok(())
@@ -374,7 +374,7 @@ impl Reading<'_> {
             Ok(text) if text.trim().is_empty() => return Ok(()),
             Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
         };
-        let name = &self.sources[source].name;
+        let name = self.sources[source].name();
         match parsed {
             Ok((line, message)) => self.take(number, &line, message, runs, workers).await,
             Err(reason) => {
@@ -400,13 +400,13 @@ impl Reading<'_> {
             .counts
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let name = &self.sources[source].name;
-        let document = match formats::read_document(name, bytes, self.format, &self.documents) {
+        let name = self.sources[source].name();
+        let document = match formats::read_document(&name, bytes, self.format, &self.documents) {
             Ok(document) => document,
             Err(refused) => {
                 found.invalid_documents += 1;
                 let _ = writeln!(err, "{refused}");
-                return self.go_on(name.clone(), "document");
+                return self.go_on(name.into_owned(), "document");
             }
         };
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;

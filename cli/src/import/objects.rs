@@ -85,7 +85,7 @@ pub(crate) fn is_url(input: &str) -> bool {
 pub(crate) struct Object {
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) path: Path,
-    pub(crate) url: String,
+    pub(crate) url: Arc<str>,
     /// The ETag it was listed with, which reads must match.
     pub(crate) e_tag: Option<String>,
     /// Its version, where the store keeps versions and gave no ETag.
@@ -142,7 +142,7 @@ impl Stores {
         Ok(objects
             .into_iter()
             .map(|meta| Object {
-                url: format!("{bucket_url}/{}", meta.location),
+                url: format!("{bucket_url}/{}", meta.location).into(),
                 store: store.clone(),
                 e_tag: meta.e_tag,
                 version: meta.version,

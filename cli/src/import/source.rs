@@ -8,6 +8,7 @@
 //! through a bounded channel: a slow input never stalls the tasks that send, and no more than a
 //! few chunks or documents are held, however large the input.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
@@ -25,16 +26,16 @@ use crate::formats::{self, Format};
 #[derive(Debug, Clone)]
 pub(crate) enum Location {
     Stdin,
-    File(PathBuf),
-    Object(Object),
+    /// The path as given (or as found in a folder given).
+    File(Box<Path>),
+    /// Boxed: the listing of a large prefix holds one `Source` per object.
+    Object(Box<Object>),
 }
 
 /// One input.
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
     pub(crate) location: Location,
-    /// How messages name it: the path as given, the URL, or `stdin`.
-    pub(crate) name: String,
     /// How the checkpoint names it: the canonical path (so that it does not depend on how the path
     /// was typed), the URL, or `stdin`.
     pub(crate) key: Arc<str>,
@@ -43,6 +44,15 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    /// How messages name it: the path as given, the URL, or `stdin`.
+    pub(crate) fn name(&self) -> Cow<'_, str> {
+        match &self.location {
+            Location::Stdin => Cow::Borrowed("stdin"),
+            Location::File(path) => path.to_string_lossy(),
+            Location::Object(object) => Cow::Borrowed(&object.url),
+        }
+    }
+
     /// Its size in bytes, when known before reading.
     pub(crate) fn size(&self) -> Option<u64> {
         match &self.location {
@@ -59,11 +69,12 @@ fn is_transcript(name: &str) -> bool {
 }
 
 /// The inputs. Every local file is opened and every prefix listed before anything is sent, and
-/// none may be read twice.
+/// none may be read twice. Shared, not copied, by the reading and the reader: a folder or prefix
+/// of a million documents is a million of them.
 pub(crate) async fn expand(
     inputs: &[PathBuf],
     stores: &mut Stores,
-) -> Result<Vec<Source>, Failure> {
+) -> Result<Arc<[Source]>, Failure> {
     let mut sources: Vec<Source> = Vec::new();
     let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
     for input in inputs {
@@ -71,7 +82,6 @@ pub(crate) async fn expand(
         let found = if input == Path::new("-") {
             vec![Source {
                 location: Location::Stdin,
-                name: "stdin".to_owned(),
                 key: "stdin".into(),
                 version: None,
             }]
@@ -86,14 +96,13 @@ pub(crate) async fn expand(
                 .into_iter()
                 .filter(|object| !prefix || is_transcript(&object.url))
                 .map(|object| Source {
-                    name: object.url.clone(),
-                    key: object.url.as_str().into(),
+                    key: object.url.clone(),
                     version: object
                         .e_tag
                         .as_deref()
                         .or(object.version.as_deref())
                         .map(Arc::from),
-                    location: Location::Object(object),
+                    location: Location::Object(Box::new(object)),
                 })
                 .collect();
             if objects.is_empty() {
@@ -115,14 +124,15 @@ pub(crate) async fn expand(
                 let twice: &Source = &sources[twice];
                 return Err(Failure::usage(format!(
                     "{} and {} are the same input: each is read once",
-                    twice.name, source.name
+                    twice.name(),
+                    source.name()
                 )));
             }
             seen.insert(source.key.clone(), sources.len());
             sources.push(source);
         }
     }
-    Ok(sources)
+    Ok(sources.into())
 }
 
 /// The transcript files under `directory`, at any depth. Links to directories are followed, each
@@ -157,10 +167,9 @@ fn local(path: PathBuf) -> Result<Source, Failure> {
     File::open(&path).map_err(cannot)?;
     let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
     Ok(Source {
-        name: path.display().to_string(),
         key: canonical.display().to_string().into(),
         version: None,
-        location: Location::File(path),
+        location: Location::File(path.into_boxed_path()),
     })
 }
 
@@ -197,16 +206,19 @@ pub(crate) struct Reader {
 
 impl Reader {
     /// Starts reading `sources`, one after the other; `format` forces a format for all.
-    pub(crate) fn start(sources: &[Source], format: Option<Format>) -> Self {
+    pub(crate) fn start(sources: Arc<[Source]>, format: Option<Format>) -> Self {
         let (send, reads) = mpsc::channel(AHEAD);
-        let sources = sources.to_vec();
         tokio::spawn(async move {
-            for (index, source) in sources.into_iter().enumerate() {
-                let read = match source.location {
-                    Location::Object(object) => read_object(index, &object, format, &send).await,
+            for (index, source) in sources.iter().enumerate() {
+                let read = match &source.location {
+                    Location::Object(object) => read_object(index, object, format, &send).await,
                     local => {
                         let send = send.clone();
-                        let name = source.name;
+                        let name = source.name().into_owned();
+                        let local = match local {
+                            Location::File(path) => Some(path.to_path_buf()),
+                            _ => None,
+                        };
                         // Not joined when abandoned: a thread blocked reading standard input ends
                         // with the process; any other ends at the first chunk it cannot hand over.
                         tokio::task::spawn_blocking(move || {
@@ -260,10 +272,11 @@ fn too_large(name: &str) -> String {
     )
 }
 
+/// Reads the file at `path`, or standard input.
 fn read_local(
     source: usize,
     name: &str,
-    location: Location,
+    path: Option<PathBuf>,
     format: Option<Format>,
     send: &mpsc::Sender<Read>,
 ) -> Result<(), Stop> {
@@ -271,11 +284,11 @@ fn read_local(
         let _ = send.blocking_send(Read::Failed(Failure::usage(message)));
         Stop
     };
-    let mut input: Box<dyn std::io::Read> = match location {
-        Location::File(path) => {
+    let mut input: Box<dyn std::io::Read> = match path {
+        Some(path) => {
             Box::new(File::open(&path).map_err(|e| failed(format!("cannot read {name}: {e}")))?)
         }
-        _ => Box::new(std::io::stdin()),
+        None => Box::new(std::io::stdin()),
     };
     let mut head = Vec::with_capacity(CHUNK);
     input
@@ -461,12 +474,12 @@ mod tests {
         let sources = expand(std::slice::from_ref(&dir), &mut stores)
             .await
             .unwrap();
-        let names: Vec<&str> = sources
+        let names: Vec<String> = sources
             .iter()
-            .map(|s| s.name.rsplit('/').next().unwrap())
+            .map(|s| s.name().rsplit('/').next().unwrap().to_owned())
             .collect();
         assert_eq!(names, ["a.jsonl", "b.json"]);
-        let mut reader = Reader::start(&sources, None);
+        let mut reader = Reader::start(sources.clone(), None);
         let mut seen = Vec::new();
         let mut ends = Vec::new();
         let mut documents = Vec::new();
