@@ -374,10 +374,10 @@ impl Reading<'_> {
             Ok(text) if text.trim().is_empty() => return Ok(()),
             Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
         };
-        let name = self.sources[source].name();
         match parsed {
             Ok((line, message)) => self.take(number, &line, message, runs, workers).await,
             Err(reason) => {
+                let name = self.sources[source].name();
                 found.invalid_lines += 1;
                 let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
                 self.go_on(format!("{name}:{number}"), "line")
