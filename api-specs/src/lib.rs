@@ -191,8 +191,8 @@ impl Spec {
 
     /// Applies every rule the generator and the tests rely on, and reports all problems at once:
     /// each operation has an `operationId`, unique across the document; every `$ref` resolves;
-    /// every enum and every object with properties is a named component schema; every example is
-    /// valid against the schema that applies to it.
+    /// every enum, every object with properties and every string `pattern` is a named component
+    /// schema; every example is valid against the schema that applies to it.
     pub fn check(&self) -> Result<(), SpecError> {
         let mut problems = self.operation_id_problems();
         problems.extend(self.reference_problems());
@@ -331,8 +331,8 @@ impl Spec {
     }
 
     /// The generator gives enums and structs their forward-compatible form by component name
-    /// (an open enum; a `#[non_exhaustive]` struct): one written inline would be named by typify
-    /// and miss it.
+    /// (an open enum; a `#[non_exhaustive]` struct), and patterned strings their checked newtype:
+    /// one written inline would be named by typify and miss it.
     fn inline_type_problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         visit_objects(
@@ -341,20 +341,26 @@ impl Spec {
             &mut |pointer, object| {
                 // A component, or a member of a component's `allOf`, which typify merges into
                 // the component's own type.
-                let component = pointer
-                    .strip_prefix("/components/schemas/")
-                    .is_some_and(|rest| match rest.split_once('/') {
-                        None => true,
-                        Some((_, member)) => member
-                            .strip_prefix("allOf/")
-                            .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit())),
-                    });
+                let rest = pointer.strip_prefix("/components/schemas/");
+                let merged =
+                    rest.and_then(|rest| rest.split_once('/'))
+                        .is_some_and(|(_, member)| {
+                            member
+                                .strip_prefix("allOf/")
+                                .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()))
+                        });
+                let component = rest.is_some_and(|rest| !rest.contains('/'));
                 // A `properties` map holds schemas by name: a property called `enum` is not the
                 // keyword.
                 if component || pointer.ends_with("/properties") {
                     return;
                 }
-                let what = if object.get("enum").is_some_and(Value::is_array) {
+                // A pattern merged by `allOf` would still be typify's to check.
+                let what = if object.get("pattern").is_some_and(Value::is_string) {
+                    "a string pattern"
+                } else if merged {
+                    return;
+                } else if object.get("enum").is_some_and(Value::is_array) {
                     "an enum"
                 } else if object.get("properties").is_some_and(Value::is_object) {
                     "an object with properties"
@@ -606,6 +612,22 @@ components:
         );
         assert_eq!(problems[1].pointer, "/components/schemas/A/properties/kind");
         assert!(problems[1].message.starts_with("an enum is written inline"));
+    }
+
+    #[test]
+    fn an_inline_pattern_is_reported_even_merged_by_all_of() {
+        let text = format!(
+            "{MINIMAL}    B:\n      allOf:\n        - $ref: '#/components/schemas/A'\n        \
+             - {{type: string, pattern: '^[a-z]+$'}}\n    C: {{type: string, pattern: '^[a-z]+$'}}\n"
+        );
+        let problems = problems(&text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer, "/components/schemas/B/allOf/1");
+        assert!(
+            problems[0]
+                .message
+                .starts_with("a string pattern is written inline")
+        );
     }
 
     #[test]

@@ -102,13 +102,25 @@ pub enum ErrorKind {
 }
 
 /// The generated builders report a path parameter that fails its pattern as "conversion to
-/// `ConversationId` for conversation_id failed", without the rule; add it.
+/// `crate :: types :: ConversationId` for conversation_id failed": the type named by its path as
+/// written in the generator's settings, and without the rule. Name the type plainly and add the
+/// rule.
 fn explain(reason: String) -> String {
-    const IDS: [&str; 2] = ["`ConversationId`", "`MessageId`"];
-    if IDS.iter().any(|id| reason.contains(id)) {
-        format!("{reason}: ids must match ^[A-Z0-9]+$ (uppercase ASCII letters and digits)")
+    const IDS: [&str; 2] = ["ConversationId", "MessageId"];
+    let Some((before, rest)) = reason.split_once("conversion to `") else {
+        return reason;
+    };
+    let Some((path, after)) = rest.split_once('`') else {
+        return reason;
+    };
+    let name = path.rsplit("::").next().unwrap_or(path).trim();
+    if IDS.contains(&name) {
+        format!(
+            "{before}conversion to `{name}`{after}: ids must match ^[A-Z0-9]+$ (uppercase ASCII \
+             letters and digits)"
+        )
     } else {
-        reason
+        format!("{before}conversion to `{name}`{after}")
     }
 }
 

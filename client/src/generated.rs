@@ -149,60 +149,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///ASAPP's identifier for a conversation; upper-case letters and digits only.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct ConversationId(::std::string::String);
-    impl ::std::ops::Deref for ConversationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConversationId> for ::std::string::String {
-        fn from(value: ConversationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ConversationId {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[A-Z0-9]+$").unwrap());
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z0-9]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConversationId {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConversationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ConversationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///A message of a conversation as ASAPP stored it.
     #[non_exhaustive]
     #[derive(
@@ -465,60 +411,6 @@ pub mod types {
     impl Message {
         pub fn builder() -> builder::Message {
             Default::default()
-        }
-    }
-    ///ASAPP's identifier for a message; upper-case letters and digits only.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct MessageId(::std::string::String);
-    impl ::std::ops::Deref for MessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageId> for ::std::string::String {
-        fn from(value: MessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[A-Z0-9]+$").unwrap());
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z0-9]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Who sent a stored message.
@@ -2439,7 +2331,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConversation<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
     }
     impl<'a> GetConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2450,10 +2342,11 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
@@ -2532,7 +2425,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostAuthenticate<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
         body: Result<types::builder::AuthObject, String>,
     }
     impl<'a> PostAuthenticate<'a> {
@@ -2545,10 +2438,11 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
@@ -2648,7 +2542,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMessages<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
     }
     impl<'a> GetMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2659,10 +2553,11 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
@@ -2748,7 +2643,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateMessage<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
         body: Result<types::builder::Message, String>,
     }
     impl<'a> CreateMessage<'a> {
@@ -2761,10 +2656,11 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
@@ -2872,7 +2768,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateBatchMessages<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
         body: Result<types::builder::BatchMessages, String>,
     }
     impl<'a> CreateBatchMessages<'a> {
@@ -2885,10 +2781,11 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
@@ -2997,8 +2894,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMessage<'a> {
         client: &'a super::Client,
-        conversation_id: Result<types::ConversationId, String>,
-        message_id: Result<types::MessageId, String>,
+        conversation_id: Result<crate::types::ConversationId, String>,
+        message_id: Result<crate::types::MessageId, String>,
     }
     impl<'a> GetMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3010,20 +2907,21 @@ pub mod builder {
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConversationId>,
+            V: std::convert::TryInto<crate::types::ConversationId>,
         {
             self.conversation_id = value.try_into().map_err(|_| {
-                "conversion to `ConversationId` for conversation_id failed".to_string()
+                "conversion to `crate :: types :: ConversationId` for conversation_id failed"
+                    .to_string()
             });
             self
         }
         pub fn message_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::MessageId>,
+            V: std::convert::TryInto<crate::types::MessageId>,
         {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| "conversion to `MessageId` for message_id failed".to_string());
+            self.message_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: types :: MessageId` for message_id failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/conversation/v1/conversations/{conversationId}/messages/{messageId}`

@@ -120,6 +120,8 @@ mod generated;
 mod call;
 #[macro_use]
 mod open_enum;
+#[macro_use]
+mod pattern_string;
 mod config;
 mod decode;
 mod enums;
@@ -131,6 +133,7 @@ mod operation;
 mod operations;
 mod retry;
 mod runtime;
+mod strings;
 
 pub use call::Call;
 pub use config::{
@@ -156,6 +159,7 @@ pub use reqwest;
 pub mod types {
     pub use crate::enums::*;
     pub use crate::generated::types::*;
+    pub use crate::strings::*;
 }
 
 /// The date and time library of the timestamp fields, re-exported for the same reason.

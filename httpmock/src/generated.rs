@@ -370,7 +370,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}$",
                 value.to_string()
@@ -480,7 +480,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}/authenticate$",
                 value.to_string()
@@ -588,7 +588,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}/messages$",
                 value.to_string()
@@ -714,7 +714,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}/messages$",
                 value.to_string()
@@ -843,7 +843,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}/messages/batch$",
                 value.to_string()
@@ -972,7 +972,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn conversation_id(self, value: &types::ConversationId) -> Self {
+        pub fn conversation_id(self, value: &asapp_conversations::types::ConversationId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/{}/messages/.*$",
                 value.to_string()
@@ -980,7 +980,7 @@ pub mod operations {
             .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn message_id(self, value: &types::MessageId) -> Self {
+        pub fn message_id(self, value: &asapp_conversations::types::MessageId) -> Self {
             let re = regex::Regex::new(&format!(
                 "^/conversation/v1/conversations/.*/messages/{}$",
                 value.to_string()

@@ -6,7 +6,9 @@
 //! (see [`Expect`]): removing any required property makes deserialization fail; replacing any
 //! enum value with one the spec does not list decodes and serializes back unchanged (while the
 //! spec's schema, which the sandbox checks requests against, still refuses it); adding a property
-//! the spec does not describe to any object decodes, and the property is ignored.
+//! the spec does not describe to any object decodes, and the property is ignored; replacing any
+//! string that has a `pattern` (an id) with values around it decodes exactly when the spec's
+//! schema accepts the value.
 
 use std::any::type_name;
 
@@ -39,6 +41,8 @@ pub(crate) enum Expect {
     KeptAsSent,
     /// It decodes to the example's value: a property ASAPP may add later is ignored.
     Ignored,
+    /// It decodes and serializes back to the changed value, which the spec's schema accepts too.
+    Accepted,
 }
 
 /// The check for type `T`: round trip, schemars schema, and every mutation as expected.
@@ -80,7 +84,7 @@ where
             (_, Err(error)) => Err(format!("refuses it: {error}")),
             (expect, Ok(typed)) => {
                 let again = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-                let wanted = if expect == Expect::KeptAsSent {
+                let wanted = if matches!(expect, Expect::KeptAsSent | Expect::Accepted) {
                     &mutation.value
                 } else {
                     example
@@ -205,109 +209,149 @@ fn single_reference(schema: &Value) -> Option<&str> {
 }
 
 /// The changes to `example`, at every depth: each required property removed, each enum value
-/// replaced by one outside the enum, and a property the schema does not describe added to each
-/// object.
-fn mutations(spec: &Spec, schema_pointer: &str, example: &Value) -> Vec<Mutation> {
+/// replaced by one outside the enum, a property the schema does not describe added to each
+/// object, and each patterned string replaced by values around it, which the type must accept
+/// exactly when `validator` (the spec's schema for `example`) does.
+fn mutations(
+    spec: &Spec,
+    validator: &SchemaValidator,
+    schema_pointer: &str,
+    example: &Value,
+) -> Vec<Mutation> {
     let mut out = Vec::new();
     let mut path = Vec::new();
-    collect_mutations(spec, schema_pointer, example, example, &mut path, &mut out);
+    let walk = Walk { spec, validator };
+    walk.collect(schema_pointer, example, example, &mut path, &mut out);
     out
 }
 
-fn collect_mutations(
-    spec: &Spec,
-    schema_pointer: &str,
-    root: &Value,
-    value: &Value,
-    path: &mut Vec<String>,
-    out: &mut Vec<Mutation>,
-) {
-    let Some(schema) = spec.document().pointer(schema_pointer) else {
-        return;
-    };
-    if let Some(target) = single_reference(schema) {
-        return collect_mutations(spec, target, root, value, path, out);
+/// Values around a patterned string `value`: empty, each ASCII character alone and after it,
+/// lower case, and characters beyond ASCII that a careless check might take for letters.
+fn around(value: &str) -> Vec<String> {
+    let mut out = vec![String::new(), value.to_lowercase()];
+    for byte in 0..=0x7f_u8 {
+        out.push(char::from(byte).to_string());
+        out.push(format!("{value}{}", char::from(byte)));
     }
-    let at = |path: &[String]| format!("/{}", path.join("/"));
-    if schema.get("enum").is_some() && value.is_string() {
-        let mut changed = root.clone();
-        *pointer_mut(&mut changed, path) = Value::String("not-a-documented-value".into());
-        out.push(Mutation {
-            description: format!("an unknown enum value at {}", at(path)),
-            value: changed,
-            expect: Expect::KeptAsSent,
-        });
+    for other in ["É", "\u{212a}", "\u{ff21}", "١"] {
+        out.push(other.to_owned());
+        out.push(format!("{value}{other}"));
     }
-    if let (Some(properties), Some(_)) = (
-        schema.get("properties").and_then(Value::as_object),
-        value.as_object(),
+    out
+}
+
+/// The walk of an example, with what decides a patterned string's fate.
+struct Walk<'a> {
+    spec: &'a Spec,
+    validator: &'a SchemaValidator,
+}
+
+impl Walk<'_> {
+    fn collect(
+        &self,
+        schema_pointer: &str,
+        root: &Value,
+        value: &Value,
+        path: &mut Vec<String>,
+        out: &mut Vec<Mutation>,
     ) {
-        let mut changed = root.clone();
-        if let Some(object) = pointer_mut(&mut changed, path).as_object_mut() {
-            let name = "undescribedProperty";
-            assert!(
-                !properties.contains_key(name),
-                "{schema_pointer} describes {name}"
-            );
-            object.insert(
-                name.to_owned(),
-                serde_json::json!({"nested": [1, "two", {"three": null}]}),
-            );
+        let spec = self.spec;
+        let Some(schema) = spec.document().pointer(schema_pointer) else {
+            return;
+        };
+        if let Some(target) = single_reference(schema) {
+            return self.collect(target, root, value, path, out);
         }
-        out.push(Mutation {
-            description: format!("an undescribed property in {}", at(path)),
-            value: changed,
-            expect: Expect::Ignored,
-        });
-    }
-    if let (Some(required), Some(object)) = (
-        schema.get("required").and_then(Value::as_array),
-        value.as_object(),
-    ) {
-        for key in required
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|k| object.contains_key(*k))
-        {
-            let mut changed = root.clone();
-            if let Some(parent) = pointer_mut(&mut changed, path).as_object_mut() {
-                parent.remove(key);
+        let at = |path: &[String]| format!("/{}", path.join("/"));
+        if let (Some(_), Some(text)) = (schema.get("pattern"), value.as_str()) {
+            for probe in around(text) {
+                let mut changed = root.clone();
+                *pointer_mut(&mut changed, path) = Value::String(probe.clone());
+                let expect = if self.validator.errors(&changed).is_empty() {
+                    Expect::Accepted
+                } else {
+                    Expect::Refused
+                };
+                out.push(Mutation {
+                    description: format!("the patterned string at {} as {probe:?}", at(path)),
+                    value: changed,
+                    expect,
+                });
             }
+        }
+        if schema.get("enum").is_some() && value.is_string() {
+            let mut changed = root.clone();
+            *pointer_mut(&mut changed, path) = Value::String("not-a-documented-value".into());
             out.push(Mutation {
-                description: format!("required property {}/{key} removed", at(path)),
+                description: format!("an unknown enum value at {}", at(path)),
                 value: changed,
-                expect: Expect::Refused,
+                expect: Expect::KeptAsSent,
             });
         }
-    }
-    if let (Some(properties), Some(object)) = (
-        schema.get("properties").and_then(Value::as_object),
-        value.as_object(),
-    ) {
-        for (key, child) in object {
-            if properties.contains_key(key) {
-                path.push(key.clone());
-                let child_pointer = format!(
-                    "{schema_pointer}/properties/{}",
-                    asapp_conversations_spec::escape(key)
+        if let (Some(properties), Some(_)) = (
+            schema.get("properties").and_then(Value::as_object),
+            value.as_object(),
+        ) {
+            let mut changed = root.clone();
+            if let Some(object) = pointer_mut(&mut changed, path).as_object_mut() {
+                let name = "undescribedProperty";
+                assert!(
+                    !properties.contains_key(name),
+                    "{schema_pointer} describes {name}"
                 );
-                collect_mutations(spec, &child_pointer, root, child, path, out);
-                path.pop();
+                object.insert(
+                    name.to_owned(),
+                    serde_json::json!({"nested": [1, "two", {"three": null}]}),
+                );
+            }
+            out.push(Mutation {
+                description: format!("an undescribed property in {}", at(path)),
+                value: changed,
+                expect: Expect::Ignored,
+            });
+        }
+        if let (Some(required), Some(object)) = (
+            schema.get("required").and_then(Value::as_array),
+            value.as_object(),
+        ) {
+            for key in required
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|k| object.contains_key(*k))
+            {
+                let mut changed = root.clone();
+                if let Some(parent) = pointer_mut(&mut changed, path).as_object_mut() {
+                    parent.remove(key);
+                }
+                out.push(Mutation {
+                    description: format!("required property {}/{key} removed", at(path)),
+                    value: changed,
+                    expect: Expect::Refused,
+                });
             }
         }
-    }
-    if let (Some(_), Some(items)) = (schema.get("items"), value.as_array()) {
-        for (i, item) in items.iter().enumerate() {
-            path.push(i.to_string());
-            collect_mutations(
-                spec,
-                &format!("{schema_pointer}/items"),
-                root,
-                item,
-                path,
-                out,
-            );
-            path.pop();
+        if let (Some(properties), Some(object)) = (
+            schema.get("properties").and_then(Value::as_object),
+            value.as_object(),
+        ) {
+            for (key, child) in object {
+                if properties.contains_key(key) {
+                    path.push(key.clone());
+                    let child_pointer = format!(
+                        "{schema_pointer}/properties/{}",
+                        asapp_conversations_spec::escape(key)
+                    );
+                    self.collect(&child_pointer, root, child, path, out);
+                    path.pop();
+                }
+            }
+        }
+        if let (Some(_), Some(items)) = (schema.get("items"), value.as_array()) {
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                self.collect(&format!("{schema_pointer}/items"), root, item, path, out);
+                path.pop();
+            }
         }
     }
 }
@@ -326,7 +370,7 @@ fn check_example(spec: &Spec, example: &Example) -> Result<(), String> {
     if !errors.is_empty() {
         return Err(format!("invalid against the spec's schema: {errors:?}"));
     }
-    let mutations = mutations(spec, &example.schema_pointer, &example.value);
+    let mutations = mutations(spec, &validator, &example.schema_pointer, &example.value);
     // What the type keeps for forward compatibility, the spec still refuses: the sandbox, which
     // checks requests against it, answers 400 to an enum value the spec does not list.
     for mutation in mutations.iter().filter(|m| m.expect == Expect::KeptAsSent) {
@@ -448,11 +492,12 @@ fn answers_are_changed_at_every_depth() {
         {
             continue;
         }
-        for mutation in mutations(&spec, &example.schema_pointer, &example.value) {
+        let validator = SchemaValidator::new(&spec, &example.schema_pointer).unwrap();
+        for mutation in mutations(&spec, &validator, &example.schema_pointer, &example.value) {
             match mutation.expect {
                 Expect::KeptAsSent => kept.push(mutation.description),
                 Expect::Ignored => ignored.push(mutation.description),
-                Expect::Refused => {}
+                Expect::Accepted | Expect::Refused => {}
             }
         }
     }
@@ -464,4 +509,54 @@ fn answers_are_changed_at_every_depth() {
         ignored.iter().any(|d| d.ends_with("in /items/0/sender")),
         "{ignored:?}"
     );
+}
+
+#[test]
+fn patterned_strings_are_accepted_exactly_when_the_spec_accepts_them() {
+    // Every example of a patterned string (the ids, as path parameters and as schemas) is changed
+    // to the values around it; `every_example_conforms_to_its_generated_type` checks that the
+    // type decides each as the spec's schema does. Here: that the walk produced both outcomes for
+    // every patterned component, and the ones that matter.
+    let spec = Spec::load().unwrap();
+    let patterned: Vec<&String> = spec
+        .document()
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .unwrap()
+        .iter()
+        .filter(|(_, schema)| schema.get("pattern").is_some())
+        .map(|(name, _)| name)
+        .collect();
+    assert!(!patterned.is_empty());
+    for name in patterned {
+        let pointer = format!("/components/schemas/{name}");
+        let example = spec
+            .examples()
+            .into_iter()
+            .find(|e| e.schema_pointer == pointer)
+            .unwrap_or_else(|| panic!("{pointer} has no example"));
+        let validator = SchemaValidator::new(&spec, &pointer).unwrap();
+        let probes = mutations(&spec, &validator, &pointer, &example.value);
+        let text = example.value.as_str().unwrap();
+        let outcome = |probe: &str| {
+            probes
+                .iter()
+                .find(|m| m.value == probe)
+                .map(|m| m.expect)
+                .unwrap_or_else(|| panic!("{name}: no probe {probe:?}"))
+        };
+        assert_eq!(outcome(&format!("{text}7")), Expect::Accepted, "{name}");
+        for refused in [
+            String::new(),
+            format!("{text}a"),
+            format!("{text}\n"),
+            format!("{text}."),
+            "\u{ff21}".to_owned(),
+            "\u{212a}".to_owned(),
+        ] {
+            assert_eq!(outcome(&refused), Expect::Refused, "{name}: {refused:?}");
+        }
+        let check = check_for(&spec, &pointer).unwrap();
+        check(&example.value, &probes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

@@ -514,7 +514,10 @@ async fn hostile_path_parameters_are_refused_before_sending() {
                         ErrorKind::InvalidRequest { reason } => {
                             assert!(
                                 reason.contains(&heck_snake(parameter))
-                                    && reason.contains("^[A-Z0-9]+$"),
+                                    && reason.contains("^[A-Z0-9]+$")
+                                    && ["`ConversationId`", "`MessageId`"]
+                                        .iter()
+                                        .any(|name| reason.contains(name)),
                                 "{context}: {reason}"
                             );
                             assert_eq!(error.attempts(), 0, "{context}");

@@ -30,6 +30,9 @@ pub(crate) const HTTPMOCK_FILE: &str = "httpmock/src/generated.rs";
 /// The client's open enums, one `open_enum!` per enum of the spec (the macro lives in
 /// client/src/open_enum.rs).
 pub(crate) const ENUMS_FILE: &str = "client/src/enums.rs";
+/// The client's pattern-constrained strings, one `pattern_string!` per patterned string of the
+/// spec (the macro lives in client/src/pattern_string.rs).
+pub(crate) const STRINGS_FILE: &str = "client/src/strings.rs";
 
 /// A file that `regen` writes, relative to the workspace root.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,19 +71,10 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         .with_hooks(HooksMode::Expected);
     // Forward compatibility: every enum is an open enum from enums.rs instead of typify's closed
     // one, so a value ASAPP adds decodes; every struct is `#[non_exhaustive]` (built through its
-    // builder), so a field ASAPP adds is not a breaking change for downstream crates.
-    for open in &components.enums {
-        settings.with_replacement(
-            &open.name,
-            format!("crate::types::{}", open.type_name),
-            [
-                TypeImpl::FromStr,
-                TypeImpl::FromStringIrrefutable,
-                TypeImpl::Display,
-            ]
-            .into_iter(),
-        );
-    }
+    // builder), so a field ASAPP adds is not a breaking change for downstream crates. Patterned
+    // strings (ids) check their pattern with a loop over the bytes (strings.rs) instead of
+    // typify's regular expression, compiled on first use and run on every id sent or received.
+    components.replace_in(&mut settings, "crate");
     let mut non_exhaustive = TypePatch::default();
     non_exhaustive.with_attr("#[non_exhaustive]");
     for name in &components.structs {
@@ -95,8 +89,11 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
     // operations in the generator's type space itself, in the order `generate_tokens` does; a
     // fresh generator keeps the mocks independent of what the client's run left there (with
     // progenitor 0.15.1, reusing one renders the same bytes).
+    // The mocks' crate names the replacements through the client's crate.
+    let mut mock_settings = settings.clone();
+    components.replace_in(&mut mock_settings, "asapp_conversations");
     let httpmock = progenitor_tokens("the httpmock mocks", || {
-        Generator::new(&settings).httpmock(&openapi, "asapp_conversations")
+        Generator::new(&mock_settings).httpmock(&openapi, "asapp_conversations")
     })?;
 
     Ok(vec![
@@ -111,6 +108,10 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: ENUMS_FILE,
             contents: rustfmt(&enums(&components.enums))?,
+        },
+        GeneratedFile {
+            path: STRINGS_FILE,
+            contents: rustfmt(&strings(&components.strings))?,
         },
         GeneratedFile {
             path: SPEC_TYPES_FILE,
@@ -410,6 +411,24 @@ struct Components {
     enums: Vec<OpenEnum>,
     /// The objects with properties, which become `#[non_exhaustive]` structs.
     structs: Vec<String>,
+    /// The strings with a pattern, which become checked newtypes.
+    strings: Vec<PatternedString>,
+}
+
+/// One patterned string of the spec, as `pattern_string!` declares it.
+#[derive(Debug)]
+struct PatternedString {
+    /// The component's name in the spec.
+    name: String,
+    /// Its Rust type name.
+    type_name: String,
+    description: String,
+    /// The pattern as the spec writes it.
+    pattern: String,
+    /// The class as a Rust pattern over bytes, such as `b'A'..=b'Z' | b'0'..=b'9'`.
+    class: String,
+    /// Whether the value may be empty (`*` rather than `+`).
+    may_be_empty: bool,
 }
 
 /// One enum of the spec, as `open_enum!` declares it.
@@ -425,10 +444,35 @@ struct OpenEnum {
 }
 
 impl Components {
+    /// Tells progenitor to use the client's own types, named through `client_crate`, for the
+    /// enums and the patterned strings.
+    fn replace_in(&self, settings: &mut GenerationSettings, client_crate: &str) {
+        for open in &self.enums {
+            settings.with_replacement(
+                &open.name,
+                format!("{client_crate}::types::{}", open.type_name),
+                [
+                    TypeImpl::FromStr,
+                    TypeImpl::FromStringIrrefutable,
+                    TypeImpl::Display,
+                ]
+                .into_iter(),
+            );
+        }
+        for patterned in &self.strings {
+            settings.with_replacement(
+                &patterned.name,
+                format!("{client_crate}::types::{}", patterned.type_name),
+                [TypeImpl::FromStr].into_iter(),
+            );
+        }
+    }
+
     fn of(spec: &Spec) -> Result<Self> {
         let mut components = Self {
             enums: Vec::new(),
             structs: Vec::new(),
+            strings: Vec::new(),
         };
         let schemas = spec
             .document()
@@ -441,6 +485,10 @@ impl Components {
                 components.enums.push(OpenEnum::of(name, schema, values)?);
             } else if schema.get("properties").is_some() {
                 components.structs.push(name.clone());
+            } else if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+                components
+                    .strings
+                    .push(PatternedString::of(name, schema, pattern)?);
             }
         }
         Ok(components)
@@ -485,6 +533,108 @@ impl OpenEnum {
             variants,
         })
     }
+}
+
+impl PatternedString {
+    /// Takes patterns of one form, a class of ASCII characters and ranges repeated over the
+    /// whole value (`^[A-Z0-9]+$`, `^[a-z_-]*$`), which a loop over the bytes checks exactly as
+    /// an ECMAScript regular expression would.
+    fn of(name: &str, schema: &Value, pattern: &str) -> Result<Self> {
+        let at = format!(
+            "#/components/schemas/{}",
+            asapp_conversations_spec::escape(name)
+        );
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            bail!("{at}: a pattern needs `type: string`");
+        }
+        let unsupported = || {
+            anyhow::anyhow!(
+                "{at}: pattern `{pattern}` is not supported: the client checks patterns of the \
+                 form ^[class]+$ or ^[class]*$, where the class lists ASCII letters, digits and \
+                 punctuation and ranges of them (extend PatternedString::of in xtask/src/regen.rs \
+                 for more)"
+            )
+        };
+        let (inner, may_be_empty) = if let Some(inner) = pattern.strip_suffix("]+$") {
+            (inner, false)
+        } else if let Some(inner) = pattern.strip_suffix("]*$") {
+            (inner, true)
+        } else {
+            return Err(unsupported());
+        };
+        let class = inner.strip_prefix("^[").ok_or_else(unsupported)?;
+        let chars: Vec<char> = class.chars().collect();
+        let literal = |c: char| c.is_ascii_graphic() && !matches!(c, '\\' | '[' | ']' | '^');
+        let byte = |c: char| format!("b'{}'", c.escape_default());
+        let mut alternatives = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if !literal(c) {
+                return Err(unsupported());
+            }
+            if chars.get(i + 1) == Some(&'-') && i + 2 < chars.len() {
+                let end = chars[i + 2];
+                if !literal(end) || end < c {
+                    return Err(unsupported());
+                }
+                alternatives.push(format!("{}..={}", byte(c), byte(end)));
+                i += 3;
+            } else {
+                alternatives.push(byte(c));
+                i += 1;
+            }
+        }
+        if alternatives.is_empty() {
+            return Err(unsupported());
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            type_name: type_name(name),
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
+            pattern: pattern.to_owned(),
+            class: alternatives.join(" | "),
+            may_be_empty,
+        })
+    }
+}
+
+/// The client's patterned strings, as `pattern_string!` invocations (the macro lives in
+/// client/src/pattern_string.rs).
+fn strings(strings: &[PatternedString]) -> String {
+    let mut entries = String::new();
+    for patterned in strings {
+        for line in patterned.description.lines() {
+            entries.push_str(&format!(
+                "    ///{}{line}\n",
+                if line.is_empty() { "" } else { " " }
+            ));
+        }
+        entries.push_str(&format!(
+            "    {} = {:?} as {}({});\n",
+            patterned.type_name,
+            patterned.pattern,
+            if patterned.may_be_empty {
+                "any_number_of"
+            } else {
+                "one_or_more"
+            },
+            patterned.class
+        ));
+    }
+    format!(
+        "{header}\n\
+         //! The spec's patterned strings, each a newtype that holds only a value matching its\n\
+         //! pattern.\n\
+         \n\
+         pattern_string! {{\n{entries}}}\n",
+        header = header("//")
+    )
 }
 
 /// The client's open enums, as `open_enum!` invocations (the macro lives in
@@ -879,6 +1029,49 @@ paths:
         let error =
             OpenEnum::of("Level", &numbers, numbers["enum"].as_array().unwrap()).unwrap_err();
         assert!(error.to_string().contains("only string enums"), "{error}");
+    }
+
+    #[test]
+    fn patterned_strings_become_byte_checks() {
+        let schema = serde_json::json!({"type": "string", "description": "An id.", "pattern": "^[A-Z0-9_-]+$"});
+        let patterned = PatternedString::of("ThingId", &schema, "^[A-Z0-9_-]+$").unwrap();
+        let rendered = strings(&[patterned]);
+        assert!(rendered.starts_with(&header("//")), "{rendered}");
+        assert!(
+            rendered.contains(
+                "    /// An id.\n    ThingId = \"^[A-Z0-9_-]+$\" as one_or_more(b'A'..=b'Z' | \
+                 b'0'..=b'9' | b'_' | b'-');\n"
+            ),
+            "{rendered}"
+        );
+        let empty = PatternedString::of("Tag", &schema, "^[a-z']*$").unwrap();
+        assert_eq!(
+            (empty.class.as_str(), empty.may_be_empty),
+            ("b'a'..=b'z' | b'\\''", true)
+        );
+        for refused in [
+            "^[A-Z]{26}$",
+            "[A-Z]+",
+            "^[A-Z]+",
+            "^[^A-Z]+$",
+            "^[\\d]+$",
+            "^[Z-A]+$",
+            "^[é]+$",
+            "^[]+$",
+            "^(a|b)+$",
+        ] {
+            let error = PatternedString::of("ThingId", &schema, refused).unwrap_err();
+            assert!(
+                error.to_string().contains("is not supported"),
+                "{refused}: {error}"
+            );
+        }
+        let number = serde_json::json!({"type": "integer", "pattern": "^[0-9]+$"});
+        let error = PatternedString::of("Count", &number, "^[0-9]+$").unwrap_err();
+        assert!(
+            error.to_string().contains("needs `type: string`"),
+            "{error}"
+        );
     }
 
     #[test]

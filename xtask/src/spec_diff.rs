@@ -24,7 +24,7 @@
 //!   between `T` and `Option<T>` (required or nullable changed) is breaking, while the same
 //!   change that leaves the type alone (an optional array or map is a `Vec` or map either way) is
 //!   additive; a constraint change is additive unless it changes the Rust type (a plain string
-//!   gaining a pattern becomes a newtype; integer bounds choose the integer type);
+//!   gaining a length bound becomes a newtype; integer bounds choose the integer type);
 //! * both: a type or format change, a removed enum value, a `$ref` to another named schema, and
 //!   a removed component schema are breaking; a new enum value or component schema is additive;
 //! * operations and statuses: removed is breaking, added is additive.
@@ -1337,7 +1337,7 @@ paths:
       - name: itemId
         in: path
         required: true
-        schema: {type: string, pattern: '^[a-z0-9]+$'}
+        schema: {$ref: '#/components/schemas/ItemId'}
     get:
       operationId: getItem
       responses:
@@ -1365,6 +1365,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
   schemas:
+    ItemId: {type: string, pattern: '^[a-z0-9]+$'}
     Kind:
       type: string
       enum: [book, game]
@@ -1695,7 +1696,7 @@ components:
                 base: NONE,
                 current: &[("pattern: '^[a-z0-9]+$'", "pattern: '^[a-z]+$'")],
                 expected: &[
-                    r#"breaking: #/paths/~1items~1{itemId}/parameters/0/schema/pattern: `pattern` changed from "^[a-z0-9]+$" to "^[a-z]+$" (request: getItem)"#,
+                    r#"breaking: #/components/schemas/ItemId/pattern: `pattern` changed from "^[a-z0-9]+$" to "^[a-z]+$" (request: getItem)"#,
                 ],
             },
             Case {
@@ -1989,28 +1990,28 @@ components:
                 ],
             },
             Case {
-                name: "answer string gains a pattern: String becomes a newtype",
+                name: "answer string gains a maxLength: String becomes a newtype",
                 base: NONE,
                 current: &[(
                     "        id: {type: string}\n        name:",
-                    "        id: {type: string, pattern: '^[a-z]+$'}\n        name:",
+                    "        id: {type: string, maxLength: 40}\n        name:",
                 )],
                 expected: &[
-                    r#"breaking: #/components/schemas/Item/properties/id/pattern: `pattern: "^[a-z]+$"` added ({ITEM_ANSWERS})"#,
+                    r#"breaking: #/components/schemas/Item/properties/id/maxLength: `maxLength: 40` added ({ITEM_ANSWERS})"#,
                 ],
             },
             Case {
-                name: "answer newtype's pattern changed: the same newtype",
+                name: "answer newtype gains a maxLength: the same newtype",
                 base: &[(
                     "        id: {type: string}\n        name:",
                     "        id: {type: string, minLength: 1}\n        name:",
                 )],
                 current: &[(
                     "        id: {type: string}\n        name:",
-                    "        id: {type: string, minLength: 1, pattern: '^[a-z]+$'}\n        name:",
+                    "        id: {type: string, minLength: 1, maxLength: 40}\n        name:",
                 )],
                 expected: &[
-                    r#"additive: #/components/schemas/Item/properties/id/pattern: `pattern: "^[a-z]+$"` added ({ITEM_ANSWERS})"#,
+                    r#"additive: #/components/schemas/Item/properties/id/maxLength: `maxLength: 40` added ({ITEM_ANSWERS})"#,
                 ],
             },
             Case {
