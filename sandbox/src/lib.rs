@@ -109,13 +109,7 @@ use tokio::task::JoinHandle;
 pub use faults::{FaultCounts, Faults, FaultsError};
 pub use model::ModelError;
 
-/// The README's Rust examples (the client's and the sandbox's), compiled as doc tests here, where
-/// both crates are dependencies, so that they cannot drift from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;
-
-/// The crate's own README, compiled the same way.
+/// The crate's own README, compiled as doc tests so that it cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct CrateReadme;
