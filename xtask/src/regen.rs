@@ -609,12 +609,7 @@ impl PatternedString {
 fn strings(strings: &[PatternedString]) -> String {
     let mut entries = String::new();
     for patterned in strings {
-        for line in patterned.description.lines() {
-            entries.push_str(&format!(
-                "    ///{}{line}\n",
-                if line.is_empty() { "" } else { " " }
-            ));
-        }
+        push_doc_comment(&mut entries, &patterned.description);
         entries.push_str(&format!(
             "    {} = {:?} as {}({});\n",
             patterned.type_name,
@@ -642,12 +637,7 @@ fn strings(strings: &[PatternedString]) -> String {
 fn enums(enums: &[OpenEnum]) -> String {
     let mut entries = String::new();
     for open in enums {
-        for line in open.description.lines() {
-            entries.push_str(&format!(
-                "    ///{}{line}\n",
-                if line.is_empty() { "" } else { " " }
-            ));
-        }
+        push_doc_comment(&mut entries, &open.description);
         entries.push_str(&format!(
             "    {}: {:?} {{\n",
             open.type_name, open.description
@@ -667,6 +657,18 @@ fn enums(enums: &[OpenEnum]) -> String {
          open_enum! {{\n{entries}}}\n",
         header = header("//")
     )
+}
+
+/// Appends `text` as an indented `///` comment, one line per line of text.
+fn push_doc_comment(out: &mut String, text: &str) {
+    for line in text.lines() {
+        out.push_str("    ///");
+        if !line.is_empty() {
+            out.push(' ');
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
 }
 
 /// progenitor's method name for an operationId: snake_case.
