@@ -43,14 +43,16 @@ impl SchemaValidator {
         self.validator.is_valid(value)
     }
 
-    /// Every way `value` breaks the schema, each naming the JSON path inside `value`.
+    /// Every way `value` breaks the schema, each naming the JSON path inside `value` and the rule
+    /// broken, never the value itself: a value can be a customer's words (a message's text, or a
+    /// whole array of messages for `maxItems`), and these messages reach error answers and logs.
     pub fn errors(&self, value: &Value) -> Vec<String> {
         self.validator
             .iter_errors(value)
             .map(|error| {
                 let path = error.instance_path().to_string();
                 let path = if path.is_empty() { "/" } else { &path };
-                format!("{path}: {error}")
+                format!("{path}: {}", error.masked())
             })
             .collect()
     }

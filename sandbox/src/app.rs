@@ -583,12 +583,15 @@ fn refused(refusal: Refusal, what: &str) -> Failure {
     }
 }
 
-/// The validated body as the generated type; a failure names the JSON path.
+/// The validated body as the generated type; a failure names the JSON path, never the value
+/// there (serde's message quotes it, and it can be a customer's words).
 fn typed<T: DeserializeOwned>(body: Option<Value>) -> Result<T, Failure> {
     let body = body.unwrap_or(Value::Null);
-    serde_path_to_error::deserialize(body).map_err(|error| {
-        let path = error.path().to_string();
-        Failure::bad_request(format!("request body at {path}: {}", error.inner()))
+    serde_path_to_error::deserialize::<_, T>(body).map_err(|error| {
+        Failure::bad_request(format!(
+            "request body at {} does not fit the described type",
+            error.path()
+        ))
     })
 }
 

@@ -493,7 +493,35 @@ async fn customer_text_is_in_no_error_line() {
         imported.err.contains(":1: invalid line: at text"),
         "{imported:?}"
     );
-    for ran in [&listed, &create, &imported] {
+    // A batch the sandbox refuses: one more message than the limit (the schema's error would
+    // otherwise quote the whole array) and a role ASAPP does not know (it would quote the value).
+    let mut messages: Vec<serde_json::Value> = (0..301)
+        .map(|_| serde_json::json!({"text": MARKER, "sender": {"role": "customer", "externalId": "c"}, "timestamp": "2024-01-23T11:42:42Z"}))
+        .collect();
+    messages[1]["sender"]["role"] = MARKER.into();
+    let batch = scratch.0.join("batch.json");
+    std::fs::write(
+        &batch,
+        serde_json::json!({"messages": messages}).to_string(),
+    )
+    .unwrap();
+    let refused = asapp(&[
+        "--local",
+        "messages",
+        "batch",
+        CONVERSATION,
+        "--json",
+        batch.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(refused.exit, Exit::Rejected, "{refused:?}");
+    assert!(
+        refused.err.contains("400 Bad Request")
+            && refused.err.contains("/messages: ")
+            && refused.err.contains("/messages/1/sender/role: "),
+        "{refused:?}"
+    );
+    for ran in [&listed, &create, &imported, &refused] {
         assert!(
             !ran.err.contains("MARKER") && !ran.out.contains("MARKER"),
             "{ran:?}"
