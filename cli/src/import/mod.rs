@@ -145,6 +145,9 @@ struct Found {
     skipped_events: u64,
     /// Conversations by where their base time came from.
     base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), u64>,
+    /// The conversation of each vendor document read, and the source it came from: a second
+    /// document of one conversation is refused, not added to it.
+    documents: std::collections::HashMap<Box<str>, usize>,
 }
 
 /// Runs the import; invalid lines and documents go to `err` as they are found. Object storage
@@ -409,6 +412,26 @@ impl Reading<'_> {
                 return self.go_on(name.into_owned(), "document");
             }
         };
+        // One document holds one conversation. Another document of the same conversation is a
+        // copy (Contact Lens writes a redacted one beside the raw one, under `Redacted/`) or a
+        // second analysis of it: importing both would store its messages twice.
+        match found.documents.entry(document.external_id.as_str().into()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                found.invalid_documents += 1;
+                let _ = writeln!(
+                    err,
+                    "{name}: conversation {} was read from {} already, and one document holds \
+                     one conversation (a raw and a redacted copy of one contact? import one of \
+                     the two)",
+                    document.external_id,
+                    self.sources[*first.get()].name()
+                );
+                return self.go_on(name.into_owned(), "document");
+            }
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(source);
+            }
+        }
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
         if let Some(base) = document.base_time {
             let key = match base.source {

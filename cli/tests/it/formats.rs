@@ -331,3 +331,71 @@ async fn a_forced_format_that_does_not_fit_names_the_format() {
         unknown.err
     );
 }
+
+#[tokio::test]
+async fn a_raw_and_a_redacted_copy_of_one_contact_import_it_once() {
+    // Contact Lens writes the redacted copy of a contact's analysis under `Redacted/`, beside the
+    // raw one: a prefix above both lists both. The first read is imported; the second is refused
+    // and counted, naming the first, instead of storing every turn twice.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = vec![
+        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
+        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+    ];
+    let scratch = Scratch::new("formats-copies");
+    let contact = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f";
+    let raw_name = format!("{contact}_analysis_2024-03-01T10:15:30Z.json");
+    let raw = std::fs::read_to_string(sample("contact-lens", &raw_name)).unwrap();
+    let mut redacted: Value = serde_json::from_str(&raw).unwrap();
+    redacted["ContentMetadata"]["Output"] = "Redacted".into();
+    let voice = scratch.0.join("Analysis/Voice");
+    std::fs::create_dir_all(voice.join("2024/03/01")).unwrap();
+    std::fs::create_dir_all(voice.join("Redacted/2024/03/01")).unwrap();
+    std::fs::write(voice.join("2024/03/01").join(&raw_name), &raw).unwrap();
+    let redacted_path = voice.join("Redacted/2024/03/01").join(format!(
+        "{contact}_analysis_redacted_2024-03-01T10:15:30Z.json"
+    ));
+    std::fs::write(&redacted_path, redacted.to_string()).unwrap();
+
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = import_args(
+        voice.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--base-time", BASE],
+    );
+    let ran = asapp_env(&args, &env).await;
+    assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["invalidDocuments"]),
+        (&4.into(), &1.into()),
+        "{summary}"
+    );
+    let refusal = format!(
+        "{}: conversation {contact} was read from {} already",
+        redacted_path.display(),
+        voice.join("2024/03/01").join(&raw_name).display()
+    );
+    assert!(ran.err.contains(&refusal), "{}", ran.err);
+    let export = asapp_env(&["export", "--external-id", contact], &env).await;
+    assert_eq!(export.exit, Exit::Success, "{export:?}");
+    assert_eq!(exported(&export.out).len(), 4, "{}", export.out);
+
+    // Resumed, the same copy is refused again, and nothing is sent twice.
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["alreadyStored"],
+            &summary["invalidDocuments"]
+        ),
+        (&0.into(), &4.into(), &1.into()),
+        "{summary}"
+    );
+}
