@@ -39,7 +39,7 @@ pub enum Exit {
     Success = 0,
     /// Bad arguments, configuration or input; nothing was sent.
     Usage = 2,
-    /// The API refused the request (a 4xx).
+    /// The API refused the request (a 4xx), or the object store refused access.
     Rejected = 3,
     /// The server or the network failed.
     Failed = 4,

@@ -4,8 +4,8 @@
 //! Credentials and endpoints come from each cloud's usual environment variables ([`ENVIRONMENT`]:
 //! for S3 `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL`, and
 //! `AWS_ALLOW_HTTP=true` for a plain-http endpoint), looked up through the command line's own
-//! environment so that tests can give their own. A URL that ends with `/` is a prefix, listed
-//! recursively; any other names one object. Every object is named, in the checkpoint, by its URL
+//! environment so that tests can give their own. A URL that ends with `/`, or names only a
+//! bucket, is a prefix, listed recursively; any other names one object. Every object is named, in the checkpoint, by its URL
 //! and its ETag (or version), and read only at that version: an object that changed since it was
 //! listed, or since the checkpoint was written, is refused as changed input. Transient errors
 //! (throttling, 5xx, dropped connections) are retried with exponential backoff by the store
@@ -126,7 +126,7 @@ impl Stores {
     pub(crate) async fn list(&mut self, url: &str) -> Result<Vec<Object>, Failure> {
         let (bucket_url, key) = split(url)?;
         let store = self.store(&bucket_url, url)?;
-        let objects: Vec<ObjectMeta> = if key.is_empty() || key.ends_with('/') {
+        let objects: Vec<ObjectMeta> = if is_prefix(url) {
             let prefix = Path::from(key.trim_end_matches('/'));
             let mut listing = store.list(Some(&prefix));
             let mut objects = Vec::new();
@@ -229,6 +229,12 @@ fn retry() -> RetryConfig {
     }
 }
 
+/// Whether `url` names a prefix (it ends with `/`, or names only its bucket) rather than one
+/// object.
+pub(crate) fn is_prefix(url: &str) -> bool {
+    split(url).is_ok_and(|(_, key)| key.is_empty() || key.ends_with('/'))
+}
+
 /// `s3://bucket/a/b` as (`s3://bucket`, `a/b`).
 fn split(url: &str) -> Result<(String, &str), Failure> {
     let (scheme, rest) = url
@@ -266,27 +272,41 @@ pub(crate) async fn open(
         .map(move |chunk| chunk.map_err(|e| failure(&url, &e))))
 }
 
-/// What went wrong with `url`, said plainly.
+/// What went wrong with `url`, said plainly, with the exit status it gives: what is not there
+/// or changed is the input's fault (2), what the store refuses is a refusal (3), the rest (the
+/// store or the network failing, after the store's own retries) a failure (4).
 pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
+    use crate::Exit;
     use object_store::Error as E;
-    let why = match error {
-        E::NotFound { .. } => "not found".to_owned(),
-        E::PermissionDenied { .. } => "access denied".to_owned(),
-        E::Unauthenticated { .. } => "the credentials were refused".to_owned(),
-        E::Precondition { .. } => {
-            "it changed while the import read it (its ETag is not the one listed)".to_owned()
-        }
+    let (exit, why) = match error {
+        E::NotFound { .. } => (Exit::Usage, "not found".to_owned()),
+        E::PermissionDenied { .. } => (Exit::Rejected, "access denied".to_owned()),
+        E::Unauthenticated { .. } => (Exit::Rejected, "the credentials were refused".to_owned()),
+        E::Precondition { .. } => (
+            Exit::Usage,
+            "it changed while the import read it (its ETag is not the one listed)".to_owned(),
+        ),
         other => {
+            // Not every request's failure is given its kind (a listing's never is), and
+            // object_store does not expose the status of a failed request, only its text.
             let text = other.to_string();
-            if text.contains("SlowDown") || text.contains("429") || text.contains("503") {
-                format!("throttled, still after retries: {text}")
-            } else {
-                text
+            let status = text
+                .split_once("status code: ")
+                .and_then(|(_, rest)| rest.get(..3))
+                .and_then(|code| code.parse::<u16>().ok());
+            let throttled = || format!("throttled, still after retries: {text}");
+            match status {
+                Some(404) => (Exit::Usage, "not found".to_owned()),
+                Some(403) => (Exit::Rejected, "access denied".to_owned()),
+                Some(401) => (Exit::Rejected, "the credentials were refused".to_owned()),
+                Some(429 | 503) => (Exit::Failed, throttled()),
+                _ if text.contains("SlowDown") => (Exit::Failed, throttled()),
+                _ => (Exit::Failed, text),
             }
         }
     };
     Failure {
-        exit: crate::Exit::Failed,
+        exit,
         message: format!("{url}: {why}"),
     }
 }
@@ -304,5 +324,65 @@ mod tests {
         assert_eq!(split("gs://b").unwrap(), ("gs://b".to_owned(), ""));
         assert!(split("s3:///key").is_err());
         assert!(is_url("az://container/x") && !is_url("calls/s3://x"));
+        assert!(is_prefix("s3://calls") && is_prefix("s3://calls/") && is_prefix("s3://c/a/"));
+        assert!(!is_prefix("s3://calls/a.json"));
+    }
+
+    #[test]
+    fn a_failure_says_why_and_exits_by_whose_fault_it_is() {
+        use crate::Exit;
+        let source = || -> Box<dyn std::error::Error + Send + Sync> {
+            "Server returned non-2xx status code: 503 Service Unavailable: <Code>SlowDown</Code>"
+                .into()
+        };
+        let cases = [
+            (
+                object_store::Error::NotFound {
+                    path: "k".into(),
+                    source: source(),
+                },
+                Exit::Usage,
+                "s3://b/k: not found",
+            ),
+            (
+                object_store::Error::PermissionDenied {
+                    path: "k".into(),
+                    source: source(),
+                },
+                Exit::Rejected,
+                "s3://b/k: access denied",
+            ),
+            (
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: source(),
+                },
+                Exit::Failed,
+                "s3://b/k: throttled, still after retries: ",
+            ),
+            (
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: "Error performing list request: Server returned non-2xx status \
+                             code: 403 Forbidden: <Code>AccessDenied</Code>"
+                        .into(),
+                },
+                Exit::Rejected,
+                "s3://b/k: access denied",
+            ),
+            (
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: "connection refused".into(),
+                },
+                Exit::Failed,
+                "s3://b/k: Generic S3 error: connection refused",
+            ),
+        ];
+        for (error, exit, message) in cases {
+            let failure = failure("s3://b/k", &error);
+            assert_eq!(failure.exit, exit, "{error}");
+            assert!(failure.message.starts_with(message), "{}", failure.message);
+        }
     }
 }

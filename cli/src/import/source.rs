@@ -86,12 +86,9 @@ pub(crate) async fn expand(
                 version: None,
             }]
         } else if objects::is_url(text) {
-            let listed = stores
-                .list(text)
-                .await
-                .map_err(|f| Failure::usage(f.message))?;
+            let listed = stores.list(text).await?;
             // Under a prefix, the transcripts; a URL of one object, that object.
-            let prefix = text.ends_with('/');
+            let prefix = objects::is_prefix(text);
             let objects: Vec<Source> = listed
                 .into_iter()
                 .filter(|object| !prefix || is_transcript(&object.url))

@@ -2,7 +2,8 @@
 //! server (from PyPI; `.ci/run` installs it, and `MOTO_SERVER` names its program), started on a
 //! free port of 127.0.0.1 for each test. A prefix is listed recursively and leaves out what is not
 //! under it; a killed import resumes exactly once; an object changed since the checkpoint is
-//! refused; a missing object is named.
+//! refused; a missing object is named. A stand-in that fails on purpose shows a throttled
+//! listing retried and a refused one named.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -287,5 +288,126 @@ async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() 
                 .contains("s3://dump/export/all.jsonl has version (ETag)"),
         "{}",
         refused.err
+    );
+}
+
+/// A stand-in for S3 that fails on purpose: bucket `denied` answers 403 AccessDenied; bucket
+/// `busy` answers its first listings 503 SlowDown, then lists `calls/a.jsonl`. Counts the
+/// listings asked for.
+async fn failing_s3(
+    body: String,
+    first_failures: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listings = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = listings.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let body = body.clone();
+        let listings = counted.clone();
+        async move {
+            use axum::http::StatusCode;
+            let error = |status: StatusCode, code: &str| {
+                (
+                    status,
+                    [("content-type", "application/xml")],
+                    format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{code}</Message></Error>"),
+                )
+            };
+            let path = uri.path().to_owned();
+            let listing = uri.query().is_some_and(|q| q.contains("list-type=2"));
+            if path.starts_with("/denied") {
+                return error(StatusCode::FORBIDDEN, "AccessDenied");
+            }
+            if listing {
+                if listings.fetch_add(1, Ordering::SeqCst) < first_failures {
+                    return error(StatusCode::SERVICE_UNAVAILABLE, "SlowDown");
+                }
+                return (
+                    StatusCode::OK,
+                    [("content-type", "application/xml")],
+                    format!(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                         <ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                         <Name>busy</Name><Prefix>calls/</Prefix><KeyCount>1</KeyCount>\
+                         <MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>\
+                         <Contents><Key>calls/a.jsonl</Key>\
+                         <LastModified>2024-01-23T00:00:00.000Z</LastModified>\
+                         <ETag>&quot;e1&quot;</ETag><Size>{}</Size>\
+                         <StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+                        body.len()
+                    ),
+                );
+            }
+            if path == "/busy/calls/a.jsonl" {
+                return (StatusCode::OK, [("content-type", "application/octet-stream")], body);
+            }
+            error(StatusCode::NOT_FOUND, "NoSuchKey")
+        }
+    });
+    // The object's answer needs its ETag and time as headers too.
+    let app = app.layer(axum::middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            let headers = response.headers_mut();
+            headers.insert("etag", "\"e1\"".parse().unwrap());
+            headers.insert(
+                "last-modified",
+                "Tue, 23 Jan 2024 00:00:00 GMT".parse().unwrap(),
+            );
+            response
+        },
+    ));
+    (super::import::serve(app).await, listings)
+}
+
+#[tokio::test]
+async fn a_throttled_listing_is_retried_and_a_refused_one_says_access_denied() {
+    let lines = [
+        message_line("s3-busy", "one", 1),
+        message_line("s3-busy", "two", 2),
+    ]
+    .join("\n");
+    let (s3, listings) = failing_s3(lines, 2).await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = vec![
+        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
+        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+        ("AWS_ENDPOINT_URL", s3),
+        ("AWS_ALLOW_HTTP", "true".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    let scratch = Scratch::new("objects-failing");
+    let checkpoint = scratch.0.join("cp");
+    let ran = asapp_env(
+        &[
+            "import",
+            "s3://busy/calls/",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    assert_eq!(listings.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(texts("s3-busy", &env).await.unwrap(), ["one", "two"]);
+
+    let denied = asapp_env(
+        &[
+            "import",
+            "s3://denied/calls/",
+            "--checkpoint",
+            scratch.0.join("denied").to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(denied.exit, Exit::Rejected, "{denied:?}");
+    assert!(
+        denied.err.contains("s3://denied/calls/: access denied"),
+        "{}",
+        denied.err
     );
 }
