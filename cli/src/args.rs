@@ -21,7 +21,10 @@ fn parse_role_map_entry(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `250ms`, `30s`, `2m`, or a number of seconds.
+/// The longest duration taken: a day.
+const LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// `250ms`, `30s`, `2m`, or a number of seconds; at most a day.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let (number, unit) = [("ms", 0.001), ("s", 1.0), ("m", 60.0)]
@@ -33,7 +36,10 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .parse::<f64>()
         .ok()
         .and_then(|n| std::time::Duration::try_from_secs_f64(n * unit).ok())
-        .ok_or_else(|| format!("`{text}` is not a duration such as 30s, 500ms or 2m"))
+        .filter(|duration| *duration <= LONGEST)
+        .ok_or_else(|| {
+            format!("`{text}` is not a duration such as 30s, 500ms or 2m, of at most a day")
+        })
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {

@@ -323,7 +323,8 @@ impl Checkpoint {
             let settle_until = modified
                 .filter(|_| !loaded.in_doubt.is_empty())
                 .and_then(|modified| {
-                    (modified + keeping.settle)
+                    modified
+                        .checked_add(keeping.settle)?
                         .duration_since(SystemTime::now())
                         .ok()
                 })

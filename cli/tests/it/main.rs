@@ -373,6 +373,18 @@ async fn bad_input_is_a_usage_error_naming_it() {
             ],
             "clear text",
         ),
+        (
+            &[
+                "import",
+                "-",
+                "--checkpoint",
+                "cp",
+                "--resume",
+                "--settle",
+                "1e19s",
+            ],
+            "of at most a day",
+        ),
     ];
     for (args, expected) in cases {
         let ran = asapp(args).await;
