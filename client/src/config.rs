@@ -386,7 +386,7 @@ impl ClientConfig {
         #[cfg(feature = "opentelemetry")]
         let instruments = {
             let url = Url::parse(&base_url).map_err(|error| ConfigError::InvalidBaseUrl {
-                url: base_url.clone(),
+                url: shown_url(&base_url),
                 reason: error.to_string(),
             })?;
             let meter = self.meter.unwrap_or_else(crate::metrics::global_meter);
@@ -465,11 +465,39 @@ fn credential(value: &str, which: Credential) -> Result<HeaderValue, ConfigError
     })
 }
 
+/// `url` as an error may show it: a user name or password before the host, and a query or
+/// fragment (either may carry a credential), become `…`. Works on text, because a URL that does
+/// not parse can hold them too.
+fn shown_url(url: &str) -> String {
+    let (before_query, rest) = match url.find(['?', '#']) {
+        Some(at) => (&url[..at], Some(&url[at..at + 1])),
+        None => (url, None),
+    };
+    let authority_start = before_query.find("://").map_or(0, |at| at + 3);
+    let authority_end = before_query[authority_start..]
+        .find('/')
+        .map_or(before_query.len(), |at| authority_start + at);
+    let mut shown = String::with_capacity(url.len());
+    match before_query[authority_start..authority_end].rfind('@') {
+        Some(at) => {
+            shown.push_str(&before_query[..authority_start]);
+            shown.push('…');
+            shown.push_str(&before_query[authority_start + at..]);
+        }
+        None => shown.push_str(before_query),
+    }
+    if let Some(mark) = rest {
+        shown.push_str(mark);
+        shown.push('…');
+    }
+    shown
+}
+
 /// Checks a base URL and returns it without a trailing `/`, the form the generated client
 /// appends paths to.
 fn check_base_url(url: &str) -> Result<String, ConfigError> {
     let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: url.to_owned(),
+        url: shown_url(url),
         reason: reason.to_owned(),
     };
     let parsed = Url::parse(url).map_err(|error| invalid(&error.to_string()))?;
@@ -541,7 +569,7 @@ pub enum ConfigError {
     /// The base URL cannot be used.
     #[error("base URL `{url}` is invalid: {reason}")]
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL as given, but for a user name, password, query or fragment, shown as `…`.
         url: String,
         /// What is wrong with it.
         reason: String,

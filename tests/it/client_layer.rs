@@ -642,7 +642,12 @@ fn invalid_configuration_fails_at_build_time() {
         ),
         (
             build(base().base_url("https://example.com/?a=b")),
-            "base URL `https://example.com/?a=b` is invalid: it has a query or fragment",
+            "base URL `https://example.com/?…` is invalid: it has a query or fragment",
+        ),
+        (
+            // A URL that does not parse is shown without what could be a credential.
+            build(base().base_url("https://user:pw@example.com:99999/v1#key")),
+            "base URL `https://…@example.com:99999/v1#…` is invalid: invalid port number",
         ),
         (
             build(base().base_url("example.com")),
