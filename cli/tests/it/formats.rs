@@ -1,7 +1,7 @@
-//! Vendor exports through `asapp import` into the sandbox and back out with `asapp export`: the
-//! sample documents under `cli/tests/data/formats/` (written from the vendors' documented field
-//! lists), each message once, in order, with the roles and times the format's rules give, and the
-//! entries no rule maps reported instead of guessed.
+//! Vendor exports through `asapp import` into the sandbox and back out with `asapp export`: every
+//! sample document under `cli/tests/data/formats/` (written from the vendors' documented field
+//! lists), each message once, in order, with the roles, senders, times and text the format's
+//! rules give, and the entries no rule maps reported instead of guessed.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ struct Case {
     sample: &'static str,
     args: &'static [&'static str],
     external_id: &'static str,
-    /// `role senderId time`, in the order the conversation lists.
+    /// `role senderId time text`, in the order the conversation lists.
     messages: &'static [&'static str],
     invalid: u64,
     skipped: u64,
@@ -40,23 +40,24 @@ const CASES: &[Case] = &[
         args: &["--base-time", BASE],
         external_id: "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f",
         messages: &[
-            "agent a-52be07 2024-03-01T10:00:00.480Z",
-            "customer c-7f3a91 2024-03-01T10:00:04.250Z",
-            "system s-10d4ee 2024-03-01T10:00:09.001Z",
-            "agent a-52be07 2024-03-01T10:00:12.999Z",
+            "agent a-52be07 2024-03-01T10:00:00.480Z Thank you for calling the Moonbase Llama Rental desk, how can I help?",
+            "customer c-7f3a91 2024-03-01T10:00:04.250Z My rented llama refuses to leave the crater, it seems quite content there.",
+            "system s-10d4ee 2024-03-01T10:00:09.001Z This call may be recorded for llama quality purposes.",
+            "agent a-52be07 2024-03-01T10:00:12.999Z Llamas on the Moon do love craters; I will send a low-gravity wrangler!",
         ],
         invalid: 0,
         skipped: 0,
     },
     Case {
+        // Redacted output: the text as Contact Lens left it, [PII] and all.
         format: "contact-lens",
         sample: "7c1d2e3f-0000-4bbb-8ccc-aaaaaaaaaaaa_analysis_redacted_2024-03-02T08:00:00Z.json",
         args: &["--base-time", BASE],
         external_id: "7c1d2e3f-0000-4bbb-8ccc-aaaaaaaaaaaa",
         messages: &[
-            "agent a-1e1e1e 2024-03-01T10:00:00.100Z",
-            "customer c-0f0f0f 2024-03-01T10:00:03.300Z",
-            "customer c-0f0f0f 2024-03-01T10:00:07.070Z",
+            "agent a-1e1e1e 2024-03-01T10:00:00.100Z Welcome to the Submarine Bakery hotline, may I take your order?",
+            "customer c-0f0f0f 2024-03-01T10:00:03.300Z Yes, this is [PII] and I live at [PII], deliver the waterproof croissants please.",
+            "customer c-0f0f0f 2024-03-01T10:00:07.070Z My card number is [PII], and the croissants must be extra soggy.",
         ],
         invalid: 0,
         skipped: 0,
@@ -68,9 +69,9 @@ const CASES: &[Case] = &[
         args: &["--base-time", BASE],
         external_id: "3e3e3e3e-1111-4222-8333-444444444444",
         messages: &[
-            "customer 3e3e3e3e-1111-4222-8333-444444444444:CUSTOMER 2024-03-01T10:00:01Z",
-            "agent 3e3e3e3e-1111-4222-8333-444444444444:AGENT 2024-03-01T10:00:02.500Z",
-            "customer 3e3e3e3e-1111-4222-8333-444444444444:CUSTOMER 2024-03-01T10:00:09Z",
+            "customer 3e3e3e3e-1111-4222-8333-444444444444:CUSTOMER 2024-03-01T10:00:01Z Hello, my time machine keeps arriving last Tuesday instead of next Friday.",
+            "agent 3e3e3e3e-1111-4222-8333-444444444444:AGENT 2024-03-01T10:00:02.500Z Have you tried turning the flux dial counter-clockwise, twice?",
+            "customer 3e3e3e3e-1111-4222-8333-444444444444:CUSTOMER 2024-03-01T10:00:09Z Fine, I'll keep the dinosaur, thanks anyway.",
         ],
         invalid: 3,
         skipped: 0,
@@ -82,9 +83,9 @@ const CASES: &[Case] = &[
         args: &["--base-time", BASE, "--role-map", "supervisor=agent"],
         external_id: "contact-9a9a",
         messages: &[
-            "agent a-30 2024-03-01T10:00:01Z",
-            "customer c-31 2024-03-01T10:00:02Z",
-            "agent a-32 2024-03-01T10:00:03Z",
+            "agent a-30 2024-03-01T10:00:01Z Supervisor joining: we are reviewing the invisible-ink pen complaint.",
+            "customer c-31 2024-03-01T10:00:02Z The pen works perfectly, I just cannot see anything I wrote!",
+            "agent a-32 2024-03-01T10:00:03Z That is the intended feature, sadly; shall I send a decoder lamp?",
         ],
         invalid: 0,
         skipped: 0,
@@ -96,11 +97,11 @@ const CASES: &[Case] = &[
         args: &[],
         external_id: "chat-5d1e7a02",
         messages: &[
-            "system p-sys-00 2024-05-06T09:00:01.015Z",
-            "customer p-cust-01 2024-05-06T09:00:12.345Z",
-            "agent p-agent-07 2024-05-06T09:01:02.003Z",
-            "customer p-cust-01 2024-05-06T09:01:30.900Z",
-            "agent p-agent-07 2024-05-06T09:02:00Z",
+            "system p-sys-00 2024-05-06T09:00:01.015Z Hello! Thanks for contacting the Cloud Umbrella Repair Shop.",
+            "customer p-cust-01 2024-05-06T09:00:12.345Z My umbrella is raining upwards, is that covered by the warranty?",
+            "agent p-agent-07 2024-05-06T09:01:02.003Z **Upward rain** is covered, luckily, under clause seven.",
+            "customer p-cust-01 2024-05-06T09:01:30.900Z Wonderful, I'll bring it in before it floats away.",
+            "agent p-agent-07 2024-05-06T09:02:00Z See you soon; tie it to something heavy!",
         ],
         invalid: 0,
         skipped: 6,
@@ -116,13 +117,40 @@ const CASES: &[Case] = &[
         ],
         external_id: "chat-b07b07",
         messages: &[
-            "system p-bot 2024-05-07T10:00:00Z",
-            "customer p-c 2024-05-07T10:00:05Z",
-            "agent p-s 2024-05-07T10:00:10Z",
-            "agent p-a 2024-05-07T10:00:20Z",
+            "system p-bot 2024-05-07T10:00:00Z Beep boop, I am the parcel-tracking robot; say a tracking number.",
+            "customer p-c 2024-05-07T10:00:05Z I ordered a boomerang and it keeps coming back to the depot!",
+            "agent p-s 2024-05-07T10:00:10Z Supervisor here, boomerangs returning is a known feature.",
+            "agent p-a 2024-05-07T10:00:20Z I can send you a non-returning boomerang, free of charge.",
         ],
         invalid: 3,
         skipped: 0,
+    },
+    Case {
+        // A GetTranscript answer: the conversation is InitialContactId; an empty message is invalid.
+        format: "connect-chat",
+        sample: "get-transcript-answer.json",
+        args: &[],
+        external_id: "chat-initial-77",
+        messages: &[
+            "customer p-c2 2024-06-01T12:00:00.500Z Can your shop knit a scarf long enough for a giraffe?",
+            "agent p-a2 2024-06-01T12:00:09Z Certainly, we measure giraffes by the metre, madam.",
+        ],
+        invalid: 1,
+        skipped: 1,
+    },
+    Case {
+        // A bare array of items: the conversation is theirs; the system speaks without a participant id.
+        format: "connect-chat",
+        sample: "bare-items.json",
+        args: &[],
+        external_id: "chat-bare-42",
+        messages: &[
+            "customer p-c3 2024-06-02T08:30:00Z Is the invisible bicycle still in stock, or did someone just not see it?",
+            "agent p-a3 2024-06-02T08:30:15.250Z We cannot be sure, which is rather the point.",
+            "system chat-bare-42:SYSTEM 2024-06-02T08:31:00Z This chat will close soon, thanks for visiting the Invisible Goods Emporium.",
+        ],
+        invalid: 0,
+        skipped: 1,
     },
     Case {
         // The IVR speaks as the system; one phrase is timed before the conversation began.
@@ -131,13 +159,28 @@ const CASES: &[Case] = &[
         args: &[],
         external_id: "6f1c2d3e-aaaa-4bbb-8ccc-000000000001",
         messages: &[
-            "system 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:ivr 2024-07-08T14:00:01.250Z",
-            "customer 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:external 2024-07-08T14:00:06Z",
-            "agent u-ag-0042 2024-07-08T14:00:30.007Z",
-            "customer 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:external 2024-07-08T14:00:45.500Z",
-            "agent u-ag-0042 2024-07-08T14:01:00Z",
+            "system 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:ivr 2024-07-08T14:00:01.250Z Welcome to the Haunted Castle Helpline, press one for ghosts.",
+            "customer 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:external 2024-07-08T14:00:06Z I have one ghost, and it keeps rearranging my spoons.",
+            "agent u-ag-0042 2024-07-08T14:00:30.007Z Spoon-rearranging ghosts are common; have you asked it politely?",
+            "customer 6f1c2d3e-aaaa-4bbb-8ccc-000000000001:external 2024-07-08T14:00:45.500Z Okay, I'll try offering it a teaspoon of its own.",
+            "agent u-ag-0042 2024-07-08T14:01:00Z Perfect, ghosts adore having their own cutlery.",
         ],
         invalid: 1,
+        skipped: 0,
+    },
+    Case {
+        // Two agents (so the agent's phrases take the derived id), an offset after
+        // conversationStartTime, an unmapped voicemail, a bad offset, an empty and an unattributed phrase.
+        format: "genesys",
+        sample: "transfer-and-offsets.json",
+        args: &[],
+        external_id: "conv-transfer-9",
+        messages: &[
+            "customer conv-transfer-9:external 2024-07-09T09:00:02Z My pet rock ran away, can you help me find it?",
+            "agent conv-transfer-9:internal 2024-07-09T09:00:04.500Z Rocks rarely run; let me transfer you to our geology desk.",
+            "system conv-transfer-9:acd 2024-07-09T09:00:20Z Your call is important to us, like a very important boulder.",
+        ],
+        invalid: 4,
         skipped: 0,
     },
     Case {
@@ -146,37 +189,116 @@ const CASES: &[Case] = &[
         args: &["--role-map", "quality coach=system"],
         external_id: "GT0123456789abcdef0123456789abcdef",
         messages: &[
-            "agent u-agent-5 2024-08-01T15:30:00.480Z",
-            "customer u-cust-881 2024-08-01T15:30:03.100Z",
-            "agent u-agent-5 2024-08-01T15:30:07Z",
-            "customer u-cust-881 2024-08-01T15:30:12.345Z",
-            "system GT0123456789abcdef0123456789abcdef:channel-3 2024-08-01T15:30:20Z",
+            "agent u-agent-5 2024-08-01T15:30:00.480Z Good afternoon, Galactic Sock Exchange, how may I pair you?",
+            "customer u-cust-881 2024-08-01T15:30:03.100Z I have seventeen left socks and not a single right one.",
+            "agent u-agent-5 2024-08-01T15:30:07Z That is our most common problem; we keep a spare right-sock vault.",
+            "customer u-cust-881 2024-08-01T15:30:12.345Z Stripy would be marvellous, thank you kindly.",
+            "system GT0123456789abcdef0123456789abcdef:channel-3 2024-08-01T15:30:20Z Coach note: lovely sock empathy, well done.",
         ],
         invalid: 1,
         skipped: 0,
     },
+    Case {
+        // The resource with its sentences added: roles matched case-insensitively, decimal seconds.
+        format: "twilio",
+        sample: "resource-with-sentences-added.json",
+        args: &[],
+        external_id: "GTaaaabbbbccccddddeeeeffff00001111",
+        messages: &[
+            "customer u-c 2024-08-03T18:00:02Z The carrier pigeon delivered my parcel to the neighbour's cat.",
+            "agent u-a 2024-08-03T18:00:05.750Z Our pigeons are trained for cats, sadly, not doors.",
+        ],
+        invalid: 0,
+        skipped: 0,
+    },
+    Case {
+        // The Sentences answer alone: its sid from meta.url, Twilio's default channels, --base-time;
+        // a channel with no participant and a start time that is not a number are invalid.
+        format: "twilio",
+        sample: "sentences-answer-only.json",
+        args: &["--base-time", BASE],
+        external_id: "GTfedcba9876543210fedcba9876543210",
+        messages: &[
+            "agent GTfedcba9876543210fedcba9876543210:channel-1 2024-03-01T10:00:01.500Z Hello, you are through to the Dragon Egg Incubation line.",
+            "customer GTfedcba9876543210fedcba9876543210:channel-2 2024-03-01T10:00:04.020Z My egg is warm and it hums show tunes, is that normal?",
+            "customer GTfedcba9876543210fedcba9876543210:channel-2 2024-03-01T10:01:40Z Mostly musicals about knights, which seems rather rude.",
+        ],
+        invalid: 2,
+        skipped: 0,
+    },
+    Case {
+        // The command line's own format, for comparison.
+        format: "jsonl",
+        sample: "call.jsonl",
+        args: &[],
+        external_id: "call-jsonl-1",
+        messages: &[
+            "customer c-1 2024-01-23T11:42:42Z Hello, my teapot is whistling in Morse code again.",
+            "agent a-1 2024-01-23T11:42:51Z Please write down what it says, it may be urgent.",
+        ],
+        invalid: 0,
+        skipped: 0,
+    },
 ];
 
-/// `role senderId time` of each exported line, the time normalised.
+/// `role senderId time text` of each exported line, the time normalised.
 fn exported(out: &str) -> Vec<String> {
     out.lines()
         .map(|line| {
             let line: Value = serde_json::from_str(line).unwrap();
             let at: DateTime<Utc> = line["timestamp"].as_str().unwrap().parse().unwrap();
             format!(
-                "{} {} {}",
+                "{} {} {} {}",
                 line["role"].as_str().unwrap(),
                 line["senderId"].as_str().unwrap(),
-                at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                line["text"].as_str().unwrap()
             )
         })
         .collect()
 }
 
 fn normalised(message: &str) -> String {
-    let (rest, time) = message.rsplit_once(' ').unwrap();
+    let mut parts = message.splitn(4, ' ');
+    let (role, sender, time, text) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let at: DateTime<Utc> = time.parse().unwrap();
-    format!("{rest} {}", at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    format!(
+        "{role} {sender} {} {text}",
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    )
+}
+
+#[test]
+fn every_sample_has_its_case() {
+    let root = sample("", "");
+    let mut samples = Vec::new();
+    for format in std::fs::read_dir(&root).unwrap() {
+        let format = format.unwrap();
+        for file in std::fs::read_dir(format.path()).unwrap() {
+            samples.push(format!(
+                "{}/{}",
+                format.file_name().to_str().unwrap(),
+                file.unwrap().file_name().to_str().unwrap()
+            ));
+        }
+    }
+    samples.sort();
+    let mut cased: Vec<String> = CASES
+        .iter()
+        .map(|case| format!("{}/{}", case.format, case.sample))
+        .collect();
+    cased.sort();
+    assert_eq!(
+        samples,
+        cased,
+        "each sample under {} is a case",
+        root.display()
+    );
 }
 
 #[tokio::test]
