@@ -256,7 +256,10 @@ async fn dispatch(
                 progress: output.progress,
             };
             let reporter = tokio::spawn(report_client_stats(client.clone()));
-            let imported = import::run(client, options, environment, storage, err).await;
+            // Reported as found, beside the progress bar.
+            let mut reports = log::BesideBar::new(err);
+            let imported = import::run(client, options, environment, storage, &mut reports).await;
+            drop(reports);
             reporter.abort();
             log_client_stats(
                 client.stats(),

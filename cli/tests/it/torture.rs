@@ -219,8 +219,12 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
         assert_eq!(&got, texts, "{external_id}: every message once, in order");
     }
     let faults = sandbox.faults_injected();
+    // Answers were lost after storing, and retries of them were answered 409: the paths that
+    // a resume's read-back and the client's conflict handling exist for were taken.
     assert!(
-        faults.dropped_after_storing > 0 && faults.unavailable_after_storing > 0,
+        faults.dropped_after_storing > 0
+            && faults.unavailable_after_storing > 0
+            && faults.conflicts > 0,
         "{faults:?}"
     );
     eprintln!(
