@@ -23,6 +23,8 @@ pub(super) struct Disk {
     pub(super) synced_intents: usize,
     pub(super) synced_by_conversation: std::collections::HashMap<String, usize>,
     pub(super) syncs: usize,
+    /// How much of `appended` the first sync covered.
+    pub(super) first_sync: Option<usize>,
     /// The power fails after this many syncs, during the next: it and every later write or sync
     /// fail, and what was written since the last sync is lost.
     pub(super) power_fails_after: Option<usize>,
@@ -56,6 +58,9 @@ impl Storage for Recording {
             return Err(io::Error::other("the power failed"));
         }
         self.file.sync()?;
+        if disk.first_sync.is_none() {
+            disk.first_sync = Some(disk.appended.len());
+        }
         let newly = disk.appended[disk.synced..].to_vec();
         for line in newly.split(|b| *b == b'\n') {
             if line.starts_with(br#"{"intent""#) {
@@ -224,11 +229,23 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
         0,
         "batches sent before their intent was synced"
     );
-    let (synced_intents, syncs) = {
+    let (synced_intents, syncs, header) = {
         let disk = disk.lock().unwrap();
-        (disk.synced_intents, disk.syncs)
+        let first = disk.first_sync.unwrap();
+        let header = String::from_utf8(disk.appended[..first].to_vec()).unwrap();
+        (disk.synced_intents, disk.syncs, header)
     };
     assert_eq!(synced_intents, batches);
+    // The checkpoint's header is synced on its own when it is created, before any intent.
+    let header: Vec<&str> = header
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        header,
+        [r#"{"batchSize""#, r#"{"window""#, r#"{"sources""#],
+        "the first sync"
+    );
     // Eight conversations in flight share syncs; the header and the final flush have their own.
     assert!(syncs < batches, "{syncs} syncs for {batches} batches");
     assert_once_in_order(&expected, &env).await;
