@@ -224,3 +224,33 @@ async fn the_summary_counts_what_the_client_rode_through_in_process() {
     );
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_rate_limiters_waits_are_counted_and_told_at_v() {
+    // 12 conversations are 24 requests; at 8 a second, with a burst of 8, some 2 s of waiting.
+    let sandbox = rate_limited(0.0).await;
+    let scratch = Scratch::new("log-limiter");
+    let input = transcript(&scratch.0, 12);
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "-v",
+        "import",
+        input.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--rate-limit",
+        "8",
+    ];
+    let (exit, stderr, stdout) = run(&sandbox, &args, &[]).await;
+    assert_eq!(exit, Some(0), "{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    let waited = summary["limiterWaitSeconds"].as_f64().unwrap();
+    assert!(waited > 0.5, "{summary}");
+    let told = stderr
+        .lines()
+        .find(|l| l.contains("import: client in all"))
+        .and_then(|l| l.split("limiter_wait_s=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|seconds| seconds.parse::<f64>().ok());
+    assert_eq!(told, Some(waited), "{stderr}");
+}
