@@ -182,25 +182,27 @@ impl Base {
     }
 }
 
-/// Prints one line per change from `base` to the workspace's description, or one line saying
-/// there is none or no base.
+/// Prints the report of the workspace's description against `base`.
 fn print_report(base: &Base) -> Result<()> {
-    let (origin, document) = match base {
-        Base::Loaded { origin, document } => (origin, document),
-        Base::Missing(why) => {
-            println!("no change report: {why}");
-            return Ok(());
-        }
-    };
-    let current = Spec::load()?;
-    let changes = spec_diff::diff(document, current.document());
-    if changes.is_empty() {
-        println!("{SPEC_FILE}: no change that downstream crates see against {origin}");
-    }
-    for change in &changes {
-        println!("{change}");
+    for line in report(base, &Spec::load()?) {
+        println!("{line}");
     }
     Ok(())
+}
+
+/// One line per change from `base` to `current`, or one line saying there is none or no base.
+fn report(base: &Base, current: &Spec) -> Vec<String> {
+    let (origin, document) = match base {
+        Base::Loaded { origin, document } => (origin, document),
+        Base::Missing(why) => return vec![format!("no change report: {why}")],
+    };
+    let changes = spec_diff::diff(document, current.document());
+    if changes.is_empty() {
+        return vec![format!(
+            "{SPEC_FILE}: no change that downstream crates see against {origin}"
+        )];
+    }
+    changes.iter().map(ToString::to_string).collect()
 }
 
 #[cfg(test)]
@@ -242,6 +244,51 @@ mod tests {
         for (args, expected) in cases {
             assert_eq!(parse(args).unwrap(), expected, "{args:?}");
         }
+    }
+
+    #[test]
+    fn the_report_names_each_change_its_base_or_why_there_is_none() {
+        let current = Spec::load().unwrap();
+        let loaded = |document: serde_json::Value| Base::Loaded {
+            origin: "old.yaml".to_owned(),
+            document,
+        };
+        assert_eq!(
+            report(
+                &Base::Missing("git is unavailable (x)".to_owned()),
+                &current
+            ),
+            ["no change report: git is unavailable (x)"]
+        );
+        assert_eq!(
+            report(&loaded(current.document().clone()), &current),
+            [format!(
+                "{SPEC_FILE}: no change that downstream crates see against old.yaml"
+            )]
+        );
+        // A base whose participant roles had one more value: the current description removed
+        // it, which breaks both who sent it and who matched on it.
+        let mut old = current.document().clone();
+        let schemas = &mut old["components"]["schemas"];
+        schemas["ParticipantRole"]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .push("bot".into());
+        let lines = report(&loaded(old), &current);
+        assert!(!lines.is_empty());
+        for line in &lines {
+            assert!(
+                line.starts_with("breaking: ") || line.starts_with("additive: "),
+                "{line}"
+            );
+        }
+        assert!(
+            lines.iter().any(|line| line
+                == "breaking: #/components/schemas/ParticipantRole/enum: value `bot` removed \
+                    (request: createBatchMessages, createMessage; answer: getMessage, \
+                    getMessages, getMessagesByExternalId)"),
+            "{lines:#?}"
+        );
     }
 
     #[test]
