@@ -727,8 +727,8 @@ pub(super) fn message_line(external_id: &str, text: &str, second: u32) -> String
 
 #[tokio::test]
 async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
-    // call-x comes in two segments, in one file or across two; its second holds a message
-    // identical to one of its first (said twice). The second segment's batch is refused, before
+    // call-x comes in two runs, in one file or across two; its second holds a message
+    // identical to one of its first (said twice). The second run's batch is refused, before
     // or after the store kept it: either way the checkpoint shows it sent and never acknowledged.
     // A batch refused unstored may also be corrected before the resume.
     let lines = [
@@ -780,7 +780,7 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
             "--batch-size",
             "2",
         ]);
-        // A window of one line: call-x's two runs stay two segments.
+        // A window of one line: call-x's lines stay two runs.
         args.extend(["--window", "1"]);
         let first = asapp_env(&args, &env).await;
         assert_eq!(first.exit, Exit::Rejected, "{case}: {first:?}");
@@ -909,7 +909,7 @@ async fn a_conversation_keeps_the_fields_of_its_first_line_and_is_upserted_once(
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let env = env(&sandbox);
     let checkpoint = scratch.0.join("cp").display().to_string();
-    // A window of one line: the conversation's two runs stay two segments.
+    // A window of one line: the conversation's lines stay two runs.
     let ran = asapp_env(
         &import_args(file.to_str().unwrap(), &checkpoint, &["--window", "1"]),
         &env,
@@ -930,10 +930,10 @@ async fn a_conversation_keeps_the_fields_of_its_first_line_and_is_upserted_once(
 }
 
 #[tokio::test]
-async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
-    // call-x's first segment fails; its second must not be sent. The failing answer waits until
+async fn a_failed_run_holds_back_the_rest_of_its_conversation() {
+    // call-x's first run fails; its second must not be sent. The failing answer waits until
     // call-w, which comes after both, has sent its batch: by then an import that sent a
-    // conversation's segments side by side would have sent call-x's second one too.
+    // conversation's runs side by side would have sent call-x's second one too.
     let lines = [
         message_line("call-x", "fails", 1),
         message_line("call-y", "y", 1),
@@ -971,7 +971,7 @@ async fn a_failed_segment_holds_back_the_rest_of_its_conversation() {
     let url = serve(app).await;
     let env = default_credentials(url);
     let checkpoint = scratch.0.join("cp").display().to_string();
-    // A window of one line: the conversation's two runs stay two segments.
+    // A window of one line: the conversation's lines stay two runs.
     let ran = asapp_env(
         &import_args(file.to_str().unwrap(), &checkpoint, &["--window", "1"]),
         &env,
@@ -1108,7 +1108,7 @@ async fn interleaved_conversations_are_gathered_within_the_window() {
     let file = scratch.0.join("calls.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
     let path = file.to_str().unwrap();
-    // (window, batches): one segment a conversation; windows of at least 12 lines, closed where
+    // (window, batches): one run a conversation; windows of at least 12 lines, closed where
     // the conversation changes (lines 1-12, 13-24, 25-30); a window of one line.
     for (window, batches) in [("10000", 3), ("12", 9), ("1", 30)] {
         let sandbox = Sandbox::start_with(empty()).await.unwrap();
