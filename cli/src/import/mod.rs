@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use asapp_conversations::chrono::{DateTime, Utc};
+use asapp_conversations::chrono::{DateTime, SecondsFormat, Utc};
 use asapp_conversations::{Client, types};
 
 use self::checkpoint::{Checkpoint, Cutting, Keeping, SourceName};
@@ -131,10 +131,24 @@ pub(crate) struct Summary {
 pub(crate) struct BaseTimeUsed {
     /// `--base-time`, or the documents' field that gave each its own.
     from: &'static str,
-    /// `--base-time`'s value (each document's own is in the document).
+    /// `--base-time`'s value (each document's own is in the document, and logged at `-v`).
     #[serde(skip_serializing_if = "Option::is_none")]
     base_time: Option<DateTime<Utc>>,
+    /// For the documents' own field, the earliest and the latest base it gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earliest: Option<DateTime<Utc>>,
+    /// See `earliest`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest: Option<DateTime<Utc>>,
     conversations: u64,
+}
+
+/// The conversations that took their base time from one place, and the range of those times.
+#[derive(Debug, Clone, Copy)]
+struct BaseTimes {
+    conversations: u64,
+    earliest: DateTime<Utc>,
+    latest: DateTime<Utc>,
 }
 
 /// What reading found invalid or left out, reported as it goes.
@@ -144,7 +158,7 @@ struct Found {
     invalid_documents: u64,
     skipped_events: u64,
     /// Conversations by where their base time came from.
-    base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), u64>,
+    base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), BaseTimes>,
     /// The conversation of each vendor document read, and the source it came from: a second
     /// document of one conversation is refused, not added to it.
     documents: std::collections::HashMap<Box<str>, usize>,
@@ -246,10 +260,13 @@ pub(crate) async fn run(
             base_times: found
                 .base_times
                 .into_iter()
-                .map(|((from, base_time), conversations)| BaseTimeUsed {
+                .map(|((from, base_time), seen)| BaseTimeUsed {
                     from,
                     base_time,
-                    conversations,
+                    // One value for all says everything already.
+                    earliest: base_time.is_none().then_some(seen.earliest),
+                    latest: base_time.is_none().then_some(seen.latest),
+                    conversations: seen.conversations,
                 })
                 .collect(),
             rate_limit: client
@@ -438,7 +455,25 @@ impl Reading<'_> {
                 BaseTimeSource::Field(field) => (field, None),
                 BaseTimeSource::Option => ("--base-time", Some(base.at)),
             };
-            *found.base_times.entry(key).or_default() += 1;
+            tracing::info!(
+                conversation = %document.external_id,
+                base_time = %base.at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                from = key.0,
+                "import: {name}: offsets added to the base time"
+            );
+            found
+                .base_times
+                .entry(key)
+                .and_modify(|seen| {
+                    seen.conversations += 1;
+                    seen.earliest = seen.earliest.min(base.at);
+                    seen.latest = seen.latest.max(base.at);
+                })
+                .or_insert(BaseTimes {
+                    conversations: 1,
+                    earliest: base.at,
+                    latest: base.at,
+                });
         }
         for (index, entry) in document.entries.into_iter().enumerate() {
             let number = index + 1;

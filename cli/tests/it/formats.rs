@@ -29,6 +29,8 @@ struct Case {
     messages: &'static [&'static str],
     invalid: u64,
     skipped: u64,
+    /// The summary's `baseTimes`, as JSON.
+    base_times: &'static str,
 }
 
 const BASE: &str = "2024-03-01T10:00:00Z";
@@ -46,6 +48,7 @@ const CASES: &[Case] = &[
             "agent a-52be07 2024-03-01T10:00:12.999Z Llamas on the Moon do love craters; I will send a low-gravity wrangler!",
         ],
         invalid: 0,
+        base_times: r#"[{"from":"--base-time","baseTime":"2024-03-01T10:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -60,6 +63,7 @@ const CASES: &[Case] = &[
             "customer c-0f0f0f 2024-03-01T10:00:07.070Z My card number is [PII], and the croissants must be extra soggy.",
         ],
         invalid: 0,
+        base_times: r#"[{"from":"--base-time","baseTime":"2024-03-01T10:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -74,6 +78,7 @@ const CASES: &[Case] = &[
             "customer 3e3e3e3e-1111-4222-8333-444444444444:CUSTOMER 2024-03-01T10:00:09Z Fine, I'll keep the dinosaur, thanks anyway.",
         ],
         invalid: 3,
+        base_times: r#"[{"from":"--base-time","baseTime":"2024-03-01T10:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -88,6 +93,7 @@ const CASES: &[Case] = &[
             "agent a-32 2024-03-01T10:00:03Z That is the intended feature, sadly; shall I send a decoder lamp?",
         ],
         invalid: 0,
+        base_times: r#"[{"from":"--base-time","baseTime":"2024-03-01T10:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -104,6 +110,7 @@ const CASES: &[Case] = &[
             "agent p-agent-07 2024-05-06T09:02:00Z See you soon; tie it to something heavy!",
         ],
         invalid: 0,
+        base_times: r#"[]"#,
         skipped: 6,
     },
     Case {
@@ -123,6 +130,7 @@ const CASES: &[Case] = &[
             "agent p-a 2024-05-07T10:00:20Z I can send you a non-returning boomerang, free of charge.",
         ],
         invalid: 3,
+        base_times: r#"[]"#,
         skipped: 0,
     },
     Case {
@@ -136,6 +144,7 @@ const CASES: &[Case] = &[
             "agent p-a2 2024-06-01T12:00:09Z Certainly, we measure giraffes by the metre, madam.",
         ],
         invalid: 1,
+        base_times: r#"[]"#,
         skipped: 1,
     },
     Case {
@@ -150,6 +159,7 @@ const CASES: &[Case] = &[
             "system chat-bare-42:SYSTEM 2024-06-02T08:31:00Z This chat will close soon, thanks for visiting the Invisible Goods Emporium.",
         ],
         invalid: 0,
+        base_times: r#"[]"#,
         skipped: 1,
     },
     Case {
@@ -166,6 +176,7 @@ const CASES: &[Case] = &[
             "agent u-ag-0042 2024-07-08T14:01:00Z Perfect, ghosts adore having their own cutlery.",
         ],
         invalid: 1,
+        base_times: r#"[]"#,
         skipped: 0,
     },
     Case {
@@ -181,6 +192,7 @@ const CASES: &[Case] = &[
             "system conv-transfer-9:acd 2024-07-09T09:00:20Z Your call is important to us, like a very important boulder.",
         ],
         invalid: 4,
+        base_times: r#"[{"from":"conversationStartTime","earliest":"2024-07-09T09:00:00Z","latest":"2024-07-09T09:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -196,6 +208,7 @@ const CASES: &[Case] = &[
             "system GT0123456789abcdef0123456789abcdef:channel-3 2024-08-01T15:30:20Z Coach note: lovely sock empathy, well done.",
         ],
         invalid: 1,
+        base_times: r#"[{"from":"transcript.media_start_time","earliest":"2024-08-01T15:30:00Z","latest":"2024-08-01T15:30:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -209,6 +222,7 @@ const CASES: &[Case] = &[
             "agent u-a 2024-08-03T18:00:05.750Z Our pigeons are trained for cats, sadly, not doors.",
         ],
         invalid: 0,
+        base_times: r#"[{"from":"media_start_time","earliest":"2024-08-03T18:00:00Z","latest":"2024-08-03T18:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -224,6 +238,7 @@ const CASES: &[Case] = &[
             "customer GTfedcba9876543210fedcba9876543210:channel-2 2024-03-01T10:01:40Z Mostly musicals about knights, which seems rather rude.",
         ],
         invalid: 2,
+        base_times: r#"[{"from":"--base-time","baseTime":"2024-03-01T10:00:00Z","conversations":1}]"#,
         skipped: 0,
     },
     Case {
@@ -237,6 +252,7 @@ const CASES: &[Case] = &[
             "agent a-1 2024-01-23T11:42:51Z Please write down what it says, it may be urgent.",
         ],
         invalid: 0,
+        base_times: r#"[]"#,
         skipped: 0,
     },
 ];
@@ -340,6 +356,8 @@ async fn each_sample_imports_and_exports_with_its_roles_and_times() {
             "{}: {summary}",
             case.sample
         );
+        let base_times: Value = serde_json::from_str(case.base_times).unwrap();
+        assert_eq!(summary["baseTimes"], base_times, "{}", case.sample);
         // Every invalid entry is named by the file and its JSON pointer.
         assert_eq!(
             ran.err.matches(": invalid entry: ").count() as u64,

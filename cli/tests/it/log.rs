@@ -254,3 +254,32 @@ async fn the_rate_limiters_waits_are_counted_and_told_at_v() {
         .and_then(|seconds| seconds.parse::<f64>().ok());
     assert_eq!(told, Some(waited), "{stderr}");
 }
+
+#[tokio::test]
+async fn each_documents_base_time_is_told_at_v() {
+    let sandbox = rate_limited(0.0).await;
+    let scratch = Scratch::new("log-base-time");
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/formats/twilio/resource-with-sentences-added.json");
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "-v",
+        "import",
+        sample.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let (exit, stderr, _) = run(&sandbox, &args, &[]).await;
+    assert_eq!(exit, Some(0), "{stderr}");
+    let told = stderr
+        .lines()
+        .find(|l| l.contains("offsets added to the base time"))
+        .unwrap_or_else(|| panic!("no base time told: {stderr}"));
+    for part in [
+        "conversation=GTaaaabbbbccccddddeeeeffff00001111",
+        "base_time=2024-08-03T18:00:00Z",
+        "from=\"media_start_time\"",
+    ] {
+        assert!(told.contains(part), "{part} not in {told}");
+    }
+}
