@@ -453,6 +453,75 @@ async fn read_object(
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stalled_input_does_not_stall_the_runtime() {
+        // A named pipe whose writer, after two lines, waits for a ping from a task on this
+        // one-thread runtime before it ends the input. Were the reading on the runtime's thread,
+        // it would block there waiting for more of the pipe, the ping could not be sent, and
+        // the writer would give up after 10 s.
+        let dir = std::env::temp_dir().join(format!("asapp-stall-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("calls.jsonl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (ping, pinged) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                use std::io::Write as _;
+                let lines = b"{\"externalId\":\"x\",\"customerId\":\"c\",\"role\":\"customer\",\"senderId\":\"c\",\"text\":\"hi\",\"timestamp\":\"2024-01-23T11:42:42Z\"}\n";
+                // The inputs are opened once to be checked, then again to be read: write to
+                // the reader that stays.
+                loop {
+                    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+                    if pipe
+                        .write_all(lines)
+                        .and_then(|()| pipe.write_all(lines))
+                        .is_ok()
+                    {
+                        break pinged
+                            .recv_timeout(std::time::Duration::from_secs(10))
+                            .is_ok();
+                    }
+                }
+            })
+        };
+        let mut stores = Stores::new(|_| None);
+        let sources = expand(std::slice::from_ref(&fifo), &mut stores)
+            .await
+            .unwrap();
+        let mut reader = Reader::start(sources, None);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::spawn(async move { ping.send(()) })
+            .await
+            .unwrap()
+            .unwrap();
+        let mut lines = 0;
+        while let Some(read) = reader.next().await {
+            match read {
+                Read::Lines { text, .. } => {
+                    lines += text
+                        .split(|b| *b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .count()
+                }
+                Read::End { .. } => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            writer.join().unwrap(),
+            "the ping came only after the reading gave up"
+        );
+        assert_eq!(lines, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[tokio::test]
     async fn lines_come_whole_and_numbered_in_chunks_and_a_document_comes_whole() {
         let dir = std::env::temp_dir().join(format!("asapp-source-{}", std::process::id()));
