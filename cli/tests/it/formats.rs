@@ -10,7 +10,7 @@ use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::Sandbox;
 use serde_json::Value;
 
-use super::import::{Scratch, asapp_env, empty, import_args};
+use super::import::{Scratch, asapp_env, empty, import_args, sandbox_env};
 
 fn sample(format: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -320,11 +320,7 @@ fn every_sample_has_its_case() {
 #[tokio::test]
 async fn each_sample_imports_and_exports_with_its_roles_and_times() {
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ];
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats");
     for (n, case) in CASES.iter().enumerate() {
         let path = sample(case.format, case.sample);
@@ -378,11 +374,7 @@ async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
     // The Contact Lens folder: offsets only, so every document takes --base-time, which the
     // summary names per conversation. Without it, each document is refused, saying so.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ];
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-folder");
     let folder = sample("contact-lens", "");
     let checkpoint = scratch.0.join("refused");
@@ -434,11 +426,7 @@ async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
 #[tokio::test]
 async fn a_forced_format_that_does_not_fit_names_the_format() {
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ];
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-forced");
     let path = sample("genesys", "ivr-then-agent.json");
     let checkpoint = scratch.0.join("cp");
@@ -478,11 +466,7 @@ async fn a_raw_and_a_redacted_copy_of_one_contact_import_it_once() {
     // raw one: a prefix above both lists both. The first read is imported; the second is refused
     // and counted, naming the first, instead of storing every turn twice.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ];
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-copies");
     let contact = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f";
     let raw_name = format!("{contact}_analysis_2024-03-01T10:15:30Z.json");

@@ -70,14 +70,6 @@ fn transcript(dir: &Path) -> Vec<Vec<Value>> {
     expected
 }
 
-fn env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ]
-}
-
 pub(super) async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> super::Ran {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     asapp_with(args, &env).await
@@ -85,7 +77,7 @@ pub(super) async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> 
 
 /// Every conversation exported, compared with what went in.
 async fn assert_exported(sandbox: &Sandbox, expected: &[Vec<Value>]) {
-    let env = env(sandbox);
+    let env = sandbox_env(sandbox);
     for lines in expected {
         let external_id = lines[0]["externalId"].as_str().unwrap();
         let ran = asapp_env(&["export", "--external-id", external_id], &env).await;
@@ -123,7 +115,7 @@ async fn ten_thousand_messages_round_trip() {
             "--rate-limit",
             "0",
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
@@ -137,7 +129,7 @@ async fn ten_thousand_messages_round_trip() {
     // The same import again is refused without --resume, and a no-op with it.
     let again = asapp_env(
         &["import", &dir, "--checkpoint", checkpoint.to_str().unwrap()],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(again.exit, Exit::Usage);
@@ -154,7 +146,7 @@ async fn ten_thousand_messages_round_trip() {
             "--rate-limit",
             "0",
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
@@ -313,7 +305,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
     let checkpoint = scratch.0.join("checkpoint");
     let ran = asapp_env(
         &["import", path, "--checkpoint", checkpoint.to_str().unwrap()],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
@@ -356,7 +348,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
             "--checkpoint",
             strict_checkpoint.to_str().unwrap(),
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(strict.exit, Exit::Usage);
@@ -375,7 +367,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
             "--checkpoint",
             scratch.0.join("m").to_str().unwrap(),
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(missing.exit, Exit::Usage);
@@ -384,7 +376,7 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
         "{missing:?}"
     );
 
-    let mut wrong = env(&sandbox);
+    let mut wrong = sandbox_env(&sandbox);
     wrong[2].1 = "wrong".to_owned();
     let refused = asapp_env(
         &[
@@ -415,7 +407,7 @@ async fn the_documented_example_file_imports() {
             "--batch-size",
             "2",
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
@@ -426,7 +418,7 @@ async fn the_documented_example_file_imports() {
     assert_eq!(summary["batches"], 3);
     let exported = asapp_env(
         &["export", "--external-id", "call-2024-0002"],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     let input: Vec<Value> = std::fs::read_to_string(example)
@@ -462,14 +454,14 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
             "--batch-size",
             "50",
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(first.exit, Exit::Success, "{first:?}");
 
     let other_size = asapp_env(
         &["import", &dir, "--checkpoint", cp, "--resume"],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(other_size.exit, Exit::Usage);
@@ -498,7 +490,7 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
             "--batch-size",
             "50",
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
@@ -540,7 +532,7 @@ async fn a_line_that_is_not_utf8_is_an_invalid_line_not_the_end() {
             "--checkpoint",
             scratch.0.join("cp").to_str().unwrap(),
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
@@ -672,6 +664,15 @@ async fn scripted(
         },
     ));
     serve(app).await
+}
+
+/// The environment pointing `asapp` at `sandbox`, with its credentials.
+pub(super) fn sandbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    vec![
+        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
+        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
+        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+    ]
 }
 
 pub(super) fn default_credentials(url: String) -> Vec<(&'static str, String)> {
@@ -907,7 +908,7 @@ async fn a_conversation_keeps_the_fields_of_its_first_line_and_is_upserted_once(
     ];
     std::fs::write(&file, lines.join("\n")).unwrap();
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = env(&sandbox);
+    let env = sandbox_env(&sandbox);
     let checkpoint = scratch.0.join("cp").display().to_string();
     // A window of one line: the conversation's lines stay two runs.
     let ran = asapp_env(
@@ -1033,7 +1034,7 @@ async fn a_resume_refuses_an_input_that_changed() {
     for (case, before, after, refusal) in cases {
         let scratch = Scratch::new("changed");
         let sandbox = Sandbox::start_with(empty()).await.unwrap();
-        let env = env(&sandbox);
+        let env = sandbox_env(&sandbox);
         let paths = ["1.jsonl", "2.jsonl"].map(|name| scratch.0.join(name));
         let names = paths.clone().map(|p| p.display().to_string());
         let write = |files: &[Vec<String>; 2], order: [usize; 2]| {
@@ -1112,7 +1113,7 @@ async fn interleaved_conversations_are_gathered_within_the_window() {
     // the conversation changes (lines 1-12, 13-24, 25-30); a window of one line.
     for (window, batches) in [("10000", 3), ("12", 9), ("1", 30)] {
         let sandbox = Sandbox::start_with(empty()).await.unwrap();
-        let env = env(&sandbox);
+        let env = sandbox_env(&sandbox);
         let checkpoint = scratch.0.join(format!("cp-{window}")).display().to_string();
         let ran = asapp_env(&import_args(path, &checkpoint, &["--window", window]), &env).await;
         assert_eq!(ran.exit, Exit::Success, "{ran:?}");
@@ -1155,7 +1156,7 @@ async fn an_input_is_read_once() {
         let mut args = vec!["import"];
         args.extend(&sources);
         args.extend(["--checkpoint", &checkpoint]);
-        let ran = asapp_env(&args, &env(&sandbox)).await;
+        let ran = asapp_env(&args, &sandbox_env(&sandbox)).await;
         assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
         assert!(
             ran.err.contains("are the same input: each is read once"),
@@ -1317,7 +1318,7 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
             "--checkpoint",
             checkpoint.to_str().unwrap(),
         ],
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
@@ -1328,7 +1329,7 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
         (1.0..=15.0).contains(&settled),
         "settled at {settled}: {summary}"
     );
-    let env = env(&sandbox);
+    let env = sandbox_env(&sandbox);
     for c in 0..20 {
         let mut exported = exported_texts(&format!("limited-{c}"), &env).await;
         exported.sort_by_key(|text| text[1..].parse::<u32>().unwrap());
@@ -1340,7 +1341,7 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
 #[tokio::test]
 async fn a_checkpoint_in_use_and_changed_reading_options_are_refused() {
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = env(&sandbox);
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("in-use");
     let file = scratch.0.join("calls.jsonl");
     std::fs::write(&file, message_line("call-lock", "hello", 1)).unwrap();
@@ -1477,7 +1478,7 @@ async fn a_byte_order_mark_a_bad_first_line_and_a_link_loop_are_read_as_meant() 
     let checkpoint = scratch.0.join("cp");
     let ran = asapp_env(
         &import_args(folder.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]),
-        &env(&sandbox),
+        &sandbox_env(&sandbox),
     )
     .await;
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
@@ -1493,11 +1494,11 @@ async fn a_byte_order_mark_a_bad_first_line_and_a_link_loop_are_read_as_meant() 
         "{summary}"
     );
     assert_eq!(
-        exported_texts("call-bom", &env(&sandbox)).await,
+        exported_texts("call-bom", &sandbox_env(&sandbox)).await,
         ["one", "two"]
     );
     assert_eq!(
-        exported_texts("call-broken", &env(&sandbox)).await,
+        exported_texts("call-broken", &sandbox_env(&sandbox)).await,
         ["three", "four"]
     );
 }

@@ -14,7 +14,9 @@ use asapp_conversations_sandbox::Sandbox;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 
-use super::import::{LIMIT, Scratch, asapp_env, counting_sandbox, empty, message_line};
+use super::import::{
+    LIMIT, Scratch, asapp_env, counting_sandbox, empty, message_line, sandbox_env,
+};
 
 /// A moto server, stopped when dropped.
 struct Moto {
@@ -368,16 +370,14 @@ async fn a_throttled_listing_is_retried_and_a_refused_one_says_access_denied() {
     .join("\n");
     let (s3, listings) = failing_s3(lines, 2).await;
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
+    let mut env = sandbox_env(&sandbox);
+    env.extend([
         ("AWS_ENDPOINT_URL", s3),
         ("AWS_ALLOW_HTTP", "true".to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
-    ];
+    ]);
     let scratch = Scratch::new("objects-failing");
     let checkpoint = scratch.0.join("cp");
     let ran = asapp_env(

@@ -14,7 +14,7 @@ use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 use super::durability::{Disk, import_with, recording};
-use super::import::{Scratch, asapp_env};
+use super::import::{Scratch, asapp_env, sandbox_env};
 
 const CONVERSATIONS: usize = 320;
 const MESSAGES: usize = 64;
@@ -103,11 +103,7 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
     })
     .await
     .unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ];
+    let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("torture");
     let (input, expected) = transcript(&mut seed);
     let file = scratch.0.join("dump.jsonl");
