@@ -269,16 +269,21 @@ fn message() -> types::builder::Message {
         .timestamp(chrono::Utc::now())
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_conflict_answering_a_retried_create_means_already_persisted() {
-    let server = Server::start([Reply::status(503), Reply::status(409)]).await;
-    let error = server
+/// How a `createMessage` ends that the server answers with `replies`.
+async fn create_message_failing(replies: impl IntoIterator<Item = Reply>) -> ApiError {
+    let server = Server::start(replies).await;
+    server
         .client()
         .create_message()
         .conversation_id(CONVERSATION)
         .body(message())
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_conflict_answering_a_retried_create_means_already_persisted() {
+    let error = create_message_failing([Reply::status(503), Reply::status(409)]).await;
     assert!(
         matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }),
         "{error:?}"
@@ -294,14 +299,7 @@ async fn a_conflict_answering_a_retried_create_means_already_persisted() {
 
     // After only 429s, which ASAPP answers without storing, a 409 is the server's plain answer:
     // no earlier attempt may have stored the message.
-    let server = Server::start([Reply::status(429), Reply::status(409)]).await;
-    let error = server
-        .client()
-        .create_message()
-        .conversation_id(CONVERSATION)
-        .body(message())
-        .await
-        .unwrap_err();
+    let error = create_message_failing([Reply::status(429), Reply::status(409)]).await;
     assert!(
         matches!(error.kind(), ErrorKind::Status { .. }),
         "{error:?}"

@@ -495,12 +495,27 @@ impl Components {
     }
 }
 
+/// `#/components/schemas/NAME`, where the description check's messages point.
+fn component_pointer(name: &str) -> String {
+    format!(
+        "#/components/schemas/{}",
+        asapp_conversations_spec::escape(name)
+    )
+}
+
+/// A schema's description, for a doc comment ("" without one).
+fn description(schema: &Value) -> String {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim_end()
+        .to_owned()
+}
+
 impl OpenEnum {
     fn of(name: &str, schema: &Value, values: &[Value]) -> Result<Self> {
-        let at = format!(
-            "#/components/schemas/{}",
-            asapp_conversations_spec::escape(name)
-        );
+        let at = component_pointer(name);
         if schema.get("type").and_then(Value::as_str) != Some("string") {
             bail!("{at}: only string enums are supported (give it `type: string`)");
         }
@@ -524,12 +539,7 @@ impl OpenEnum {
         Ok(Self {
             name: name.to_owned(),
             type_name: type_name(name),
-            description: schema
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim_end()
-                .to_owned(),
+            description: description(schema),
             variants,
         })
     }
@@ -540,10 +550,7 @@ impl PatternedString {
     /// whole value (`^[A-Z0-9]+$`, `^[a-z_-]*$`), which a loop over the bytes checks exactly as
     /// an ECMAScript regular expression would.
     fn of(name: &str, schema: &Value, pattern: &str) -> Result<Self> {
-        let at = format!(
-            "#/components/schemas/{}",
-            asapp_conversations_spec::escape(name)
-        );
+        let at = component_pointer(name);
         if schema.get("type").and_then(Value::as_str) != Some("string") {
             bail!("{at}: a pattern needs `type: string`");
         }
@@ -591,12 +598,7 @@ impl PatternedString {
         Ok(Self {
             name: name.to_owned(),
             type_name: type_name(name),
-            description: schema
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim_end()
-                .to_owned(),
+            description: description(schema),
             pattern: pattern.to_owned(),
             class: alternatives.join(" | "),
             may_be_empty,

@@ -400,27 +400,26 @@ impl Checkpoint {
                 run.source, run.line
             )
         };
-        if let Some((_, then)) = self.runs.get(run)
-            && **then != *external_id
-        {
-            return Err(self.changed(format!(
-                "the run of lines from {}:{} was of `{then}` then, and is of `{external_id}` now",
-                run.source, run.line
-            )));
-        }
-        if let Some((then, _)) = self.runs.get(run)
-            && *then != run_length
-        {
-            let messages = |n: usize| match n {
-                1 => "1 message".to_owned(),
-                n => format!("{n} messages"),
-            };
-            return Err(self.changed(format!(
-                "{} holds {} now, {} then",
-                named(),
-                messages(run_length),
-                messages(*then)
-            )));
+        if let Some((length_then, conversation_then)) = self.runs.get(run) {
+            if **conversation_then != *external_id {
+                return Err(self.changed(format!(
+                    "the run of lines from {}:{} was of `{conversation_then}` then, and is of \
+                     `{external_id}` now",
+                    run.source, run.line
+                )));
+            }
+            if *length_then != run_length {
+                let messages = |n: usize| match n {
+                    1 => "1 message".to_owned(),
+                    n => format!("{n} messages"),
+                };
+                return Err(self.changed(format!(
+                    "{} holds {} now, {} then",
+                    named(),
+                    messages(run_length),
+                    messages(*length_then)
+                )));
+            }
         }
         digests
             .iter()

@@ -455,10 +455,11 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_stalled_input_does_not_stall_the_runtime() {
-        // A named pipe whose writer, after two lines, waits for a ping from a task on this
-        // one-thread runtime before it ends the input. Were the reading on the runtime's thread,
-        // it would block there waiting for more of the pipe, the ping could not be sent, and
-        // the writer would give up after 10 s.
+        // A named pipe whose writer writes more than a chunk of lines, then waits for a ping
+        // from a task on this one-thread runtime before it ends the input. The first chunk
+        // comes while the reading waits for more of the pipe; were that wait on the runtime's
+        // thread, the ping could not be sent, and the writer would give up after 10 s.
+        const LINES: usize = 1_000;
         let dir = std::env::temp_dir().join(format!("asapp-stall-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("calls.jsonl");
@@ -472,21 +473,22 @@ mod tests {
             let fifo = fifo.clone();
             std::thread::spawn(move || {
                 use std::io::Write as _;
-                let lines = b"{\"externalId\":\"x\",\"customerId\":\"c\",\"role\":\"customer\",\"senderId\":\"c\",\"text\":\"hi\",\"timestamp\":\"2024-01-23T11:42:42Z\"}\n";
-                // The inputs are opened once to be checked, then again to be read: write to
-                // the reader that stays.
-                loop {
-                    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-                    if pipe
-                        .write_all(lines)
-                        .and_then(|()| pipe.write_all(lines))
-                        .is_ok()
-                    {
-                        break pinged
-                            .recv_timeout(std::time::Duration::from_secs(10))
-                            .is_ok();
-                    }
+                let line = b"{\"externalId\":\"x\",\"customerId\":\"c\",\"role\":\"customer\",\"senderId\":\"c\",\"text\":\"hi\",\"timestamp\":\"2024-01-23T11:42:42Z\"}\n";
+                assert!(line.len() * LINES > CHUNK);
+                // Opened for reading too, which on Linux never waits for the other end, so
+                // that the import may open it once to check it and again to read it. The input
+                // ends when this end closes: after the ping, or after 10 s without one.
+                let mut pipe = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&fifo)
+                    .unwrap();
+                for _ in 0..LINES {
+                    pipe.write_all(line).unwrap();
                 }
+                pinged
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .is_ok()
             })
         };
         let mut stores = Stores::new(|_| None);
@@ -494,22 +496,22 @@ mod tests {
             .await
             .unwrap();
         let mut reader = Reader::start(sources, None);
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
+        let count = |text: &[u8]| {
+            text.split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
+        };
+        let mut lines = match reader.next().await {
+            Some(Read::Lines { text, .. }) => count(&text),
+            other => panic!("{other:?}"),
+        };
         tokio::spawn(async move { ping.send(()) })
             .await
             .unwrap()
             .unwrap();
-        let mut lines = 0;
         while let Some(read) = reader.next().await {
             match read {
-                Read::Lines { text, .. } => {
-                    lines += text
-                        .split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .count()
-                }
+                Read::Lines { text, .. } => lines += count(&text),
                 Read::End { .. } => break,
                 other => panic!("{other:?}"),
             }
@@ -518,7 +520,7 @@ mod tests {
             writer.join().unwrap(),
             "the ping came only after the reading gave up"
         );
-        assert_eq!(lines, 2);
+        assert_eq!(lines, LINES);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
