@@ -26,7 +26,7 @@ use object_store::{
 use crate::Failure;
 
 /// The environment variables the stores are configured from, as `object_store` names them.
-pub(crate) const ENVIRONMENT: [&str; 44] = [
+pub(crate) const ENVIRONMENT: [&str; 45] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -53,6 +53,7 @@ pub(crate) const ENVIRONMENT: [&str; 44] = [
     "GOOGLE_BASE_URL",
     "GOOGLE_BEARER_TOKEN",
     "GOOGLE_SKIP_SIGNATURE",
+    "GOOGLE_ALLOW_HTTP",
     "AZURE_STORAGE_ACCOUNT_NAME",
     "AZURE_STORAGE_ACCOUNT_KEY",
     "AZURE_STORAGE_ACCESS_KEY",
@@ -127,7 +128,7 @@ impl Stores {
         let (bucket_url, key) = split(url)?;
         let store = self.store(&bucket_url, url)?;
         let objects: Vec<ObjectMeta> = if is_prefix(url) {
-            let prefix = Path::from(key.trim_end_matches('/'));
+            let prefix = object_path(url, key.trim_end_matches('/'))?;
             let mut listing = store.list(Some(&prefix));
             let mut objects = Vec::new();
             while let Some(meta) = listing.next().await {
@@ -136,7 +137,7 @@ impl Stores {
             objects.sort_by(|a, b| a.location.cmp(&b.location));
             objects
         } else {
-            let path = Path::from(key);
+            let path = object_path(url, key)?;
             vec![store.head(&path).await.map_err(|e| failure(url, &e))?]
         };
         Ok(objects
@@ -247,6 +248,24 @@ fn split(url: &str) -> Result<(String, &str), Failure> {
     Ok((format!("{scheme}://{bucket}"), key))
 }
 
+/// The key `key` of `url` as the store's path, exactly as written: the stores percent-encode
+/// each path they request, so a key is never encoded here (`Path::from` would encode its `%`,
+/// `#`, non-ASCII characters and more, and the store would then ask for another key). What a
+/// store's path cannot hold (an empty segment, as in `a//b`, a `.` or `..` segment, a control
+/// character) is refused, naming the key.
+fn object_path(url: &str, key: &str) -> Result<Path, Failure> {
+    Path::parse(key).map_err(|e| {
+        let why = match e {
+            object_store::path::Error::EmptySegment { .. } => "an empty segment (`//`)".to_owned(),
+            object_store::path::Error::BadSegment { source, .. } => source.to_string(),
+            other => other.to_string(),
+        };
+        Failure::usage(format!(
+            "{url}: the object store client cannot address this key: {why}"
+        ))
+    })
+}
+
 /// The chunks of `object`, at the version it was listed with.
 pub(crate) async fn open(
     object: &Object,
@@ -296,6 +315,13 @@ pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
                 .and_then(|code| code.parse::<u16>().ok());
             let throttled = || format!("throttled, still after retries: {text}");
             match status {
+                // reqwest refuses an http:// URL when https is required, before sending.
+                None if text.contains("Error performing")
+                    && text.contains(" http://")
+                    && text.contains("builder error") =>
+                {
+                    (Exit::Usage, plain_http_refused(url))
+                }
                 Some(404) => (Exit::Usage, "not found".to_owned()),
                 Some(403) => (Exit::Rejected, "access denied".to_owned()),
                 Some(401) => (Exit::Rejected, "the credentials were refused".to_owned()),
@@ -309,6 +335,16 @@ pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
         exit,
         message: format!("{url}: {why}"),
     }
+}
+
+/// Why a request to a plain-http endpoint was refused, and the variable that allows it.
+fn plain_http_refused(url: &str) -> String {
+    let variable = match url.split_once("://").map(|(scheme, _)| scheme) {
+        Some("gs") => "GOOGLE_ALLOW_HTTP",
+        Some("az") => "AZURE_ALLOW_HTTP",
+        _ => "AWS_ALLOW_HTTP",
+    };
+    format!("its endpoint is plain http, refused unless {variable}=true (for an emulator)")
 }
 
 #[cfg(test)]

@@ -100,6 +100,40 @@ impl Moto {
             .unwrap_or_else(|e| panic!("{bucket}/{key}: {e}"));
     }
 
+    /// Creates `bucket`, readable without credentials (as a Google Cloud Storage client that
+    /// skips signing reads it), and puts each object in it by a plain HTTP request, its key
+    /// percent-encoded here, segment by segment: what the server stores is the key itself,
+    /// whatever a client library does with names.
+    async fn put_public(&self, bucket: &str, objects: &[(&str, String)]) {
+        let http = reqwest::Client::builder().timeout(LIMIT).build().unwrap();
+        let created = http
+            .put(format!("{}/{bucket}", self.url))
+            .header("x-amz-acl", "public-read")
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{created:?}");
+        for (key, body) in objects {
+            self.put_raw(&http, bucket, key, body).await;
+        }
+    }
+
+    async fn put_raw(&self, http: &reqwest::Client, bucket: &str, key: &str, body: &str) {
+        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+        let path: Vec<String> = key
+            .split('/')
+            .map(|segment| utf8_percent_encode(segment, NON_ALPHANUMERIC).to_string())
+            .collect();
+        let put = http
+            .put(format!("{}/{bucket}/{}", self.url, path.join("/")))
+            .header("x-amz-acl", "public-read")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success(), "{bucket}/{key}: {put:?}");
+    }
+
     /// The environment pointing `asapp` at this server, and at the API at `api` with the
     /// sandbox's credentials.
     fn env(&self, api: &str, sandbox: &Sandbox) -> Vec<(&'static str, String)> {
@@ -293,6 +327,91 @@ async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() 
     );
 }
 
+#[tokio::test]
+async fn any_object_name_reads_given_or_listed_on_s3_and_google_cloud_storage() {
+    let moto = Moto::start().await;
+    // Spaces, `%`, `+`, `#`, non-ASCII, in the prefix and in the names.
+    let names = [
+        ("données 2024/ünï cøde.jsonl", "names-unicode"),
+        ("données 2024/100% + #1.jsonl", "names-reserved"),
+        ("données 2024/通話/記録 %41.jsonl", "names-deep"),
+    ];
+    let objects: Vec<(&str, String)> = names
+        .iter()
+        .map(|(key, conversation)| (*key, message_line(conversation, key, 1)))
+        .collect();
+    moto.put_public("names", &objects).await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let s3 = moto.env(sandbox.base_url(), &sandbox);
+    // moto answers Google Cloud Storage's XML API as well, over plain http.
+    let mut gcs = sandbox_env(&sandbox);
+    gcs.extend([
+        ("GOOGLE_BASE_URL", moto.url.clone()),
+        ("GOOGLE_ALLOW_HTTP", "true".to_owned()),
+        ("GOOGLE_SKIP_SIGNATURE", "true".to_owned()),
+    ]);
+    let scratch = Scratch::new("objects-names");
+    for (scheme, env) in [("s3", &s3), ("gs", &gcs)] {
+        // Listed under a prefix that needs encoding itself.
+        let prefix = format!("{scheme}://names/données 2024/");
+        let checkpoint = scratch.0.join(format!("{scheme}-listed"));
+        let listed = asapp_env(
+            &[
+                "import",
+                &prefix,
+                "--checkpoint",
+                checkpoint.to_str().unwrap(),
+            ],
+            env,
+        )
+        .await;
+        assert_eq!(listed.exit, Exit::Success, "{scheme}: {listed:?}");
+        let summary: Value = serde_json::from_str(&listed.out).unwrap();
+        assert_eq!(summary["messages"], 3, "{scheme}: {summary}");
+        // Each given by its URL, exactly as the store names it.
+        for (key, conversation) in names {
+            let url = format!("{scheme}://names/{key}");
+            let checkpoint = scratch.0.join(format!("{scheme}-{conversation}"));
+            let given = asapp_env(
+                &["import", &url, "--checkpoint", checkpoint.to_str().unwrap()],
+                env,
+            )
+            .await;
+            assert_eq!(given.exit, Exit::Success, "{url}: {given:?}");
+            let header = std::fs::read_to_string(&checkpoint).unwrap();
+            assert!(header.contains(&url), "{header}");
+        }
+    }
+    for (key, conversation) in names {
+        // Imported four times: listed and given, from each store; stored once each time, as
+        // ASAPP stores a message sent again.
+        assert_eq!(
+            texts(conversation, &s3).await.unwrap(),
+            [key, key, key, key],
+            "{conversation}"
+        );
+    }
+    // What no store path can hold is refused, naming the key, rather than read as another.
+    let refused = asapp_env(
+        &[
+            "import",
+            "s3://names/a//b.jsonl",
+            "--checkpoint",
+            scratch.0.join("refused").to_str().unwrap(),
+        ],
+        &s3,
+    )
+    .await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    assert!(
+        refused
+            .err
+            .contains("s3://names/a//b.jsonl: the object store client cannot address this key"),
+        "{}",
+        refused.err
+    );
+}
+
 /// A stand-in for S3 that fails on purpose: bucket `denied` answers 403 AccessDenied; bucket
 /// `busy` answers its first listings 503 SlowDown, then lists `calls/a.jsonl`. Counts the
 /// listings asked for.
@@ -410,4 +529,89 @@ async fn a_throttled_listing_is_retried_and_a_refused_one_says_access_denied() {
         "{}",
         denied.err
     );
+}
+
+#[tokio::test]
+async fn every_store_reaches_a_plain_http_endpoint_through_its_own_variables() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // An emulator that refuses everything, counting what reaches it.
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counted = reached.clone();
+    let app = axum::Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { axum::http::StatusCode::FORBIDDEN }
+    });
+    let emulator = super::import::serve(app).await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let scratch = Scratch::new("objects-http");
+    let stores: [(&str, &str, Vec<(&'static str, String)>); 3] = [
+        (
+            "s3://calls/",
+            "AWS_ALLOW_HTTP",
+            vec![
+                ("AWS_ENDPOINT_URL", emulator.clone()),
+                ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+                ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+                ("AWS_REGION", "us-east-1".to_owned()),
+            ],
+        ),
+        (
+            "gs://calls/",
+            "GOOGLE_ALLOW_HTTP",
+            vec![
+                ("GOOGLE_BASE_URL", emulator.clone()),
+                ("GOOGLE_SKIP_SIGNATURE", "true".to_owned()),
+            ],
+        ),
+        (
+            "az://calls/",
+            "AZURE_ALLOW_HTTP",
+            vec![
+                ("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1".to_owned()),
+                ("AZURE_STORAGE_ENDPOINT", emulator.clone()),
+                ("AZURE_SKIP_SIGNATURE", "true".to_owned()),
+            ],
+        ),
+    ];
+    for (url, allow_http, store_env) in stores {
+        let mut env = sandbox_env(&sandbox);
+        env.extend(store_env);
+        let import = |env: Vec<(&'static str, String)>, name: &'static str| {
+            let checkpoint = scratch.0.join(format!("{}-{name}", &url[..2]));
+            async move {
+                asapp_env(
+                    &["import", url, "--checkpoint", checkpoint.to_str().unwrap()],
+                    &env,
+                )
+                .await
+            }
+        };
+        // Without the variable, plain http is refused before any request.
+        let before = reached.load(Ordering::SeqCst);
+        let https_only = import(env.clone(), "https-only").await;
+        assert_eq!(https_only.exit, Exit::Usage, "{url}: {https_only:?}");
+        assert!(
+            https_only.err.contains(&format!(
+                "{url}: its endpoint is plain http, refused unless {allow_http}=true"
+            )),
+            "{url}: {}",
+            https_only.err
+        );
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            before,
+            "{url}: {https_only:?}"
+        );
+        // With it, the request reaches the emulator, whose refusal is the store's.
+        env.push((allow_http, "true".to_owned()));
+        let http = import(env, "http").await;
+        assert_eq!(http.exit, Exit::Rejected, "{url}: {http:?}");
+        assert!(
+            http.err.contains(&format!("{url}: access denied")),
+            "{url}: {}",
+            http.err
+        );
+        assert!(reached.load(Ordering::SeqCst) > before, "{url}");
+    }
 }
