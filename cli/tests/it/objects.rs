@@ -545,7 +545,7 @@ async fn every_store_reaches_a_plain_http_endpoint_through_its_own_variables() {
     let emulator = super::import::serve(app).await;
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let scratch = Scratch::new("objects-http");
-    let stores: [(&str, &str, Vec<(&'static str, String)>); 3] = [
+    let stores = [
         (
             "s3://calls/",
             "AWS_ALLOW_HTTP",
