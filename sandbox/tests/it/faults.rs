@@ -646,7 +646,10 @@ async fn the_same_seed_gives_the_same_faults_in_any_order() {
 
 #[tokio::test]
 async fn rate_zero_injects_nothing() {
+    // The jitter turns the injector on, so that every request below is drawn against the rates,
+    // all 0: with no fault at all there is no injector, and nothing is drawn.
     let sandbox = Harness::with(Faults {
+        jitter: Duration::from_millis(1),
         seed: 99,
         ..Faults::default()
     })
@@ -666,7 +669,12 @@ async fn rate_zero_injects_nothing() {
         assert_eq!(read.status(), Some(200));
     }
     assert_eq!(sandbox.texts().await.len(), 41);
-    assert_eq!(sandbox.counts(), FaultCounts::default());
+    let counts = sandbox.counts();
+    assert_eq!(counts.total(), 0, "{counts:?}");
+    assert_eq!(counts.conflicts, 0, "{counts:?}");
+    assert_eq!(counts.skipped, 0, "{counts:?}");
+    // The 60 requests went through the injector (not the reads of the texts, with `Prefer`).
+    assert_eq!(counts.delayed, 60, "{counts:?}");
 }
 
 #[tokio::test]
