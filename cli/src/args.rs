@@ -188,7 +188,8 @@ pub(crate) struct Import {
     pub(crate) no_sync: bool,
     /// On --resume, how long a batch the stopped import was sending may still take to be stored
     /// (its request may still be under way): a batch in doubt is read back only this long after
-    /// the checkpoint's last write. The client's attempt timeout by default.
+    /// the import that sent it stopped, and only its conversation waits. The client's attempt
+    /// timeout by default.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub(crate) settle: std::time::Duration,
 }

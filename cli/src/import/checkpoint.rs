@@ -4,6 +4,7 @@
 //! {"batchSize":300}
 //! {"window":10000}
 //! {"sources":["/data/calls/a.jsonl","/data/calls/b.jsonl"]}
+//! {"started":"2024-01-23T09:00:00.120Z"}
 //! {"intent":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! {"ack":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! ```
@@ -15,6 +16,12 @@
 //! messages, an acknowledged batch that holds other ones, and (from the recorded sources and run
 //! starts) files or lines added, removed or reordered. The batch in doubt may have been
 //! corrected: it is checked against what ASAPP holds.
+//!
+//! Each import, new or resumed, records when it `started`. A batch in doubt may still be on its
+//! way into ASAPP while a request of the import that sent it could be under way: until
+//! `--settle` after that import ended, which was before the next one started (or, for the last
+//! import, at the checkpoint's last write). Only its conversation waits that long before it is
+//! read back; the others go at once.
 //!
 //! What survives what:
 //! - The header is synced, and so is the directory entry of a new checkpoint, before anything is
@@ -36,6 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use asapp_conversations::chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::journal::{FileStorage, Journal, Storage};
@@ -71,6 +79,8 @@ enum Record<'a> {
     Sources(Vec<SourceRecord<'a>>),
     /// Then, when not the defaults, the options that decide documents' roles and times.
     Reading(String),
+    /// An import, new or resumed, started: the one before it had ended.
+    Started(DateTime<Utc>),
     /// The batch is about to be sent.
     #[serde(borrow)]
     Intent(BatchRecord<'a>),
@@ -232,6 +242,23 @@ struct Doubtful {
     remaining: usize,
     /// The messages of its runs sent (or found acknowledged) so far in this import.
     earlier: Multiset,
+    /// Until when a request that sent one of its batches in doubt may still be under way: its
+    /// read-back waits until then. `None` once that time had passed when the import began.
+    settle_until: Option<tokio::time::Instant>,
+}
+
+/// What a resume found in the checkpoint, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resumed {
+    /// Batches recorded as acknowledged.
+    pub(crate) acknowledged: usize,
+    /// Batches recorded as sent and never acknowledged.
+    pub(crate) in_doubt: usize,
+    /// The conversations of those batches.
+    pub(crate) conversations_in_doubt: usize,
+    /// Those of them whose read-back waits, and until when the last one does.
+    pub(crate) waiting: usize,
+    pub(crate) waiting_until: Option<DateTime<Utc>>,
 }
 
 /// The checkpoint file, what it recorded when the import began, and the conversations whose
@@ -246,8 +273,8 @@ pub(crate) struct Checkpoint {
     acknowledged: HashMap<String, usize>,
     /// By external id.
     doubtful: Mutex<HashMap<String, Doubtful>>,
-    /// When a read-back of a batch in doubt may start (see [`Checkpoint::settle`]).
-    settle_until: Option<tokio::time::Instant>,
+    /// What a resume found, `None` for a new import.
+    resumed: Option<Resumed>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -297,7 +324,8 @@ impl Checkpoint {
             )),
             std::fs::TryLockError::Error(e) => cannot_write(&e),
         })?;
-        let (loaded, settle_until) = if keeping.resume {
+        let now = SystemTime::now();
+        let loaded = if keeping.resume {
             let modified = file.metadata().and_then(|m| m.modified()).ok();
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes).map_err(|e| {
@@ -318,20 +346,10 @@ impl Checkpoint {
             file.set_len(whole as u64)
                 .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
                 .map_err(|e| cannot_write(&e))?;
-            // A batch in doubt may still be on its way into ASAPP, sent by the import that
-            // stopped: its read-back waits until that request would have ended.
-            let settle_until = modified
-                .filter(|_| !loaded.in_doubt.is_empty())
-                .and_then(|modified| {
-                    modified
-                        .checked_add(keeping.settle)?
-                        .duration_since(SystemTime::now())
-                        .ok()
-                })
-                .map(|left| tokio::time::Instant::now() + left);
-            (loaded, settle_until)
+            loaded.last_write = modified;
+            loaded
         } else {
-            (Loaded::default(), None)
+            Loaded::default()
         };
         let mut storage = (keeping.storage)(file);
         if !keeping.resume {
@@ -344,6 +362,7 @@ impl Checkpoint {
             if !cutting.reading.is_empty() {
                 records.push(Record::Reading(cutting.reading.clone()));
             }
+            records.push(Record::Started(now.into()));
             for record in records {
                 serde_json::to_writer(&mut header, &record).map_err(|e| cannot_write(&e))?;
                 header.push(b'\n');
@@ -357,11 +376,20 @@ impl Checkpoint {
             }
         }
         let journal = Journal::start(storage, keeping.sync).map_err(|e| cannot_write(&e))?;
-        let acknowledged = loaded.acknowledged_messages(cutting.batch_size);
-        let mut doubtful: HashMap<String, Doubtful> = HashMap::new();
-        for external_id in loaded.in_doubt.into_values() {
-            doubtful.entry(external_id).or_default().remaining += 1;
+        let resumed = keeping.resume.then(|| loaded.resumed(keeping.settle, now));
+        if keeping.resume {
+            // This import's start, after what the one before it wrote: a batch in doubt recorded
+            // before it was sent by an import that had ended.
+            let started = serde_json::to_vec(&Record::Started(now.into()))
+                .map(|mut line| {
+                    line.push(b'\n');
+                    line
+                })
+                .map_err(|e| cannot_write(&e))?;
+            journal.append(started).map_err(|e| cannot_write(&e))?;
         }
+        let acknowledged = loaded.acknowledged_messages(cutting.batch_size);
+        let doubtful = loaded.doubtful(keeping.settle, now);
         Ok(Self {
             path: path.clone(),
             journal,
@@ -369,17 +397,23 @@ impl Checkpoint {
             runs: loaded.runs,
             acknowledged,
             doubtful: Mutex::new(doubtful),
-            settle_until,
+            resumed,
         })
     }
 
-    /// Waits, on a resume with batches in doubt, until the requests of the import that stopped
-    /// would have ended (`--settle` after the checkpoint's last write), so that a read-back sees
-    /// what they stored.
-    pub(crate) async fn settle(&self) {
-        if let Some(until) = self.settle_until {
-            tokio::time::sleep_until(until).await;
-        }
+    /// What a resume found in the checkpoint; `None` for a new import.
+    pub(crate) fn resumed(&self) -> Option<&Resumed> {
+        self.resumed.as_ref()
+    }
+
+    /// Until when the conversation's read-back of a batch in doubt must wait, so that it sees
+    /// what a request of the import that sent the batch stored: `None` when it has no batch in
+    /// doubt, or may be read back now.
+    pub(crate) fn settle_until(&self, external_id: &str) -> Option<tokio::time::Instant> {
+        lock(&self.doubtful)
+            .get(external_id)
+            .filter(|doubtful| doubtful.remaining > 0)
+            .and_then(|doubtful| doubtful.settle_until)
     }
 
     /// What the checkpoint recorded of each batch of the run at `run` of the conversation
@@ -595,8 +629,13 @@ struct Loaded {
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Each run's number of messages and conversation.
     runs: BTreeMap<RunKey, (usize, Arc<str>)>,
-    /// Batches sent and not acknowledged, with their conversation's external id.
-    in_doubt: HashMap<(RunKey, usize), String>,
+    /// Batches sent and not acknowledged, with their conversation's external id and the
+    /// import that sent them (the number of imports recorded as started before its intent).
+    in_doubt: HashMap<(RunKey, usize), (String, usize)>,
+    /// When each import recorded started, in order.
+    started: Vec<SystemTime>,
+    /// When the file was last written: the last import ended then, or soon after.
+    last_write: Option<SystemTime>,
 }
 
 impl Loaded {
@@ -635,6 +674,10 @@ impl Loaded {
                 }
                 Record::Reading(options) => {
                     loaded.reading = Some(options);
+                    continue;
+                }
+                Record::Started(at) => {
+                    loaded.started.push(at.into());
                     continue;
                 }
                 Record::Intent(record) => (record, false),
@@ -686,7 +729,10 @@ impl Loaded {
             if acknowledged {
                 loaded.in_doubt.remove(&key);
             } else {
-                loaded.in_doubt.insert(key, conversation.to_string());
+                let import = loaded.started.len();
+                loaded
+                    .in_doubt
+                    .insert(key, (conversation.to_string(), import));
             }
         }
         Ok(loaded)
@@ -763,6 +809,58 @@ impl Loaded {
         Ok(())
     }
 
+    /// When the import that wrote records after the `import`th start (0: before any start was
+    /// recorded) had ended at the latest: when the next one started, or the file's last write.
+    fn ended(&self, import: usize) -> Option<SystemTime> {
+        self.started.get(import).copied().or(self.last_write)
+    }
+
+    /// Until when a request of the import that sent a batch in doubt, by that import, may still
+    /// be under way: `settle` after it ended. `None` when that has passed by `now` (or the end
+    /// is unknown, as for a checkpoint without a batch in doubt).
+    fn settle_until(&self, import: usize, settle: Duration, now: SystemTime) -> Option<SystemTime> {
+        self.ended(import)
+            .and_then(|ended| ended.checked_add(settle))
+            .filter(|until| *until > now)
+    }
+
+    /// The conversations with batches in doubt, each with how many and until when its read-back
+    /// waits.
+    fn doubtful(&self, settle: Duration, now: SystemTime) -> HashMap<String, Doubtful> {
+        let instant = tokio::time::Instant::now();
+        let mut doubtful: HashMap<String, Doubtful> = HashMap::new();
+        for (external_id, import) in self.in_doubt.values() {
+            let conversation = doubtful.entry(external_id.clone()).or_default();
+            conversation.remaining += 1;
+            let until = self
+                .settle_until(*import, settle, now)
+                .and_then(|until| until.duration_since(now).ok())
+                .map(|left| instant + left);
+            conversation.settle_until = conversation.settle_until.max(until);
+        }
+        doubtful
+    }
+
+    /// What the resume found, for the operator.
+    fn resumed(&self, settle: Duration, now: SystemTime) -> Resumed {
+        let mut waiting: HashMap<&str, SystemTime> = HashMap::new();
+        let mut conversations = std::collections::HashSet::new();
+        for (external_id, import) in self.in_doubt.values() {
+            conversations.insert(external_id.as_str());
+            if let Some(until) = self.settle_until(*import, settle, now) {
+                let latest = waiting.entry(external_id).or_insert(until);
+                *latest = (*latest).max(until);
+            }
+        }
+        Resumed {
+            acknowledged: self.batches.values().filter(|b| b.acknowledged).count(),
+            in_doubt: self.in_doubt.len(),
+            conversations_in_doubt: conversations.len(),
+            waiting: waiting.len(),
+            waiting_until: waiting.values().max().map(|until| (*until).into()),
+        }
+    }
+
     /// Messages acknowledged, by conversation: each acknowledged batch holds `batch_size`
     /// messages, or what is left of its run.
     fn acknowledged_messages(&self, batch_size: usize) -> HashMap<String, usize> {
@@ -837,6 +935,54 @@ mod tests {
         text.push('\n');
         let loaded = Loaded::read(text.as_bytes()).unwrap();
         assert_eq!(loaded.batches.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_in_doubt_settles_after_the_import_that_sent_it_ended() {
+        let second = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
+        let started = |s: u64| {
+            let at: DateTime<Utc> = second(s).into();
+            format!(r#"{{"started":"{}"}}"#, at.to_rfc3339())
+        };
+        let other = |kind: &str, batch: usize| {
+            record(kind, batch, D1)
+                .replace("a.jsonl", "b.jsonl")
+                .replace("call-1", "call-2")
+        };
+        // call-1's batch 1 was sent by the import that started at 0 and ended by 10, when the
+        // next started; call-2's batch 0 by that next one, which last wrote at 12.
+        let mut loaded = read(&[
+            started(0),
+            record("ack", 0, D1),
+            record("intent", 1, D1),
+            started(10),
+            other("intent", 0),
+        ])
+        .unwrap();
+        loaded.last_write = Some(second(12));
+        let settle = Duration::from_secs(30);
+        assert_eq!(loaded.settle_until(1, settle, second(11)), Some(second(40)));
+        assert_eq!(loaded.settle_until(2, settle, second(11)), Some(second(42)));
+        // Past its time, a batch in doubt waits no more.
+        assert_eq!(loaded.settle_until(1, settle, second(41)), None);
+        let resumed = loaded.resumed(settle, second(41));
+        assert_eq!(
+            resumed,
+            Resumed {
+                acknowledged: 1,
+                in_doubt: 2,
+                conversations_in_doubt: 2,
+                waiting: 1,
+                waiting_until: Some(second(42).into()),
+            }
+        );
+        let doubtful = loaded.doubtful(settle, second(41));
+        assert!(doubtful["call-1"].settle_until.is_none());
+        assert!(doubtful["call-2"].settle_until.is_some());
+        // A checkpoint written before imports recorded their start: its last write.
+        let mut legacy = read(&[record("intent", 0, D1)]).unwrap();
+        legacy.last_write = Some(second(5));
+        assert_eq!(legacy.settle_until(0, settle, second(6)), Some(second(35)));
     }
 
     #[test]

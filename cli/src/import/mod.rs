@@ -30,7 +30,7 @@ mod source;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use asapp_conversations::chrono::{DateTime, SecondsFormat, Utc};
@@ -200,7 +200,9 @@ pub(crate) async fn run(
         storage,
     };
     let checkpoint = Checkpoint::open(&keeping, &cutting)?;
-    checkpoint.settle().await;
+    if let Some(resumed) = checkpoint.resumed() {
+        let _ = writeln!(err, "{}", resumed_line(&options.checkpoint, resumed));
+    }
     let total_bytes: u64 = sources.iter().filter_map(Source::size).sum();
     let counts = Arc::new(Counts::default());
     let sending = Arc::new(Sending {
@@ -208,10 +210,10 @@ pub(crate) async fn run(
         batch_size,
         checkpoint,
         counts: counts.clone(),
-        failed: AtomicBool::new(false),
+        stop: tokio::sync::watch::Sender::new(false),
     });
     let progress = Progress::start(options.progress, total_bytes, counts.clone());
-    let mut workers = Workers::new(options.concurrency, sending.clone());
+    let mut workers = Workers::new(options.concurrency, cutting.window, sending.clone());
     let mut found = Found::default();
     let read = Reading {
         sources: &sources,
@@ -227,7 +229,7 @@ pub(crate) async fn run(
     .read(&mut workers, &mut found, err)
     .await;
     if read.is_err() {
-        sending.failed.store(true, Ordering::Relaxed);
+        sending.fail();
     }
     let sent = workers.finish().await;
     progress.finish();
@@ -286,6 +288,42 @@ pub(crate) async fn run(
     ))
 }
 
+/// What a resume found in the checkpoint and what it waits for, said at once.
+fn resumed_line(checkpoint: &std::path::Path, resumed: &checkpoint::Resumed) -> String {
+    let batches = |n: usize| match n {
+        1 => "1 batch".to_owned(),
+        n => format!("{n} batches"),
+    };
+    let conversations = |n: usize| match n {
+        1 => "1 conversation".to_owned(),
+        n => format!("{n} conversations"),
+    };
+    let mut line = format!(
+        "resuming {}: {} acknowledged, ",
+        checkpoint.display(),
+        batches(resumed.acknowledged)
+    );
+    if resumed.in_doubt == 0 {
+        line.push_str("none in doubt");
+        return line;
+    }
+    line.push_str(&format!(
+        "{} in doubt in {}, read back before they are sent again",
+        batches(resumed.in_doubt),
+        conversations(resumed.conversations_in_doubt)
+    ));
+    match resumed.waiting_until {
+        Some(until) if resumed.waiting > 0 => line.push_str(&format!(
+            "; {} wait until {} (--settle after the import that sent them stopped), the rest \
+             go now",
+            conversations(resumed.waiting),
+            until.to_rfc3339_opts(SecondsFormat::Secs, true)
+        )),
+        _ => line.push_str(", now"),
+    }
+    line
+}
+
 /// Reading the sources into runs, and handing the runs to the workers.
 struct Reading<'a> {
     sources: &'a Arc<[Source]>,
@@ -321,7 +359,7 @@ impl Reading<'_> {
                         let number = first_line + offset;
                         self.line(source, number, line, runs, workers, found, err)
                             .await?;
-                        if self.sending.failed.load(Ordering::Relaxed) {
+                        if self.sending.failed() {
                             // A worker failed: its failure is reported once it is joined.
                             return Ok(());
                         }
@@ -331,7 +369,7 @@ impl Reading<'_> {
                     let runs = self.runs(&mut current, source);
                     self.document(source, &bytes, runs, workers, found, err)
                         .await?;
-                    if self.sending.failed.load(Ordering::Relaxed) {
+                    if self.sending.failed() {
                         return Ok(());
                     }
                 }

@@ -1,15 +1,19 @@
-//! Scheduling runs: at most `concurrency` at a time, the runs of different conversations
-//! concurrently, and the runs of one conversation one after the other, in input order, one batch
-//! at a time. So when an import stops, each conversation has stored the messages of its input up
-//! to some batch; the batch in flight then, and the next one (whose intent is synced while the
-//! one before flies), are in doubt.
+//! Scheduling runs: at most `concurrency` sending at a time, the runs of different
+//! conversations concurrently, and the runs of one conversation one after the other, in input
+//! order, one batch at a time. So when an import stops, each conversation has stored the
+//! messages of its input up to some batch; the batch in flight then, and the next one (whose
+//! intent is synced while the one before flies), are in doubt.
+//!
+//! A run that waits, for its conversation's run before it or for a batch in doubt to settle
+//! (see the checkpoint), holds memory but no place among those sending, so that a resume's
+//! conversations in doubt do not hold back the others. The runs held, waiting or sending, hold
+//! at most twice the window's messages (a run larger than that is held alone).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher as _, RandomState};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinSet;
 
 use super::runs::Run;
@@ -20,22 +24,39 @@ use crate::{Exit, Failure};
 pub(crate) struct Workers {
     set: JoinSet<Result<(), Failure>>,
     concurrency: usize,
+    /// A place among those sending, for each of `concurrency`.
+    sending_places: Arc<Semaphore>,
+    /// A place for each message the runs held may hold.
+    held_messages: Arc<Semaphore>,
+    /// How many that is.
+    held_limit: u32,
     sending: Arc<Sending>,
     /// For each conversation with a run started, a signal that the run is done: the
     /// conversation's next run waits for it.
     last: HashMap<String, oneshot::Receiver<()>>,
+    /// How many `last` may hold before the done ones are forgotten.
+    forget_at: usize,
     /// The conversations seen so far, by a hash of their external id: 16 bytes or so each.
     seen: HashSet<u64>,
     hasher: RandomState,
 }
 
 impl Workers {
-    pub(crate) fn new(concurrency: usize, sending: Arc<Sending>) -> Self {
+    /// Workers sending at most `concurrency` runs at a time, holding at most twice `window`
+    /// messages in runs.
+    pub(crate) fn new(concurrency: usize, window: usize, sending: Arc<Sending>) -> Self {
+        let held_limit = u32::try_from(window.saturating_mul(2))
+            .unwrap_or(u32::MAX)
+            .clamp(1, Semaphore::MAX_PERMITS as u32);
         Self {
+            held_messages: Arc::new(Semaphore::new(held_limit as usize)),
+            held_limit,
             set: JoinSet::new(),
             concurrency: concurrency.max(1),
+            sending_places: Arc::new(Semaphore::new(concurrency.max(1))),
             sending,
             last: HashMap::new(),
+            forget_at: 2 * concurrency.max(1),
             seen: HashSet::new(),
             hasher: RandomState::new(),
         }
@@ -43,16 +64,35 @@ impl Workers {
 
     /// Waits for room, then starts sending `run`; fails with a finished worker's failure.
     pub(crate) async fn start(&mut self, run: Run) -> Result<(), Failure> {
-        while self.set.len() >= self.concurrency {
-            if let Some(joined) = self.set.join_next().await {
-                flatten(joined)?;
-            }
+        while let Some(joined) = self.set.try_join_next() {
+            flatten(joined)?;
         }
-        if self.last.len() > 2 * self.concurrency {
-            // Forget the conversations whose last run is done, so memory stays flat.
+        let messages = u32::try_from(run.messages.len())
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.held_limit);
+        let held = loop {
+            // Room is made by runs that end: wait for one, then look again.
+            match self.held_messages.clone().try_acquire_many_owned(messages) {
+                Ok(held) => break held,
+                Err(_) => match self.set.join_next().await {
+                    Some(joined) => flatten(joined)?,
+                    // No run held: every place is free.
+                    None => {
+                        break (self.held_messages.clone())
+                            .acquire_many_owned(messages)
+                            .await
+                            .expect("never closed");
+                    }
+                },
+            }
+        };
+        if self.last.len() > self.forget_at {
+            // Forget the conversations whose last run is done, so memory stays flat; each look
+            // at least doubles what is kept since the last, so looking costs O(1) a run.
             self.last.retain(|_, done| {
                 matches!(done.try_recv(), Err(oneshot::error::TryRecvError::Empty))
             });
+            self.forget_at = (2 * self.concurrency).max(2 * self.last.len());
         }
         let external_id = &run.conversation.external_id;
         // A hash shared with another conversation only costs a lookup: see `send::run`.
@@ -64,13 +104,26 @@ impl Workers {
             sent: false,
             _signal: done,
         };
+        let places = self.sending_places.clone();
         self.set.spawn(async move {
+            let _held = held;
             let mut guard = guard;
             if let Some(after) = after {
                 // Sent, failed or panicked: the run before is over either way.
                 let _ = after.await;
             }
-            let sent = send::run(&guard.sending, run, first).await;
+            let sending = &guard.sending;
+            if let Some(until) = sending
+                .checkpoint
+                .settle_until(&run.conversation.external_id)
+            {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    () = sending.stopped() => return Ok(()),
+                }
+            }
+            let _place = places.acquire_owned().await.expect("never closed");
+            let sent = send::run(sending, run, first).await;
             guard.sent = sent.is_ok();
             sent
         });
@@ -100,7 +153,7 @@ struct Done {
 impl Drop for Done {
     fn drop(&mut self) {
         if !self.sent {
-            self.sending.failed.store(true, Ordering::Relaxed);
+            self.sending.fail();
         }
     }
 }

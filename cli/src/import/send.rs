@@ -4,7 +4,7 @@
 //! first: the conversation is read back, and only what ASAPP lacks of the batch is sent.
 
 use std::future::IntoFuture as _;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use asapp_conversations::{ApiError, Client, ErrorKind, types};
 
@@ -21,15 +21,34 @@ pub(crate) struct Sending {
     pub(crate) batch_size: usize,
     pub(crate) checkpoint: Checkpoint,
     pub(crate) counts: std::sync::Arc<Counts>,
-    /// Set when anything failed: runs not yet sending stop before their next batch.
-    pub(crate) failed: AtomicBool,
+    /// Set when anything failed: runs not yet sending stop before their next batch, and runs
+    /// waiting stop waiting.
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Sending {
+    /// Stops the import: no run sends another batch.
+    pub(crate) fn fail(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Whether the import was stopped.
+    pub(crate) fn failed(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Ends when the import is stopped.
+    pub(crate) async fn stopped(&self) {
+        // The sender lives as long as `self`, so this only ends with the flag set.
+        let _ = self.stop.subscribe().wait_for(|stopped| *stopped).await;
+    }
 }
 
 /// Sends a run's batches that the checkpoint does not show as acknowledged, after upserting its
 /// conversation if this is the conversation's `first` run in the input (a later run finds the
 /// conversation instead, so that its first line's fields stay).
 pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), Failure> {
-    if sending.failed.load(Ordering::Relaxed) {
+    if sending.failed() {
         return Ok(());
     }
     let Run {
@@ -107,7 +126,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         }),
     })?;
     for (position, &index) in pending.iter().enumerate() {
-        if sending.failed.load(Ordering::Relaxed) {
+        if sending.failed() {
             return Ok(());
         }
         let mut batch = if keep {

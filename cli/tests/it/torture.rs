@@ -4,6 +4,11 @@
 //! with SIGKILL at seeded random moments and resumed, once its machine loses power (the
 //! checkpoint cut back to its last sync), until an import ends. Then every conversation is read
 //! back: nothing lost, nothing stored twice, in order.
+//!
+//! It starts with a crash loop, as a machine that restarts (or an operator pressing Ctrl-C on
+//! what looks like a hang) makes one: 150 imports with the default `--settle`, each killed 0.05
+//! to 0.6 s after it starts. A resume waits only for the conversations in doubt, so by then at
+//! least 90% of the messages are stored.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -19,8 +24,10 @@ use super::import::{Scratch, asapp_env, sandbox_env};
 const CONVERSATIONS: usize = 320;
 const MESSAGES: usize = 64;
 const KILLS: usize = 24;
+/// Imports killed one after the other in the crash loop.
+const CRASH_LOOP: usize = 150;
 /// The whole run stops here, failed, rather than go on.
-const BUDGET: Duration = Duration::from_secs(150);
+const BUDGET: Duration = Duration::from_secs(240);
 
 /// A small seeded generator (xorshift64*), for the kill moments and the interleaving.
 struct Seeded(u64);
@@ -50,7 +57,7 @@ fn at(seconds: usize) -> String {
 
 /// The input, in an interleaved order, and each conversation's texts as they list (by time).
 /// Message 1 of each conversation repeats message 0, time and all: said twice.
-fn transcript(seed: &mut Seeded) -> (String, Vec<Vec<String>>) {
+fn transcript(seed: &mut Seeded, prefix: &str) -> (String, Vec<Vec<String>>) {
     let text = |c: usize, m: usize| format!("call {c} says {}", if m == 1 { 0 } else { m });
     let second = |m: usize| if m == 1 { 0 } else { m };
     // Each conversation's lines keep their order, the conversations interleave at random: a dump
@@ -63,7 +70,7 @@ fn transcript(seed: &mut Seeded) -> (String, Vec<Vec<String>>) {
         let c = open[pick];
         let m = next[c];
         let line = json!({
-            "externalId": format!("torture-{c}"),
+            "externalId": format!("{prefix}-{c}"),
             "customerId": format!("customer-{c}"),
             "agentId": format!("agent-{}", c % 9),
             "role": if m % 3 == 2 { "agent" } else { "customer" },
@@ -82,6 +89,132 @@ fn transcript(seed: &mut Seeded) -> (String, Vec<Vec<String>>) {
         .map(|c| (0..MESSAGES).map(|m| text(c, m)).collect())
         .collect();
     (input, expected)
+}
+
+/// One import of a transcript of its own into the torture's sandbox.
+struct Import {
+    prefix: &'static str,
+    expected: Vec<Vec<String>>,
+    args: Vec<String>,
+    log: std::path::PathBuf,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Import {
+    fn new(
+        scratch: &Scratch,
+        prefix: &'static str,
+        seed: &mut Seeded,
+        env: &[(&'static str, String)],
+    ) -> Self {
+        let (input, expected) = transcript(seed, prefix);
+        let file = scratch.0.join(format!("{prefix}.jsonl"));
+        std::fs::write(&file, input).unwrap();
+        let checkpoint = scratch.0.join(format!("{prefix}.checkpoint"));
+        let args = [
+            "import",
+            file.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--rate-limit",
+            "0",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        Self {
+            prefix,
+            expected,
+            args,
+            log: scratch.0.join(format!("{prefix}.stderr")),
+            env: env.to_vec(),
+        }
+    }
+
+    fn checkpoint(&self) -> &str {
+        &self.args[3]
+    }
+
+    /// The arguments: a new import, or a resume with `extra` options.
+    fn args(&self, resume: bool, extra: &[&str]) -> Vec<String> {
+        let mut args = self.args.clone();
+        if resume {
+            args.push("--resume".to_owned());
+            args.extend(extra.iter().map(|&a| a.to_owned()));
+        }
+        args
+    }
+
+    fn start(&self, args: &[String]) -> tokio::process::Child {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("ASAPP_ENVIRONMENT")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&self.log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    }
+
+    fn said(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Resumes, not killed, until an import ends well; a failure ASAPP answered (a fault past
+    /// the retries) is resumed as an operator would.
+    async fn complete(&self, started: Instant, extra: &[&str]) {
+        loop {
+            assert!(started.elapsed() < BUDGET, "not done after {BUDGET:?}");
+            let mut child = self.start(&self.args(true, extra));
+            let status = tokio::time::timeout(BUDGET, child.wait())
+                .await
+                .expect("the import did not end")
+                .unwrap();
+            assert_ne!(status.code(), Some(2), "{}", self.said());
+            if status.success() {
+                return;
+            }
+        }
+    }
+
+    /// Every conversation read back: every message once, in order.
+    async fn assert_stored_once_in_order(&self) {
+        for (c, texts) in self.expected.iter().enumerate() {
+            let external_id = format!("{}-{c}", self.prefix);
+            let exported = asapp_env(&["export", "--external-id", &external_id], &self.env).await;
+            assert_eq!(exported.exit, Exit::Success, "{exported:?}");
+            let got: Vec<String> = exported
+                .out
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<Value>(l).unwrap()["text"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            assert_eq!(&got, texts, "{external_id}: every message once, in order");
+        }
+    }
+
+    /// The messages the sandbox holds of this import's conversations, each counted up to the
+    /// number it should hold.
+    async fn stored_messages(&self, sandbox: &Sandbox) -> usize {
+        let client = sandbox.client_config().build().unwrap();
+        let mut stored = 0;
+        for c in 0..CONVERSATIONS {
+            let listed = client
+                .get_messages_by_external_id()
+                .external_id(format!("{}-{c}", self.prefix))
+                .await;
+            stored += match listed {
+                Ok(listed) => listed.into_inner().items.len().min(MESSAGES),
+                Err(error) if error.is_not_found() => 0,
+                Err(error) => panic!("{}-{c}: {error}", self.prefix),
+            };
+        }
+        stored
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,29 +238,50 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
     .unwrap();
     let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("torture");
-    let (input, expected) = transcript(&mut seed);
-    let file = scratch.0.join("dump.jsonl");
-    std::fs::write(&file, input).unwrap();
-    let checkpoint = scratch.0.join("checkpoint");
-    let log = scratch.0.join("stderr.log");
-    let base: Vec<String> = [
-        "import",
-        file.to_str().unwrap(),
-        "--checkpoint",
-        checkpoint.to_str().unwrap(),
-        "--rate-limit",
-        "0",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let args = |resume: bool| {
-        let mut args = base.clone();
-        if resume {
-            args.extend(["--resume", "--settle", "0s"].map(str::to_owned));
-        }
-        args
-    };
 
+    // The crash loop, with the default --settle, on an input of its own.
+    let crash_loop = Import::new(&scratch, "crash-loop", &mut seed, &env);
+    let mut ended_by_itself = false;
+    for restart in 0..CRASH_LOOP {
+        let mut child = crash_loop.start(&crash_loop.args(restart > 0, &[]));
+        let until = Duration::from_millis(50 + seed.below(551));
+        match tokio::time::timeout(until, child.wait()).await {
+            Err(_) => child.kill().await.unwrap(),
+            Ok(status) => {
+                let status = status.unwrap();
+                assert!(
+                    status.success(),
+                    "restart {restart}: {status}: {}",
+                    crash_loop.said()
+                );
+                ended_by_itself = true;
+                break;
+            }
+        }
+    }
+    let stored = crash_loop.stored_messages(&sandbox).await;
+    let wanted = CONVERSATIONS * MESSAGES;
+    eprintln!(
+        "torture: {CRASH_LOOP} restarts stored {stored} of {wanted} messages in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        ended_by_itself || stored * 10 >= wanted * 9,
+        "{CRASH_LOOP} restarts stored {stored} of {wanted} messages, under 90%; the last said: {}",
+        crash_loop.said()
+    );
+    // A resume says at once what it found, and what it waits for.
+    let said = crash_loop.said();
+    assert!(
+        said.starts_with(&format!("resuming {}: ", crash_loop.checkpoint())),
+        "{said}"
+    );
+    if !ended_by_itself {
+        crash_loop.complete(started, &[]).await;
+    }
+
+    // Kills at random moments and a power failure, resumed with no --settle.
+    let import = Import::new(&scratch, "torture", &mut seed, &env);
     let mut kills = 0;
     let mut powered_off = false;
     let mut runs = 0;
@@ -135,9 +289,9 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
         assert!(
             started.elapsed() < BUDGET,
             "not done after {BUDGET:?}: {kills} kills, {runs} runs; {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            import.said()
         );
-        let resume = runs > 0;
+        let args = import.args(runs > 0, &["--settle", "0s"]);
         runs += 1;
         if kills == KILLS / 2 && !powered_off {
             // The machine loses power during a sync, some way into this run: what was written
@@ -147,7 +301,6 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
                 power_fails_after: Some(usize::try_from(seed.below(30)).unwrap() + 5),
                 ..Disk::default()
             }));
-            let args = args(resume);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let ran = import_with(&args, &env, recording(&disk)).await;
             assert_ne!(ran.exit, Exit::Usage, "{ran:?}");
@@ -158,28 +311,22 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
             assert_eq!(ran.exit, Exit::Failed, "{ran:?}");
             let synced = disk.lock().unwrap().synced;
             // The file holds what this run found, then what it synced.
-            let before = std::fs::metadata(&checkpoint).unwrap().len()
+            let before = std::fs::metadata(import.checkpoint()).unwrap().len()
                 - disk.lock().unwrap().appended.len() as u64;
             std::fs::OpenOptions::new()
                 .write(true)
-                .open(&checkpoint)
+                .open(import.checkpoint())
                 .unwrap()
                 .set_len(before + synced as u64)
                 .unwrap();
             continue;
         }
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
-            .args(args(resume))
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env_remove("ASAPP_ENVIRONMENT")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
+        if kills == KILLS {
+            break;
+        }
+        let mut child = import.start(&args);
         let until = Duration::from_millis(40 + seed.below(360));
-        let killed = kills < KILLS && tokio::time::timeout(until, child.wait()).await.is_err();
-        if killed {
+        if tokio::time::timeout(until, child.wait()).await.is_err() {
             child.kill().await.unwrap();
             kills += 1;
             continue;
@@ -188,32 +335,21 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
             .await
             .expect("the import did not end")
             .unwrap();
-        let code = status.code();
-        assert_ne!(code, Some(2), "{}", std::fs::read_to_string(&log).unwrap());
+        assert_ne!(status.code(), Some(2), "{}", import.said());
         if status.success() {
             break;
         }
         // A failure ASAPP answered (a fault past the retries): an operator would resume.
     }
+    if kills == KILLS {
+        runs += 1;
+        import.complete(started, &["--settle", "0s"]).await;
+    }
     assert!(kills >= 20, "{kills} kills");
     assert!(powered_off);
 
-    for (c, texts) in expected.iter().enumerate() {
-        let external_id = format!("torture-{c}");
-        let exported = asapp_env(&["export", "--external-id", &external_id], &env).await;
-        assert_eq!(exported.exit, Exit::Success, "{exported:?}");
-        let got: Vec<String> = exported
-            .out
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["text"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
-        assert_eq!(&got, texts, "{external_id}: every message once, in order");
-    }
+    crash_loop.assert_stored_once_in_order().await;
+    import.assert_stored_once_in_order().await;
     let faults = sandbox.faults_injected();
     // Answers were lost after storing, and retries of them were answered 409: the paths that
     // a resume's read-back and the client's conflict handling exist for were taken.
