@@ -155,7 +155,9 @@ pub(crate) struct Import {
     #[arg(long = "role-map", value_name = "VENDOR_ROLE=ROLE", value_parser = parse_role_map_entry)]
     pub(crate) role_map: Vec<String>,
     /// The time offset zero stands for, for documents whose times are offsets and that do not
-    /// say when they started (Contact Lens): RFC 3339, such as 2024-01-23T11:42:00Z.
+    /// say when they started: RFC 3339, such as 2024-01-23T11:42:00Z. A Contact Lens file takes
+    /// its contact's start from its name (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json);
+    /// this option, one time for every document, wins over the name.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) base_time: Option<DateTime<Utc>>,
     /// Where acknowledged batches are recorded.

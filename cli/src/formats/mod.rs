@@ -31,9 +31,10 @@
 //!   entry invalid (its JSON pointer and the reason), never a guess; the other entries still
 //!   import.
 //! - **Times** are UTC. A format whose times are offsets needs a base time: from the document
-//!   where it has one, else [`Options::base_time`] (`--base-time`), else the whole document is
-//!   refused. [`Document::base_time`] says which base was used and where it came from. Offsets
-//!   are added in integer milliseconds.
+//!   where it has one, else [`Options::base_time`] (`--base-time`), else the document's file name
+//!   where the format puts one there (Contact Lens), else the whole document is refused.
+//!   [`Document::base_time`] says which base was used and where it came from. Offsets are added
+//!   in integer milliseconds.
 //! - **Participants** give the conversation's customer (and agent, and their names where the
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
@@ -184,6 +185,8 @@ pub(crate) enum BaseTimeSource {
     Field(&'static str),
     /// The `--base-time` option.
     Option,
+    /// The document's file name (Contact Lens: `<contactId>_analysis_<time>.json`).
+    FileName,
 }
 
 impl fmt::Display for BaseTimeSource {
@@ -191,6 +194,7 @@ impl fmt::Display for BaseTimeSource {
         match self {
             Self::Field(field) => write!(f, "the document's `{field}`"),
             Self::Option => f.write_str("--base-time"),
+            Self::FileName => f.write_str("the file name"),
         }
     }
 }
@@ -491,7 +495,7 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// The last component of a path as the user gave it.
+/// The last component of a path as the user gave it, or of an object's URL.
 fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }

@@ -108,8 +108,8 @@ pub(crate) struct Summary {
     /// Vendor items without text left out on purpose: joins, leaves, typing, attachments.
     skipped_events: u64,
     /// The base times of the conversations read from offsets: `--base-time`'s, or each
-    /// document's own field, with how many conversations used each (memory flat in the number
-    /// of documents).
+    /// document's own field or file name, with how many conversations used each (memory flat in
+    /// the number of documents).
     base_times: Vec<BaseTimeUsed>,
     /// The client-side rate limit at the end, in requests per second: where it settled after
     /// ASAPP's 429s (`null` without `--rate-limit`).
@@ -129,12 +129,13 @@ pub(crate) struct Summary {
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BaseTimeUsed {
-    /// `--base-time`, or the documents' field that gave each its own.
+    /// `--base-time`, the documents' field that gave each its own, or `file name`.
     from: &'static str,
-    /// `--base-time`'s value (each document's own is in the document, and logged at `-v`).
+    /// `--base-time`'s value (each document's own is in the document or its name, and logged
+    /// at `-v`).
     #[serde(skip_serializing_if = "Option::is_none")]
     base_time: Option<DateTime<Utc>>,
-    /// For the documents' own field, the earliest and the latest base it gave.
+    /// For the documents' own field or name, the earliest and the latest base it gave.
     #[serde(skip_serializing_if = "Option::is_none")]
     earliest: Option<DateTime<Utc>>,
     /// See `earliest`.
@@ -454,6 +455,7 @@ impl Reading<'_> {
             let key = match base.source {
                 BaseTimeSource::Field(field) => (field, None),
                 BaseTimeSource::Option => ("--base-time", Some(base.at)),
+                BaseTimeSource::FileName => ("file name", None),
             };
             tracing::info!(
                 conversation = %document.external_id,

@@ -371,32 +371,79 @@ async fn each_sample_imports_and_exports_with_its_roles_and_times() {
 
 #[tokio::test]
 async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
-    // The Contact Lens folder: offsets only, so every document takes --base-time, which the
-    // summary names per conversation. Without it, each document is refused, saying so.
+    // The Contact Lens folder: offsets only, from each contact's start, which Amazon Connect puts
+    // in each file's name; --base-time, one time for all, wins over the names. The summary says
+    // where the base times came from.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-folder");
     let folder = sample("contact-lens", "");
-    let checkpoint = scratch.0.join("refused");
-    let refused = asapp_env(
-        &import_args(folder.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]),
+    let checkpoint = scratch.0.join("named");
+    let args = import_args(
+        folder.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--role-map", "supervisor=agent"],
+    );
+    let named = asapp_env(&args, &env).await;
+    // The old file's three broken entries.
+    assert_eq!(named.exit, Exit::Usage, "{named:?}");
+    let summary: Value = serde_json::from_str(&named.out).unwrap();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["invalidDocuments"],
+            &summary["invalidLines"]
+        ),
+        (&13.into(), &0.into(), &3.into()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([{
+            "from": "file name",
+            "earliest": "2023-11-20T16:40:00Z",
+            "latest": "2024-04-04T12:00:00Z",
+            "conversations": 4
+        }]),
+        "{summary}"
+    );
+    let export = asapp_env(
+        &[
+            "export",
+            "--external-id",
+            "7c1d2e3f-0000-4bbb-8ccc-aaaaaaaaaaaa",
+        ],
         &env,
     )
     .await;
-    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
-    let summary: Value = serde_json::from_str(&refused.out).unwrap();
+    let times: Vec<String> = exported(&export.out)
+        .iter()
+        .map(|m| m.split(' ').nth(2).unwrap().to_owned())
+        .collect();
     assert_eq!(
-        (&summary["messages"], &summary["invalidDocuments"]),
-        (&0.into(), &4.into())
+        times,
+        [
+            "2024-03-02T08:00:00.100Z",
+            "2024-03-02T08:00:03.300Z",
+            "2024-03-02T08:00:07.070Z"
+        ]
     );
+    // Resumed, the same names give the same times: nothing more to send.
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
     assert_eq!(
-        refused.err.matches("pass --base-time").count(),
-        4,
-        "{}",
-        refused.err
+        (&summary["messages"], &summary["alreadyStored"]),
+        (&0.into(), &13.into()),
+        "{resumed:?}"
     );
 
-    let checkpoint = scratch.0.join("imported");
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let checkpoint = scratch.0.join("option");
     let args = import_args(
         folder.to_str().unwrap(),
         checkpoint.to_str().unwrap(),
@@ -420,6 +467,76 @@ async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
     assert_eq!(
         (&summary["messages"], &summary["alreadyStored"]),
         (&0.into(), &13.into())
+    );
+}
+
+#[tokio::test]
+async fn a_name_without_a_time_needs_base_time_and_base_time_wins_over_a_name() {
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let scratch = Scratch::new("formats-no-time");
+    let name = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json";
+    let bytes = std::fs::read(sample("contact-lens", name)).unwrap();
+    let timeless = scratch.0.join("contact-0d5e8f31.json");
+    std::fs::write(&timeless, &bytes).unwrap();
+    let checkpoint = scratch.0.join("refused");
+    let refused = asapp_env(
+        &import_args(
+            timeless.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &[],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    let summary: Value = serde_json::from_str(&refused.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["invalidDocuments"]),
+        (&0.into(), &1.into())
+    );
+    assert!(
+        refused.err.contains(&format!(
+            "{}: contact-lens times are offsets from the start of the contact \
+             (BeginOffsetMillis), and the file name has no start time",
+            timeless.display()
+        )) && refused.err.contains("pass --base-time"),
+        "{}",
+        refused.err
+    );
+
+    // A name with a time, and --base-time: the option's time.
+    let named = scratch.0.join(name);
+    std::fs::write(&named, &bytes).unwrap();
+    let checkpoint = scratch.0.join("overridden");
+    let overridden = asapp_env(
+        &import_args(
+            named.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &["--base-time", "2024-03-01T10:00:00Z"],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(overridden.exit, Exit::Success, "{overridden:?}");
+    let summary: Value = serde_json::from_str(&overridden.out).unwrap();
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([{"from": "--base-time", "baseTime": "2024-03-01T10:00:00Z", "conversations": 1}])
+    );
+    let export = asapp_env(
+        &[
+            "export",
+            "--external-id",
+            "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f",
+        ],
+        &env,
+    )
+    .await;
+    let first = exported(&export.out).into_iter().next().unwrap();
+    assert!(
+        first.starts_with("agent a-52be07 2024-03-01T10:00:00.480Z "),
+        "{first}"
     );
 }
 
