@@ -160,6 +160,13 @@ pub(crate) struct Import {
     /// this option, one time for every document, wins over the name.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// Which copy of a Contact Lens contact to send where the inputs hold both its raw and its
+    /// redacted copy (Analysis/Voice/Redacted/…_analysis_redacted_…): the other is left aside and
+    /// counted (copiesLeftAside). A contact with one copy is sent from it either way. Redacted by
+    /// default, so that customers' personal data (names, card numbers, addresses) does not reach
+    /// ASAPP; keep the same value when resuming.
+    #[arg(long, value_name = "COPY", value_enum, default_value = "redacted")]
+    pub(crate) contact_lens_copy: ContactLensCopy,
     /// Where acknowledged batches are recorded.
     #[arg(long, value_name = "FILE", default_value = "asapp-import.checkpoint")]
     pub(crate) checkpoint: PathBuf,
@@ -313,6 +320,15 @@ pub(crate) struct Create {
     /// When it was sent, in RFC 3339 [default: now].
     #[arg(long, value_name = "TIME")]
     pub(crate) timestamp: Option<String>,
+}
+
+/// Contact Lens's copies of a contact's analysis.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ContactLensCopy {
+    /// The redacted copy, personal data replaced by [PII].
+    Redacted,
+    /// The raw copy, as transcribed.
+    Raw,
 }
 
 /// A sender's role.

@@ -32,6 +32,9 @@
 //!   records a call. `--base-time` wins over the name; a name without that time (or with one
 //!   that is not a time), without `--base-time`, refuses a document with turns. The base is a
 //!   function of the name alone, so a resume reads the same times.
+//! - Copy: `ContentMetadata.Output` (`Raw` or `Redacted`), else the name (`_analysis_redacted_`
+//!   or not); a name and a content that disagree refuse the document, so that a redacted copy
+//!   chosen by its name is never a raw one ([`crate::import`] chooses between the copies).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -40,13 +43,14 @@ use std::collections::hash_map::Entry as Slot;
 use asapp_conversations::chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
-    BaseTime, BaseTimeSource, Conversation, Document, ErrorKind, Format, Options, Parties, Party,
-    after, choose_base, entry, non_blank, pointer, shown, top_level,
+    BaseTime, BaseTimeSource, Conversation, CopyKind, Document, ErrorKind, Format, Options,
+    Parties, Party, after, choose_base, entry, non_blank, pointer, shown, top_level,
 };
 
 /// The top level of an analysis file: what is read of it, borrowed from its text; each turn is
@@ -61,6 +65,9 @@ struct AnalysisFile<'a, T = &'a RawValue> {
     participants: Vec<Participant<'a>>,
     #[serde(borrow)]
     customer_metadata: Option<CustomerMetadata<'a>>,
+    /// Read loosely (any JSON): only its `Output` is looked at, and a document is not refused
+    /// for the shape of a part that says nothing of the conversation.
+    content_metadata: Option<Value>,
     transcript: Vec<T>,
 }
 
@@ -116,6 +123,7 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
         )));
     }
     let named = analysis_name(file_name);
+    let copy = copy_of(&file, named.as_ref())?;
     let (external_id, external_id_from) = external_id(&file, file_name)?;
     let name_time = named.map_or(NameTime::Missing, |name| name.time);
     let base_time = choose_base(None, options).or(match name_time {
@@ -191,7 +199,31 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
         base_time,
         skipped_events: 0,
         skipped_attachments: 0,
+        copy,
     })
+}
+
+/// Which copy the file is: its `ContentMetadata.Output`, else its name's; the two must agree.
+fn copy_of(
+    file: &AnalysisFile<'_>,
+    named: Option<&AnalysisName<'_>>,
+) -> Result<Option<CopyKind>, ErrorKind> {
+    let output = file
+        .content_metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get("Output"))
+        .and_then(Value::as_str)
+        .and_then(|output| match output.trim().to_ascii_lowercase().as_str() {
+            "raw" => Some(CopyKind::Raw),
+            "redacted" => Some(CopyKind::Redacted),
+            _ => None,
+        });
+    match (output, named.map(|name| name.copy)) {
+        (Some(output), Some(named)) if output != named => {
+            Err(ErrorKind::CopyMismatch { output, named })
+        }
+        (output, named) => Ok(output.or(named)),
+    }
 }
 
 /// What the name of an analysis file says, as Amazon Connect names it:
@@ -201,6 +233,8 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
 pub(crate) struct AnalysisName<'a> {
     /// The contact id: what comes before `_analysis_`.
     pub(crate) contact_id: &'a str,
+    /// Raw, or redacted (`_analysis_redacted_`).
+    pub(crate) copy: CopyKind,
     /// The time after it: the contact's `ConnectedToAgentTimestamp`.
     pub(crate) time: NameTime,
 }
@@ -225,17 +259,21 @@ pub(crate) fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
         return None;
     }
     let rest = rest.strip_suffix(".json").unwrap_or(rest);
-    let time = match rest.strip_prefix("redacted") {
-        Some("") => "",
-        Some(after) if after.starts_with('_') => &after[1..],
-        _ => rest,
+    let (copy, time) = match rest.strip_prefix("redacted") {
+        Some("") => (CopyKind::Redacted, ""),
+        Some(after) if after.starts_with('_') => (CopyKind::Redacted, &after[1..]),
+        _ => (CopyKind::Raw, rest),
     };
     let time = if time.is_empty() {
         NameTime::Missing
     } else {
         name_time(time).map_or(NameTime::Malformed, NameTime::At)
     };
-    Some(AnalysisName { contact_id, time })
+    Some(AnalysisName {
+        contact_id,
+        copy,
+        time,
+    })
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ`, exactly, as a time.
@@ -484,60 +522,74 @@ mod tests {
     }
 
     #[test]
-    fn the_name_gives_the_contact_and_the_time() {
+    fn the_name_gives_the_contact_the_copy_and_the_time() {
         let cases = [
             (
                 "c-1_analysis_2024-01-23T09:00:04Z.json",
-                Some(("c-1", NameTime::At(time("2024-01-23T09:00:04Z")))),
+                Some((
+                    "c-1",
+                    CopyKind::Raw,
+                    NameTime::At(time("2024-01-23T09:00:04Z")),
+                )),
             ),
             (
                 "c-1_analysis_redacted_2024-01-23T23:59:59Z.json",
-                Some(("c-1", NameTime::At(time("2024-01-23T23:59:59Z")))),
+                Some((
+                    "c-1",
+                    CopyKind::Redacted,
+                    NameTime::At(time("2024-01-23T23:59:59Z")),
+                )),
             ),
             // Without a time.
-            ("c-1_analysis_.json", Some(("c-1", NameTime::Missing))),
+            (
+                "c-1_analysis_.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Missing)),
+            ),
             (
                 "c-1_analysis_redacted_.json",
-                Some(("c-1", NameTime::Missing)),
+                Some(("c-1", CopyKind::Redacted, NameTime::Missing)),
             ),
             (
                 "c-1_analysis_redacted.json",
-                Some(("c-1", NameTime::Missing)),
+                Some(("c-1", CopyKind::Redacted, NameTime::Missing)),
             ),
             // Malformed times: not a date, not the documented shape, to the minute (the email
             // analysis form), a copy's suffix, an offset instead of Z.
             (
                 "c-1_analysis_2024-13-01T09:00:04Z.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_2024-02-30T09:00:04Z.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_2024-01-23T25:00:04Z.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_2024-1-23T09:00:04Z.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_20260310T22:35_UTC.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_redacted_2024-01-23T09:00:04Z (1).json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Redacted, NameTime::Malformed)),
             ),
             (
                 "c-1_analysis_2024-01-23T09:00:04+01:00.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
-            ("c-1_analysis_x.json", Some(("c-1", NameTime::Malformed))),
+            (
+                "c-1_analysis_x.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
             (
                 "c-1_analysis_2024-01-23T09:00:04Zé.json",
-                Some(("c-1", NameTime::Malformed)),
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
             ),
             // Not an analysis file's name.
             ("_analysis_2024-01-23T09:00:04Z.json", None),
@@ -546,7 +598,7 @@ mod tests {
             ("", None),
         ];
         for (name, expected) in cases {
-            let got = analysis_name(name).map(|n| (n.contact_id, n.time));
+            let got = analysis_name(name).map(|n| (n.contact_id, n.copy, n.time));
             assert_eq!(got, expected, "{name}");
         }
         // The last segment of a path or of an object's URL.
@@ -587,6 +639,7 @@ mod tests {
                 "/Transcript/1 customer c-7f3a91 2024-03-01T10:15:34.250Z",
             ]
         );
+        assert_eq!(named.copy, Some(CopyKind::Raw));
         let option = options("2024-03-01T10:00:00Z", &[]);
         let overridden =
             super::super::read_document(file, &bytes, None, &option).expect("the option");
@@ -626,6 +679,58 @@ mod tests {
         // The option fills in.
         let option = options("2024-03-01T10:00:00Z", &[]);
         super::super::read_document("stdin", &bytes, None, &option).expect("the option");
+    }
+
+    #[test]
+    fn the_copy_comes_from_the_content_then_the_name_and_they_must_agree() {
+        let document = |output: Option<&str>| {
+            let metadata = output.map_or(String::new(), |output| {
+                format!(r#""ContentMetadata": {{"Output": "{output}"}}, "#)
+            });
+            format!(
+                r#"{{{metadata}"CustomerMetadata": {{"ContactId": "c"}}, "Participants": [{{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}}], "Transcript": []}}"#
+            )
+            .into_bytes()
+        };
+        let copy = |file: &str, output: Option<&str>| {
+            super::super::read_document(
+                file,
+                &document(output),
+                Some(Format::ContactLens),
+                &Options::default(),
+            )
+            .map(|document| document.copy)
+            .map_err(|error| error.to_string())
+        };
+        let raw = "c_analysis_2024-01-23T09:00:04Z.json";
+        let redacted = "c_analysis_redacted_2024-01-23T09:00:04Z.json";
+        assert_eq!(copy(raw, Some("Raw")), Ok(Some(CopyKind::Raw)));
+        assert_eq!(
+            copy(redacted, Some("Redacted")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(copy(raw, None), Ok(Some(CopyKind::Raw)));
+        assert_eq!(copy(redacted, None), Ok(Some(CopyKind::Redacted)));
+        assert_eq!(
+            copy(redacted, Some("Something else")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(
+            copy("x/c.json", Some("REDACTED")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(copy("x/c.json", None), Ok(None));
+        assert_eq!(
+            copy(redacted, Some("Raw")),
+            Err(format!(
+                "{redacted}: ContentMetadata.Output is raw, but the file name is a redacted copy's: the name and the content must agree on which copy this is (raw or redacted)"
+            ))
+        );
+        assert!(copy(raw, Some("Redacted")).is_err());
+        // ContentMetadata of another shape says nothing, and refuses nothing.
+        let odd = br#"{"ContentMetadata": "Redacted", "Participants": [{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}], "Transcript": []}"#;
+        let read = super::super::read_document(raw, odd, None, &Options::default()).expect("read");
+        assert_eq!(read.copy, Some(CopyKind::Raw));
     }
 
     #[test]

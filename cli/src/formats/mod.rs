@@ -63,6 +63,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub(crate) use self::contact_lens::analysis_name;
 pub(crate) use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
 use asapp_conversations::types::ParticipantRole;
@@ -158,6 +159,35 @@ pub(crate) struct Document {
     pub(crate) skipped_events: usize,
     /// Attachments, left out: only text is imported.
     pub(crate) skipped_attachments: usize,
+    /// Which copy a Contact Lens file is, raw or redacted (from `ContentMetadata.Output`, else
+    /// from its name); `None` for the other formats, or where neither says.
+    pub(crate) copy: Option<CopyKind>,
+}
+
+/// Contact Lens's two outputs of one contact's analysis: the raw transcript, and the redacted
+/// copy it writes beside it (under `Redacted/`, named `_analysis_redacted_`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum CopyKind {
+    /// `ContentMetadata.Output` `Raw`; `<contactId>_analysis_<time>.json`.
+    Raw,
+    /// `ContentMetadata.Output` `Redacted`; `<contactId>_analysis_redacted_<time>.json`.
+    Redacted,
+}
+
+impl CopyKind {
+    /// `raw` or `redacted`, as `--contact-lens-copy` takes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Redacted => "redacted",
+        }
+    }
+}
+
+impl fmt::Display for CopyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One message entry of a document.
@@ -247,6 +277,17 @@ pub(crate) enum ErrorKind {
     NoBaseTime {
         /// Why a base time is needed and what the document lacks.
         explanation: &'static str,
+    },
+    /// A Contact Lens file whose content and name disagree on which copy it is.
+    #[error(
+        "ContentMetadata.Output is {output}, but the file name is a {named} copy's: the name \
+         and the content must agree on which copy this is (raw or redacted)"
+    )]
+    CopyMismatch {
+        /// What the content says.
+        output: CopyKind,
+        /// What the name says.
+        named: CopyKind,
     },
     /// The document's base time field cannot be read.
     #[error("at {pointer}: not an RFC 3339 time")]
@@ -496,7 +537,7 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
 }
 
 /// The last component of a path as the user gave it, or of an object's URL.
-fn file_name(file: &str) -> &str {
+pub(crate) fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 
