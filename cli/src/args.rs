@@ -155,9 +155,18 @@ pub(crate) struct Import {
     #[arg(long = "role-map", value_name = "VENDOR_ROLE=ROLE", value_parser = parse_role_map_entry)]
     pub(crate) role_map: Vec<String>,
     /// The time offset zero stands for, for documents whose times are offsets and that do not
-    /// say when they started (Contact Lens): RFC 3339, such as 2024-01-23T11:42:00Z.
+    /// say when they started: RFC 3339, such as 2024-01-23T11:42:00Z. A Contact Lens file takes
+    /// its contact's start from its name (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json);
+    /// this option, one time for every document, wins over the name.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// Which copy of a Contact Lens contact to send where the inputs hold both its raw and its
+    /// redacted copy (Analysis/Voice/Redacted/…_analysis_redacted_…): the other is left aside and
+    /// counted (copiesLeftAside). A contact with one copy is sent from it either way. Redacted by
+    /// default, so that customers' personal data (names, card numbers, addresses) does not reach
+    /// ASAPP; keep the same value when resuming.
+    #[arg(long, value_name = "COPY", value_enum, default_value = "redacted")]
+    pub(crate) contact_lens_copy: ContactLensCopy,
     /// Where acknowledged batches are recorded.
     #[arg(long, value_name = "FILE", default_value = "asapp-import.checkpoint")]
     pub(crate) checkpoint: PathBuf,
@@ -312,6 +321,15 @@ pub(crate) struct Create {
     /// When it was sent, in RFC 3339 [default: now].
     #[arg(long, value_name = "TIME")]
     pub(crate) timestamp: Option<String>,
+}
+
+/// Contact Lens's copies of a contact's analysis.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ContactLensCopy {
+    /// The redacted copy, personal data replaced by [PII].
+    Redacted,
+    /// The raw copy, as transcribed.
+    Raw,
 }
 
 /// A sender's role.

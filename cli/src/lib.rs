@@ -252,6 +252,10 @@ async fn dispatch(
                 role_map: formats::RoleMap::parse(&import.role_map)
                     .map_err(|e| Failure::usage(e.to_string()))?,
                 base_time: import.base_time,
+                contact_lens_copy: match import.contact_lens_copy {
+                    args::ContactLensCopy::Redacted => formats::CopyKind::Redacted,
+                    args::ContactLensCopy::Raw => formats::CopyKind::Raw,
+                },
                 settle: import.settle,
                 progress: output.progress,
             };

@@ -283,6 +283,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         base_time: None,
         skipped_events: 0,
         skipped_attachments: 0,
+        copy: None,
     };
     for (at, item) in items {
         let item = match item {

@@ -25,23 +25,32 @@
 //! - Sender id: the opaque participant id; where the id is a role name (older files), it is
 //!   `<externalId>:<ParticipantId>`, e.g. `contact-1:AGENT`, so that customers of different
 //!   contacts are not one customer. No names.
-//! - Time: `BeginOffsetMillis` after the start of the contact. The file has no absolute time, so
-//!   the base is `--base-time` (the contact's start, e.g. from the contact record); without it a
-//!   document with turns is refused.
+//! - Time: `BeginOffsetMillis` after the start of the contact. The content has no absolute time;
+//!   the file's name has the contact's `ConnectedToAgentTimestamp`, to the second
+//!   (`<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json`, redacted
+//!   `<contactId>_analysis_redacted_<YYYY-MM-DDThh:mm:ssZ>.json`), from which Amazon Connect
+//!   records a call. `--base-time` wins over the name; a name without that time (or with one
+//!   that is not a time), without `--base-time`, refuses a document with turns. The base is a
+//!   function of the name alone, so a resume reads the same times.
+//! - Copy: `ContentMetadata.Output` (`Raw` or `Redacted`), else the name (`_analysis_redacted_`
+//!   or not); a name and a content that disagree refuse the document, so that a redacted copy
+//!   chosen by its name is never a raw one ([`crate::import`] chooses between the copies).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
 
+use asapp_conversations::chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
 use super::{
-    Conversation, Document, ErrorKind, Format, Options, Parties, Party, after, choose_base, entry,
-    non_blank, pointer, shown, top_level,
+    BaseTime, BaseTimeSource, Conversation, CopyKind, Document, ErrorKind, Format, Options,
+    Parties, Party, after, choose_base, entry, non_blank, pointer, shown, top_level,
 };
 
 /// The top level of an analysis file: what is read of it, borrowed from its text; each turn is
@@ -56,6 +65,9 @@ struct AnalysisFile<'a, T = &'a RawValue> {
     participants: Vec<Participant<'a>>,
     #[serde(borrow)]
     customer_metadata: Option<CustomerMetadata<'a>>,
+    /// Read loosely (any JSON): only its `Output` is looked at, and a document is not refused
+    /// for the shape of a part that says nothing of the conversation.
+    content_metadata: Option<Value>,
     transcript: Vec<T>,
 }
 
@@ -110,14 +122,30 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
             shown(channel)
         )));
     }
+    let named = analysis_name(file_name);
+    let copy = copy_of(&file, named.as_ref())?;
     let (external_id, external_id_from) = external_id(&file, file_name)?;
-    let base_time = choose_base(None, options);
+    let name_time = named.map_or(NameTime::Missing, |name| name.time);
+    let base_time = choose_base(None, options).or(match name_time {
+        NameTime::At(at) => Some(BaseTime {
+            at,
+            source: BaseTimeSource::FileName,
+        }),
+        NameTime::Missing | NameTime::Malformed => None,
+    });
     let base = match base_time {
         Some(base) => base.at,
         None if file.transcript.is_empty() => Default::default(),
         None => {
             return Err(ErrorKind::NoBaseTime {
-                explanation: "contact-lens times are offsets from the start of the contact (BeginOffsetMillis) and the file has no start time",
+                explanation: match name_time {
+                    NameTime::Malformed => {
+                        "contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the time in the file name is not a YYYY-MM-DDThh:mm:ssZ time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json)"
+                    }
+                    NameTime::Missing | NameTime::At(_) => {
+                        "contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the file name has no start time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json)"
+                    }
+                },
             });
         }
     };
@@ -171,7 +199,97 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
         base_time,
         skipped_events: 0,
         skipped_attachments: 0,
+        copy,
     })
+}
+
+/// Which copy the file is: its `ContentMetadata.Output`, else its name's; the two must agree.
+fn copy_of(
+    file: &AnalysisFile<'_>,
+    named: Option<&AnalysisName<'_>>,
+) -> Result<Option<CopyKind>, ErrorKind> {
+    let output = file
+        .content_metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get("Output"))
+        .and_then(Value::as_str)
+        .and_then(|output| match output.trim().to_ascii_lowercase().as_str() {
+            "raw" => Some(CopyKind::Raw),
+            "redacted" => Some(CopyKind::Redacted),
+            _ => None,
+        });
+    match (output, named.map(|name| name.copy)) {
+        (Some(output), Some(named)) if output != named => {
+            Err(ErrorKind::CopyMismatch { output, named })
+        }
+        (output, named) => Ok(output.or(named)),
+    }
+}
+
+/// What the name of an analysis file says, as Amazon Connect names it:
+/// `<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json`, the redacted copy
+/// `<contactId>_analysis_redacted_<YYYY-MM-DDThh:mm:ssZ>.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AnalysisName<'a> {
+    /// The contact id: what comes before `_analysis_`.
+    pub(crate) contact_id: &'a str,
+    /// Raw, or redacted (`_analysis_redacted_`).
+    pub(crate) copy: CopyKind,
+    /// The time after it: the contact's `ConnectedToAgentTimestamp`.
+    pub(crate) time: NameTime,
+}
+
+/// The time in an analysis file's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameTime {
+    /// None: nothing after `_analysis_` (or `_analysis_redacted_`) but `.json`.
+    Missing,
+    /// Something that is not a `YYYY-MM-DDThh:mm:ssZ` time (such as the email analysis form
+    /// `20260310T22:35_UTC`, or a copy's `… (1)`).
+    Malformed,
+    /// The time, UTC.
+    At(DateTime<Utc>),
+}
+
+/// What `file_name` (the last segment of a path or URL) says as an analysis file's name; `None`
+/// for a name that is not one (no `_analysis_`, or nothing before it).
+pub(crate) fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
+    let (contact_id, rest) = file_name.split_once("_analysis_")?;
+    if contact_id.trim().is_empty() {
+        return None;
+    }
+    let rest = rest.strip_suffix(".json").unwrap_or(rest);
+    let (copy, time) = match rest.strip_prefix("redacted") {
+        Some("") => (CopyKind::Redacted, ""),
+        Some(after) if after.starts_with('_') => (CopyKind::Redacted, &after[1..]),
+        _ => (CopyKind::Raw, rest),
+    };
+    let time = if time.is_empty() {
+        NameTime::Missing
+    } else {
+        name_time(time).map_or(NameTime::Malformed, NameTime::At)
+    };
+    Some(AnalysisName {
+        contact_id,
+        copy,
+        time,
+    })
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, exactly, as a time.
+fn name_time(text: &str) -> Option<DateTime<Utc>> {
+    const SHAPE: &[u8; 20] = b"0000-00-00T00:00:00Z";
+    let fits = text.len() == SHAPE.len()
+        && text.bytes().zip(SHAPE).all(|(byte, shape)| match shape {
+            b'0' => byte.is_ascii_digit(),
+            _ => byte == *shape,
+        });
+    if !fits {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .map(|time| time.and_utc())
 }
 
 /// The contact id: `CustomerMetadata.ContactId`, else the file name's.
@@ -195,8 +313,7 @@ fn external_id(
 
 /// `<contactId>` of `<contactId>_analysis_….json` (raw) or `<contactId>_analysis_redacted_….json`.
 fn contact_id_of_file_name(file_name: &str) -> Option<&str> {
-    let (contact_id, _) = file_name.split_once("_analysis_")?;
-    (!contact_id.trim().is_empty()).then_some(contact_id)
+    analysis_name(file_name).map(|name| name.contact_id)
 }
 
 /// The speakers of a file, each participant id worked out once.
@@ -291,7 +408,7 @@ fn line<'a>(
 #[cfg(test)]
 mod tests {
     use super::super::testing::{conversation, read_sample, summary};
-    use super::super::{BaseTime, BaseTimeSource, RoleMap, parse_time};
+    use super::super::{RoleMap, parse_time};
     use super::*;
 
     fn options(base: &str, role_map: &[&str]) -> Options {
@@ -400,19 +517,220 @@ mod tests {
         }
     }
 
+    fn time(text: &str) -> DateTime<Utc> {
+        parse_time(text).expect("a time")
+    }
+
     #[test]
-    fn without_base_time_the_document_is_refused_naming_the_option() {
-        let error = read_sample(
+    fn the_name_gives_the_contact_the_copy_and_the_time() {
+        let cases = [
+            (
+                "c-1_analysis_2024-01-23T09:00:04Z.json",
+                Some((
+                    "c-1",
+                    CopyKind::Raw,
+                    NameTime::At(time("2024-01-23T09:00:04Z")),
+                )),
+            ),
+            (
+                "c-1_analysis_redacted_2024-01-23T23:59:59Z.json",
+                Some((
+                    "c-1",
+                    CopyKind::Redacted,
+                    NameTime::At(time("2024-01-23T23:59:59Z")),
+                )),
+            ),
+            // Without a time.
+            (
+                "c-1_analysis_.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Missing)),
+            ),
+            (
+                "c-1_analysis_redacted_.json",
+                Some(("c-1", CopyKind::Redacted, NameTime::Missing)),
+            ),
+            (
+                "c-1_analysis_redacted.json",
+                Some(("c-1", CopyKind::Redacted, NameTime::Missing)),
+            ),
+            // Malformed times: not a date, not the documented shape, to the minute (the email
+            // analysis form), a copy's suffix, an offset instead of Z.
+            (
+                "c-1_analysis_2024-13-01T09:00:04Z.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_2024-02-30T09:00:04Z.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_2024-01-23T25:00:04Z.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_2024-1-23T09:00:04Z.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_20260310T22:35_UTC.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_redacted_2024-01-23T09:00:04Z (1).json",
+                Some(("c-1", CopyKind::Redacted, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_2024-01-23T09:00:04+01:00.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_x.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            (
+                "c-1_analysis_2024-01-23T09:00:04Zé.json",
+                Some(("c-1", CopyKind::Raw, NameTime::Malformed)),
+            ),
+            // Not an analysis file's name.
+            ("_analysis_2024-01-23T09:00:04Z.json", None),
+            ("transcript.json", None),
+            ("stdin", None),
+            ("", None),
+        ];
+        for (name, expected) in cases {
+            let got = analysis_name(name).map(|n| (n.contact_id, n.copy, n.time));
+            assert_eq!(got, expected, "{name}");
+        }
+        // The last segment of a path or of an object's URL.
+        for file in [
+            "Analysis/Voice/2024/01/23/c-1_analysis_2024-01-23T09:00:04Z.json",
+            "s3://bucket/connect/Analysis/Voice/2024/01/23/c-1_analysis_2024-01-23T09:00:04Z.json",
+            "C:\\exports\\c-1_analysis_2024-01-23T09:00:04Z.json",
+        ] {
+            let name = analysis_name(super::super::file_name(file)).expect(file);
+            assert_eq!(
+                (name.contact_id, name.time),
+                ("c-1", NameTime::At(time("2024-01-23T09:00:04Z"))),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_base_time_comes_from_the_file_name_unless_the_option_gives_one() {
+        let bytes = super::super::testing::sample(
+            Format::ContactLens,
             "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
-            None,
-            &Options::default(),
-        )
-        .expect_err("no base time");
+        );
+        let file = "s3://b/Analysis/Voice/2024/03/01/0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json";
+        let named = super::super::read_document(file, &bytes, None, &Options::default())
+            .expect("the name has the time");
+        assert_eq!(
+            named.base_time,
+            Some(BaseTime {
+                at: time("2024-03-01T10:15:30Z"),
+                source: BaseTimeSource::FileName
+            })
+        );
+        assert_eq!(
+            summary(&named)[..2],
+            [
+                "/Transcript/0 agent a-52be07 2024-03-01T10:15:30.480Z",
+                "/Transcript/1 customer c-7f3a91 2024-03-01T10:15:34.250Z",
+            ]
+        );
+        assert_eq!(named.copy, Some(CopyKind::Raw));
+        let option = options("2024-03-01T10:00:00Z", &[]);
+        let overridden =
+            super::super::read_document(file, &bytes, None, &option).expect("the option");
+        assert_eq!(
+            overridden.base_time,
+            Some(BaseTime {
+                at: time("2024-03-01T10:00:00Z"),
+                source: BaseTimeSource::Option
+            })
+        );
+        assert_eq!(BaseTimeSource::FileName.to_string(), "the file name");
+    }
+
+    #[test]
+    fn without_a_time_in_the_name_or_base_time_the_document_is_refused_naming_the_option() {
+        let bytes = super::super::testing::sample(
+            Format::ContactLens,
+            "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
+        );
+        let refused = |file: &str| {
+            super::super::read_document(file, &bytes, None, &Options::default())
+                .expect_err("no base time")
+        };
+        let error = refused("calls/contact.json");
         assert!(matches!(error.kind, ErrorKind::NoBaseTime { .. }));
         assert_eq!(
             error.to_string(),
-            "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json: contact-lens times are offsets from the start of the contact (BeginOffsetMillis) and the file has no start time: pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
+            "calls/contact.json: contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the file name has no start time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json): pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
         );
+        let error = refused("c_analysis_2024-01-23T09:00Z.json");
+        assert_eq!(
+            error.to_string(),
+            "c_analysis_2024-01-23T09:00Z.json: contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the time in the file name is not a YYYY-MM-DDThh:mm:ssZ time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json): pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
+        );
+        let error = refused("stdin");
+        assert!(matches!(error.kind, ErrorKind::NoBaseTime { .. }));
+        // The option fills in.
+        let option = options("2024-03-01T10:00:00Z", &[]);
+        super::super::read_document("stdin", &bytes, None, &option).expect("the option");
+    }
+
+    #[test]
+    fn the_copy_comes_from_the_content_then_the_name_and_they_must_agree() {
+        let document = |output: Option<&str>| {
+            let metadata = output.map_or(String::new(), |output| {
+                format!(r#""ContentMetadata": {{"Output": "{output}"}}, "#)
+            });
+            format!(
+                r#"{{{metadata}"CustomerMetadata": {{"ContactId": "c"}}, "Participants": [{{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}}], "Transcript": []}}"#
+            )
+            .into_bytes()
+        };
+        let copy = |file: &str, output: Option<&str>| {
+            super::super::read_document(
+                file,
+                &document(output),
+                Some(Format::ContactLens),
+                &Options::default(),
+            )
+            .map(|document| document.copy)
+            .map_err(|error| error.to_string())
+        };
+        let raw = "c_analysis_2024-01-23T09:00:04Z.json";
+        let redacted = "c_analysis_redacted_2024-01-23T09:00:04Z.json";
+        assert_eq!(copy(raw, Some("Raw")), Ok(Some(CopyKind::Raw)));
+        assert_eq!(
+            copy(redacted, Some("Redacted")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(copy(raw, None), Ok(Some(CopyKind::Raw)));
+        assert_eq!(copy(redacted, None), Ok(Some(CopyKind::Redacted)));
+        assert_eq!(
+            copy(redacted, Some("Something else")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(
+            copy("x/c.json", Some("REDACTED")),
+            Ok(Some(CopyKind::Redacted))
+        );
+        assert_eq!(copy("x/c.json", None), Ok(None));
+        assert_eq!(
+            copy(redacted, Some("Raw")),
+            Err(format!(
+                "{redacted}: ContentMetadata.Output is raw, but the file name is a redacted copy's: the name and the content must agree on which copy this is (raw or redacted)"
+            ))
+        );
+        assert!(copy(raw, Some("Redacted")).is_err());
+        // ContentMetadata of another shape says nothing, and refuses nothing.
+        let odd = br#"{"ContentMetadata": "Redacted", "Participants": [{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}], "Transcript": []}"#;
+        let read = super::super::read_document(raw, odd, None, &Options::default()).expect("read");
+        assert_eq!(read.copy, Some(CopyKind::Raw));
     }
 
     #[test]
@@ -440,7 +758,7 @@ mod tests {
             "dir/transcript.json: no conversation id: looked for CustomerMetadata.ContactId, then a file name <contactId>_analysis_….json"
         );
         let named = super::super::read_document(
-            "Analysis/Voice/2024/01/02/c-9_analysis_2024-01-02T03:04:05Z.json",
+            "Analysis/Voice/2024/01/02/c-9_analysis_.json",
             br#"{"Participants": [{"ParticipantId": "CUSTOMER", "ParticipantRole": "CUSTOMER"}], "Transcript": []}"#,
             Some(Format::ContactLens),
             &Options::default(),

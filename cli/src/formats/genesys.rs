@@ -168,6 +168,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         base_time: base.filter(|_| used_base),
         skipped_events: 0,
         skipped_attachments: 0,
+        copy: None,
     })
 }
 

@@ -31,9 +31,10 @@
 //!   entry invalid (its JSON pointer and the reason), never a guess; the other entries still
 //!   import.
 //! - **Times** are UTC. A format whose times are offsets needs a base time: from the document
-//!   where it has one, else [`Options::base_time`] (`--base-time`), else the whole document is
-//!   refused. [`Document::base_time`] says which base was used and where it came from. Offsets
-//!   are added in integer milliseconds.
+//!   where it has one, else [`Options::base_time`] (`--base-time`), else the document's file name
+//!   where the format puts one there (Contact Lens), else the whole document is refused.
+//!   [`Document::base_time`] says which base was used and where it came from. Offsets are added
+//!   in integer milliseconds.
 //! - **Participants** give the conversation's customer (and agent, and their names where the
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
@@ -62,6 +63,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub(crate) use self::contact_lens::analysis_name;
 pub(crate) use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
 use asapp_conversations::types::ParticipantRole;
@@ -157,6 +159,35 @@ pub(crate) struct Document {
     pub(crate) skipped_events: usize,
     /// Attachments, left out: only text is imported.
     pub(crate) skipped_attachments: usize,
+    /// Which copy a Contact Lens file is, raw or redacted (from `ContentMetadata.Output`, else
+    /// from its name); `None` for the other formats, or where neither says.
+    pub(crate) copy: Option<CopyKind>,
+}
+
+/// Contact Lens's two outputs of one contact's analysis: the raw transcript, and the redacted
+/// copy it writes beside it (under `Redacted/`, named `_analysis_redacted_`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum CopyKind {
+    /// `ContentMetadata.Output` `Raw`; `<contactId>_analysis_<time>.json`.
+    Raw,
+    /// `ContentMetadata.Output` `Redacted`; `<contactId>_analysis_redacted_<time>.json`.
+    Redacted,
+}
+
+impl CopyKind {
+    /// `raw` or `redacted`, as `--contact-lens-copy` takes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Redacted => "redacted",
+        }
+    }
+}
+
+impl fmt::Display for CopyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One message entry of a document.
@@ -184,6 +215,8 @@ pub(crate) enum BaseTimeSource {
     Field(&'static str),
     /// The `--base-time` option.
     Option,
+    /// The document's file name (Contact Lens: `<contactId>_analysis_<time>.json`).
+    FileName,
 }
 
 impl fmt::Display for BaseTimeSource {
@@ -191,6 +224,7 @@ impl fmt::Display for BaseTimeSource {
         match self {
             Self::Field(field) => write!(f, "the document's `{field}`"),
             Self::Option => f.write_str("--base-time"),
+            Self::FileName => f.write_str("the file name"),
         }
     }
 }
@@ -243,6 +277,17 @@ pub(crate) enum ErrorKind {
     NoBaseTime {
         /// Why a base time is needed and what the document lacks.
         explanation: &'static str,
+    },
+    /// A Contact Lens file whose content and name disagree on which copy it is.
+    #[error(
+        "ContentMetadata.Output is {output}, but the file name is a {named} copy's: the name \
+         and the content must agree on which copy this is (raw or redacted)"
+    )]
+    CopyMismatch {
+        /// What the content says.
+        output: CopyKind,
+        /// What the name says.
+        named: CopyKind,
     },
     /// The document's base time field cannot be read.
     #[error("at {pointer}: not an RFC 3339 time")]
@@ -491,8 +536,8 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// The last component of a path as the user gave it.
-fn file_name(file: &str) -> &str {
+/// The last component of a path as the user gave it, or of an object's URL.
+pub(crate) fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 

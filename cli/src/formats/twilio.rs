@@ -213,6 +213,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         base_time,
         skipped_events: 0,
         skipped_attachments: 0,
+        copy: None,
     })
 }
 

@@ -5,6 +5,8 @@
 //! The stages, one module each, data flowing one way:
 //! - [`source`]: the inputs (files, standard input, [`objects`] in object storage), each read as
 //!   JSON Lines in chunks of lines, or as one vendor document ([`crate::formats`]);
+//! - [`copies`]: which of Contact Lens's raw and redacted copies of a contact is sent, decided
+//!   from the list of inputs before anything is read;
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
 //! - [`schedule`]: runs of different conversations sent concurrently, those of one conversation
 //!   one after the other, so that few batches of each (the one in flight, and the next, whose
@@ -18,6 +20,7 @@
 //! - [`progress`]: the counts, and their display.
 
 mod checkpoint;
+mod copies;
 mod journal;
 mod message_key;
 mod objects;
@@ -38,6 +41,7 @@ use asapp_conversations::{Client, types};
 
 use self::checkpoint::{Checkpoint, Cutting, Keeping, SourceName};
 pub use self::checkpoint::{StorageFactory, file_storage};
+use self::copies::Copies;
 pub use self::journal::{FileStorage, Storage};
 use self::objects::Stores;
 use self::progress::{Counts, Progress};
@@ -46,7 +50,7 @@ use self::schedule::Workers;
 use self::send::Sending;
 use self::source::{Read, Reader, Source};
 use crate::Failure;
-use crate::formats::{self, BaseTimeSource, Format, RoleMap};
+use crate::formats::{self, BaseTimeSource, CopyKind, Format, RoleMap};
 use crate::transcript::Line;
 
 /// What `asapp import` was asked to do.
@@ -69,15 +73,20 @@ pub(crate) struct Options {
     pub(crate) role_map: RoleMap,
     /// The base of offset times, for documents that have none (`--base-time`).
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// Which of a Contact Lens contact's raw and redacted copies is sent where the inputs hold
+    /// both (`--contact-lens-copy`).
+    pub(crate) contact_lens_copy: CopyKind,
     /// How long a request of an import that stopped may still take to be stored (`--settle`).
     pub(crate) settle: std::time::Duration,
     pub(crate) progress: bool,
 }
 
 impl Options {
-    /// The options that decide documents' roles and times, as the checkpoint records them ("" for
-    /// the defaults).
-    fn reading(&self) -> String {
+    /// The options that decide documents' roles and times, and which documents are sent, as the
+    /// checkpoint records them ("" for the defaults). The Contact Lens copy is recorded where the
+    /// inputs (which a resume must give the same) hold both copies of a contact, the only case
+    /// where it changes anything.
+    fn reading(&self, copies: &Copies) -> String {
         let mut parts = Vec::new();
         if let Some(format) = self.format {
             parts.push(format!("format={format}"));
@@ -88,6 +97,9 @@ impl Options {
         }
         if let Some(base) = self.base_time {
             parts.push(format!("base-time={}", base.to_rfc3339()));
+        }
+        if copies.any() {
+            parts.push(format!("contact-lens-copy={}", copies.prefer()));
         }
         parts.join("; ")
     }
@@ -107,9 +119,12 @@ pub(crate) struct Summary {
     invalid_documents: u64,
     /// Vendor items without text left out on purpose: joins, leaves, typing, attachments.
     skipped_events: u64,
+    /// Contact Lens copies not sent because the contact's other copy is among the inputs and
+    /// was chosen (`--contact-lens-copy`): each contact is imported once.
+    copies_left_aside: u64,
     /// The base times of the conversations read from offsets: `--base-time`'s, or each
-    /// document's own field, with how many conversations used each (memory flat in the number
-    /// of documents).
+    /// document's own field or file name, with how many conversations used each (memory flat in
+    /// the number of documents).
     base_times: Vec<BaseTimeUsed>,
     /// The client-side rate limit at the end, in requests per second: where it settled after
     /// ASAPP's 429s (`null` without `--rate-limit`).
@@ -129,12 +144,13 @@ pub(crate) struct Summary {
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BaseTimeUsed {
-    /// `--base-time`, or the documents' field that gave each its own.
+    /// `--base-time`, the documents' field that gave each its own, or `file name`.
     from: &'static str,
-    /// `--base-time`'s value (each document's own is in the document, and logged at `-v`).
+    /// `--base-time`'s value (each document's own is in the document or its name, and logged
+    /// at `-v`).
     #[serde(skip_serializing_if = "Option::is_none")]
     base_time: Option<DateTime<Utc>>,
-    /// For the documents' own field, the earliest and the latest base it gave.
+    /// For the documents' own field or name, the earliest and the latest base it gave.
     #[serde(skip_serializing_if = "Option::is_none")]
     earliest: Option<DateTime<Utc>>,
     /// See `earliest`.
@@ -157,6 +173,7 @@ struct Found {
     invalid_lines: u64,
     invalid_documents: u64,
     skipped_events: u64,
+    copies_left_aside: u64,
     /// Conversations by where their base time came from.
     base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), BaseTimes>,
     /// The conversation of each vendor document read, and the source it came from: a second
@@ -180,6 +197,7 @@ pub(crate) async fn run(
     let batch_size = options.batch_size.clamp(1, 300);
     let mut stores = Stores::new(environment);
     let sources = source::expand(&options.sources, &mut stores).await?;
+    let copies = Copies::plan(&sources, options.contact_lens_copy, options.format);
     let cutting = Cutting {
         batch_size,
         window: options.window.max(1),
@@ -190,7 +208,7 @@ pub(crate) async fn run(
                 version: s.version.clone(),
             })
             .collect(),
-        reading: options.reading(),
+        reading: options.reading(&copies),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
@@ -224,6 +242,7 @@ pub(crate) async fn run(
             role_map: options.role_map,
             base_time: options.base_time,
         },
+        copies: &copies,
         sending: &sending,
     }
     .read(&mut workers, &mut found, err)
@@ -259,6 +278,7 @@ pub(crate) async fn run(
             invalid_lines: found.invalid_lines,
             invalid_documents: found.invalid_documents,
             skipped_events: found.skipped_events,
+            copies_left_aside: found.copies_left_aside,
             base_times: found
                 .base_times
                 .into_iter()
@@ -331,6 +351,7 @@ struct Reading<'a> {
     strict: bool,
     format: Option<Format>,
     documents: formats::Options,
+    copies: &'a Copies,
     sending: &'a Sending,
 }
 
@@ -467,17 +488,28 @@ impl Reading<'_> {
                 return self.go_on(name.into_owned(), "document");
             }
         };
-        // One document holds one conversation. Another document of the same conversation is a
-        // copy (Contact Lens writes a redacted one beside the raw one, under `Redacted/`) or a
-        // second analysis of it: importing both would store its messages twice.
+        // Contact Lens's raw and redacted copies of a contact: the one not chosen is left aside
+        // where the chosen one is among the inputs, whichever comes first.
+        if self.copies.leaves_aside(&name, &document) {
+            found.copies_left_aside += 1;
+            tracing::info!(
+                conversation = %document.external_id,
+                "import: {name}: left aside: the contact's {} copy is among the inputs \
+                 (--contact-lens-copy)",
+                self.copies.prefer()
+            );
+            return Ok(());
+        }
+        // One document holds one conversation. Another document of the same conversation (not
+        // a raw and a redacted copy, above) is a second analysis of it, or a copy under another
+        // name: importing both would store its messages twice.
         match found.documents.entry(document.external_id.as_str().into()) {
             std::collections::hash_map::Entry::Occupied(first) => {
                 found.invalid_documents += 1;
                 let _ = writeln!(
                     err,
                     "{name}: conversation {} was read from {} already, and one document holds \
-                     one conversation (a raw and a redacted copy of one contact? import one of \
-                     the two)",
+                     one conversation (a contact analysed twice? import one of the two)",
                     document.external_id,
                     self.sources[*first.get()].name()
                 );
@@ -492,6 +524,7 @@ impl Reading<'_> {
             let key = match base.source {
                 BaseTimeSource::Field(field) => (field, None),
                 BaseTimeSource::Option => ("--base-time", Some(base.at)),
+                BaseTimeSource::FileName => ("file name", None),
             };
             tracing::info!(
                 conversation = %document.external_id,

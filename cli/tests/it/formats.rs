@@ -371,32 +371,79 @@ async fn each_sample_imports_and_exports_with_its_roles_and_times() {
 
 #[tokio::test]
 async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
-    // The Contact Lens folder: offsets only, so every document takes --base-time, which the
-    // summary names per conversation. Without it, each document is refused, saying so.
+    // The Contact Lens folder: offsets only, from each contact's start, which Amazon Connect puts
+    // in each file's name; --base-time, one time for all, wins over the names. The summary says
+    // where the base times came from.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-folder");
     let folder = sample("contact-lens", "");
-    let checkpoint = scratch.0.join("refused");
-    let refused = asapp_env(
-        &import_args(folder.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]),
+    let checkpoint = scratch.0.join("named");
+    let args = import_args(
+        folder.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--role-map", "supervisor=agent"],
+    );
+    let named = asapp_env(&args, &env).await;
+    // The old file's three broken entries.
+    assert_eq!(named.exit, Exit::Usage, "{named:?}");
+    let summary: Value = serde_json::from_str(&named.out).unwrap();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["invalidDocuments"],
+            &summary["invalidLines"]
+        ),
+        (&13.into(), &0.into(), &3.into()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([{
+            "from": "file name",
+            "earliest": "2023-11-20T16:40:00Z",
+            "latest": "2024-04-04T12:00:00Z",
+            "conversations": 4
+        }]),
+        "{summary}"
+    );
+    let export = asapp_env(
+        &[
+            "export",
+            "--external-id",
+            "7c1d2e3f-0000-4bbb-8ccc-aaaaaaaaaaaa",
+        ],
         &env,
     )
     .await;
-    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
-    let summary: Value = serde_json::from_str(&refused.out).unwrap();
+    let times: Vec<String> = exported(&export.out)
+        .iter()
+        .map(|m| m.split(' ').nth(2).unwrap().to_owned())
+        .collect();
     assert_eq!(
-        (&summary["messages"], &summary["invalidDocuments"]),
-        (&0.into(), &4.into())
+        times,
+        [
+            "2024-03-02T08:00:00.100Z",
+            "2024-03-02T08:00:03.300Z",
+            "2024-03-02T08:00:07.070Z"
+        ]
     );
+    // Resumed, the same names give the same times: nothing more to send.
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
     assert_eq!(
-        refused.err.matches("pass --base-time").count(),
-        4,
-        "{}",
-        refused.err
+        (&summary["messages"], &summary["alreadyStored"]),
+        (&0.into(), &13.into()),
+        "{resumed:?}"
     );
 
-    let checkpoint = scratch.0.join("imported");
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let checkpoint = scratch.0.join("option");
     let args = import_args(
         folder.to_str().unwrap(),
         checkpoint.to_str().unwrap(),
@@ -420,6 +467,76 @@ async fn a_directory_of_exports_imports_in_one_go_and_names_each_base_time() {
     assert_eq!(
         (&summary["messages"], &summary["alreadyStored"]),
         (&0.into(), &13.into())
+    );
+}
+
+#[tokio::test]
+async fn a_name_without_a_time_needs_base_time_and_base_time_wins_over_a_name() {
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let scratch = Scratch::new("formats-no-time");
+    let name = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json";
+    let bytes = std::fs::read(sample("contact-lens", name)).unwrap();
+    let timeless = scratch.0.join("contact-0d5e8f31.json");
+    std::fs::write(&timeless, &bytes).unwrap();
+    let checkpoint = scratch.0.join("refused");
+    let refused = asapp_env(
+        &import_args(
+            timeless.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &[],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    let summary: Value = serde_json::from_str(&refused.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["invalidDocuments"]),
+        (&0.into(), &1.into())
+    );
+    assert!(
+        refused.err.contains(&format!(
+            "{}: contact-lens times are offsets from the start of the contact \
+             (BeginOffsetMillis), and the file name has no start time",
+            timeless.display()
+        )) && refused.err.contains("pass --base-time"),
+        "{}",
+        refused.err
+    );
+
+    // A name with a time, and --base-time: the option's time.
+    let named = scratch.0.join(name);
+    std::fs::write(&named, &bytes).unwrap();
+    let checkpoint = scratch.0.join("overridden");
+    let overridden = asapp_env(
+        &import_args(
+            named.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &["--base-time", "2024-03-01T10:00:00Z"],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(overridden.exit, Exit::Success, "{overridden:?}");
+    let summary: Value = serde_json::from_str(&overridden.out).unwrap();
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([{"from": "--base-time", "baseTime": "2024-03-01T10:00:00Z", "conversations": 1}])
+    );
+    let export = asapp_env(
+        &[
+            "export",
+            "--external-id",
+            "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f",
+        ],
+        &env,
+    )
+    .await;
+    let first = exported(&export.out).into_iter().next().unwrap();
+    assert!(
+        first.starts_with("agent a-52be07 2024-03-01T10:00:00.480Z "),
+        "{first}"
     );
 }
 
@@ -460,53 +577,306 @@ async fn a_forced_format_that_does_not_fit_names_the_format() {
     );
 }
 
+/// A contact of the Contact Lens tree: its id, when the agent connected (the file names'
+/// time), and which copies Amazon Connect wrote.
+struct Contact {
+    id: String,
+    connected: &'static str,
+    raw: bool,
+    redacted: bool,
+}
+
+/// Offsets of each contact's turns, in milliseconds; the last contact of the 23rd crosses
+/// midnight.
+const OFFSETS: [u64; 4] = [350, 4_200, 9_875, 61_000];
+
+fn contacts() -> Vec<Contact> {
+    let contact = |n: u32, connected, raw, redacted| Contact {
+        id: format!("{n:08x}-5c1e-4a2b-9d3f-{n:012x}"),
+        connected,
+        raw,
+        redacted,
+    };
+    vec![
+        contact(1, "2024-01-23T09:00:04Z", true, true),
+        contact(2, "2024-01-23T11:42:17Z", true, true),
+        contact(3, "2024-01-23T14:05:00Z", true, false),
+        contact(4, "2024-01-23T23:59:30Z", true, true),
+        contact(5, "2024-01-24T08:15:00Z", true, true),
+        contact(6, "2024-01-24T10:30:45Z", true, true),
+        contact(7, "2024-01-24T16:20:10Z", false, true),
+    ]
+}
+
+/// What a turn says, in the raw copy or the redacted one.
+fn said(contact: &Contact, turn: usize, redacted: bool) -> String {
+    let who = if redacted { "[PII]" } else { "Ada Lovelace" };
+    let card = if redacted {
+        "[PII]"
+    } else {
+        "4111 1111 1111 1111"
+    };
+    match turn % 2 {
+        0 => format!(
+            "Turn {turn} of {}: thank you for calling the Orbital Kite Shop.",
+            contact.id
+        ),
+        _ => format!(
+            "Turn {turn} of {}: this is {who}, card {card}, my kite is in orbit.",
+            contact.id
+        ),
+    }
+}
+
+/// A Contact Lens voice analysis file of `contact`, written from the documented field list.
+fn analysis(contact: &Contact, redacted: bool) -> Value {
+    let agent = format!("agent-{}", &contact.id[..8]);
+    let customer = format!("customer-{}", &contact.id[..8]);
+    let transcript: Vec<Value> = OFFSETS
+        .iter()
+        .enumerate()
+        .map(|(turn, offset)| {
+            let mut entry = serde_json::json!({
+                "Id": format!("turn-{turn}"),
+                "ParticipantId": if turn % 2 == 0 { &agent } else { &customer },
+                "Content": said(contact, turn, redacted),
+                "BeginOffsetMillis": offset,
+                "EndOffsetMillis": offset + 3_000,
+                "Sentiment": "NEUTRAL",
+                "LoudnessScore": [72.5, 75.0],
+            });
+            if redacted && turn % 2 == 1 {
+                entry["Redaction"] = serde_json::json!({
+                    "RedactedTimestamps": [{"BeginOffsetMillis": offset + 900, "EndOffsetMillis": offset + 1_500}]
+                });
+            }
+            entry
+        })
+        .collect();
+    serde_json::json!({
+        "Version": "VOICE-2022-11-30",
+        "AccountId": "000000000000",
+        "Channel": "VOICE",
+        "ContentMetadata": if redacted {
+            serde_json::json!({"Output": "Redacted", "RedactionTypes": ["PII"]})
+        } else {
+            serde_json::json!({"Output": "Raw"})
+        },
+        "JobStatus": "COMPLETED",
+        "LanguageCode": "en-US",
+        "CustomerMetadata": {
+            "ContactId": contact.id,
+            "InstanceId": "00000000-1111-4222-8333-444444444444",
+        },
+        "Participants": [
+            {"ParticipantId": agent, "ParticipantRole": "AGENT"},
+            {"ParticipantId": customer, "ParticipantRole": "CUSTOMER"},
+        ],
+        "Categories": {"MatchedCategories": [], "MatchedDetails": {}},
+        "ConversationCharacteristics": {"TotalConversationDurationMillis": 64_000},
+        "Transcript": transcript,
+    })
+}
+
+/// The tree Amazon Connect writes: `Analysis/Voice/YYYY/MM/DD/<id>_analysis_<time>.json`, and
+/// the redacted copies under `Analysis/Voice/Redacted/`.
+fn contact_lens_tree(root: &Path, contacts: &[Contact]) -> PathBuf {
+    let voice = root.join("Analysis/Voice");
+    for contact in contacts {
+        let day = contact.connected[..10].replace('-', "/");
+        for (wanted, redacted) in [(contact.raw, false), (contact.redacted, true)] {
+            if !wanted {
+                continue;
+            }
+            let (folder, name) = if redacted {
+                (
+                    voice.join("Redacted").join(&day),
+                    format!(
+                        "{}_analysis_redacted_{}.json",
+                        contact.id, contact.connected
+                    ),
+                )
+            } else {
+                (
+                    voice.join(&day),
+                    format!("{}_analysis_{}.json", contact.id, contact.connected),
+                )
+            };
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join(name), analysis(contact, redacted).to_string()).unwrap();
+        }
+    }
+    voice
+}
+
+/// Each contact exported: once, every turn at its file name's time plus its offset, with the
+/// text of the copy `raw` says (where the contact has both).
+async fn assert_contacts(contacts: &[Contact], raw: bool, env: &[(&'static str, String)]) {
+    for contact in contacts {
+        let export = asapp_env(&["export", "--external-id", &contact.id], env).await;
+        assert_eq!(export.exit, Exit::Success, "{}: {export:?}", contact.id);
+        let connected: DateTime<Utc> = contact.connected.parse().unwrap();
+        let redacted = contact.redacted && !(raw && contact.raw);
+        let wanted: Vec<String> = OFFSETS
+            .iter()
+            .enumerate()
+            .map(|(turn, offset)| {
+                let (role, sender) = if turn % 2 == 0 {
+                    ("agent", format!("agent-{}", &contact.id[..8]))
+                } else {
+                    ("customer", format!("customer-{}", &contact.id[..8]))
+                };
+                let at = connected
+                    + asapp_conversations::chrono::TimeDelta::milliseconds(*offset as i64);
+                format!(
+                    "{role} {sender} {} {}",
+                    at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                    said(contact, turn, redacted)
+                )
+            })
+            .collect();
+        assert_eq!(exported(&export.out), wanted, "{}", contact.id);
+    }
+}
+
 #[tokio::test]
-async fn a_raw_and_a_redacted_copy_of_one_contact_import_it_once() {
-    // Contact Lens writes the redacted copy of a contact's analysis under `Redacted/`, beside the
-    // raw one: a prefix above both lists both. The first read is imported; the second is refused
-    // and counted, naming the first, instead of storing every turn twice.
+async fn a_contact_lens_tree_imports_each_contact_once_at_its_file_names_time() {
+    // Two days of Amazon Connect's Analysis/Voice/ folder, raw copies and redacted copies, in one
+    // command and no --base-time: every contact once (the redacted copy where it has both, which
+    // in path order comes after the raw one), every turn at the file name's time plus its offset.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let scratch = Scratch::new("formats-tree");
+    let contacts = contacts();
+    let voice = contact_lens_tree(&scratch.0, &contacts);
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = import_args(voice.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
+    let ran = asapp_env(&args, &env).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    assert_eq!(ran.err, "", "nothing to report");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    let messages = contacts.len() * OFFSETS.len();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["conversations"],
+            &summary["invalidDocuments"],
+            &summary["invalidLines"],
+            &summary["copiesLeftAside"],
+        ),
+        (&messages.into(), &7.into(), &0.into(), &0.into(), &5.into()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([{
+            "from": "file name",
+            "earliest": "2024-01-23T09:00:04Z",
+            "latest": "2024-01-24T16:20:10Z",
+            "conversations": 7
+        }]),
+        "{summary}"
+    );
+    assert_contacts(&contacts, false, &env).await;
+
+    // Resumed, the names give the same times, the same copies are left aside, and nothing is
+    // sent again.
+    let resume = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
+    let resumed = asapp_env(&resume, &env).await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["alreadyStored"],
+            &summary["copiesLeftAside"]
+        ),
+        (&0.into(), &messages.into(), &5.into()),
+        "{summary}"
+    );
+    assert_contacts(&contacts, false, &env).await;
+    // Resumed with the other copy, it would send other messages: refused.
+    let other = asapp_env(
+        &[resume.as_slice(), &["--contact-lens-copy", "raw"]].concat(),
+        &env,
+    )
+    .await;
+    assert_eq!(other.exit, Exit::Usage, "{other:?}");
+    assert!(
+        other.err.contains("`contact-lens-copy=redacted`"),
+        "{}",
+        other.err
+    );
+
+    // The raw copies chosen instead: the raw texts are stored where a contact has both.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let checkpoint = scratch.0.join("checkpoint-raw");
+    let ran = asapp_env(
+        &import_args(
+            voice.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &["--contact-lens-copy", "raw"],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["copiesLeftAside"]),
+        (&messages.into(), &5.into()),
+        "{summary}"
+    );
+    assert_contacts(&contacts, true, &env).await;
+}
+
+#[tokio::test]
+async fn a_second_document_of_a_contact_that_is_not_its_other_copy_is_refused() {
+    // A contact analysed twice (two raw files), beside its redacted copy: the redacted one is
+    // imported, both raw ones are left aside. Without the redacted copy, the second raw file is
+    // refused and counted, naming the first, instead of storing every turn twice.
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let env = sandbox_env(&sandbox);
     let scratch = Scratch::new("formats-copies");
-    let contact = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f";
-    let raw_name = format!("{contact}_analysis_2024-03-01T10:15:30Z.json");
-    let raw = std::fs::read_to_string(sample("contact-lens", &raw_name)).unwrap();
-    let mut redacted: Value = serde_json::from_str(&raw).unwrap();
-    redacted["ContentMetadata"]["Output"] = "Redacted".into();
-    let voice = scratch.0.join("Analysis/Voice");
-    std::fs::create_dir_all(voice.join("2024/03/01")).unwrap();
-    std::fs::create_dir_all(voice.join("Redacted/2024/03/01")).unwrap();
-    std::fs::write(voice.join("2024/03/01").join(&raw_name), &raw).unwrap();
-    let redacted_path = voice.join("Redacted/2024/03/01").join(format!(
-        "{contact}_analysis_redacted_2024-03-01T10:15:30Z.json"
-    ));
-    std::fs::write(&redacted_path, redacted.to_string()).unwrap();
+    let contact = Contact {
+        id: "0000000a-5c1e-4a2b-9d3f-00000000000a".to_owned(),
+        connected: "2024-03-01T10:15:30Z",
+        raw: true,
+        redacted: false,
+    };
+    let voice = contact_lens_tree(&scratch.0, std::slice::from_ref(&contact));
+    let again = voice
+        .join("2024/03/02")
+        .join(format!("{}_analysis_2024-03-02T08:00:00Z.json", contact.id));
+    std::fs::create_dir_all(again.parent().unwrap()).unwrap();
+    std::fs::write(&again, analysis(&contact, false).to_string()).unwrap();
 
     let checkpoint = scratch.0.join("checkpoint");
-    let args = import_args(
-        voice.to_str().unwrap(),
-        checkpoint.to_str().unwrap(),
-        &["--base-time", BASE],
-    );
+    let args = import_args(voice.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
     let ran = asapp_env(&args, &env).await;
     assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
     let summary: Value = serde_json::from_str(&ran.out).unwrap();
     assert_eq!(
-        (&summary["messages"], &summary["invalidDocuments"]),
-        (&4.into(), &1.into()),
+        (
+            &summary["messages"],
+            &summary["invalidDocuments"],
+            &summary["copiesLeftAside"]
+        ),
+        (&4.into(), &1.into(), &0.into()),
         "{summary}"
     );
+    let first = voice
+        .join("2024/03/01")
+        .join(format!("{}_analysis_2024-03-01T10:15:30Z.json", contact.id));
     let refusal = format!(
-        "{}: conversation {contact} was read from {} already",
-        redacted_path.display(),
-        voice.join("2024/03/01").join(&raw_name).display()
+        "{}: conversation {} was read from {} already",
+        again.display(),
+        contact.id,
+        first.display()
     );
     assert!(ran.err.contains(&refusal), "{}", ran.err);
-    let export = asapp_env(&["export", "--external-id", contact], &env).await;
-    assert_eq!(export.exit, Exit::Success, "{export:?}");
-    assert_eq!(exported(&export.out).len(), 4, "{}", export.out);
-
-    // Resumed, the same copy is refused again, and nothing is sent twice.
+    // Resumed, the same document is refused again, and nothing is sent twice.
     let resumed = asapp_env(
         &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
         &env,
@@ -522,4 +892,28 @@ async fn a_raw_and_a_redacted_copy_of_one_contact_import_it_once() {
         (&0.into(), &4.into(), &1.into()),
         "{summary}"
     );
+
+    // With its redacted copy among the inputs, both raw analyses are left aside.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let with_redacted = Contact {
+        redacted: true,
+        raw: false,
+        ..contact
+    };
+    contact_lens_tree(&scratch.0, std::slice::from_ref(&with_redacted));
+    let checkpoint = scratch.0.join("checkpoint-redacted");
+    let ran = asapp_env(
+        &import_args(voice.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]),
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["copiesLeftAside"]),
+        (&4.into(), &2.into()),
+        "{summary}"
+    );
+    assert_contacts(std::slice::from_ref(&with_redacted), false, &env).await;
 }

@@ -283,3 +283,81 @@ async fn each_documents_base_time_is_told_at_v() {
         assert!(told.contains(part), "{part} not in {told}");
     }
 }
+
+#[tokio::test]
+async fn a_contact_lens_files_base_time_from_its_name_and_a_copy_left_aside_are_told_at_v() {
+    // A raw and a redacted copy of one contact, each turn holding the marker text: at -v, the
+    // base time the file name gave and the copy left aside are told, and no text is.
+    let sandbox = rate_limited(0.0).await;
+    let scratch = Scratch::new("log-contact-lens");
+    let contact = "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f";
+    let document = |output: &str| {
+        serde_json::json!({
+            "Channel": "VOICE",
+            "ContentMetadata": {"Output": output},
+            "CustomerMetadata": {"ContactId": contact},
+            "Participants": [{"ParticipantId": "c-1", "ParticipantRole": "CUSTOMER"}],
+            "Transcript": [
+                {"Id": "t-1", "ParticipantId": "c-1", "Content": format!("{TEXT} {output}"), "BeginOffsetMillis": 1_250},
+            ],
+        })
+        .to_string()
+    };
+    let voice = scratch.0.join("Analysis/Voice");
+    let raw = voice.join("2024/03/01");
+    let redacted = voice.join("Redacted/2024/03/01");
+    std::fs::create_dir_all(&raw).unwrap();
+    std::fs::create_dir_all(&redacted).unwrap();
+    std::fs::write(
+        raw.join(format!("{contact}_analysis_2024-03-01T10:15:30Z.json")),
+        document("Raw"),
+    )
+    .unwrap();
+    std::fs::write(
+        redacted.join(format!(
+            "{contact}_analysis_redacted_2024-03-01T10:15:30Z.json"
+        )),
+        document("Redacted"),
+    )
+    .unwrap();
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = [
+        "-v",
+        "import",
+        voice.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let (exit, stderr, stdout) = run(&sandbox, &args, &[]).await;
+    assert_eq!(exit, Some(0), "{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["copiesLeftAside"]),
+        (&1.into(), &1.into()),
+        "{summary}"
+    );
+    let told = stderr
+        .lines()
+        .find(|l| l.contains("offsets added to the base time"))
+        .unwrap_or_else(|| panic!("no base time told: {stderr}"));
+    for part in [
+        &format!("conversation={contact}"),
+        "base_time=2024-03-01T10:15:30Z",
+        "from=\"file name\"",
+        "_analysis_redacted_2024-03-01T10:15:30Z.json",
+    ] {
+        assert!(told.contains(part), "{part} not in {told}");
+    }
+    let aside = stderr
+        .lines()
+        .find(|l| l.contains("left aside"))
+        .unwrap_or_else(|| panic!("no copy left aside told: {stderr}"));
+    for part in [
+        &format!("conversation={contact}"),
+        "_analysis_2024-03-01T10:15:30Z.json",
+        "the contact's redacted copy is among the inputs",
+    ] {
+        assert!(aside.contains(part), "{part} not in {aside}");
+    }
+    assert!(!stderr.contains(TEXT), "{stderr}");
+}

@@ -2,7 +2,8 @@
 //! server (from PyPI; `.ci/run` installs it, and `MOTO_SERVER` names its program), started on a
 //! free port of 127.0.0.1 for each test. A prefix is listed recursively and leaves out what is not
 //! under it; a killed import resumes exactly once; an object changed since the checkpoint is
-//! refused; a missing object is named. A stand-in that fails on purpose shows a throttled
+//! refused; a missing object is named; a Contact Lens prefix takes each object's base time from
+//! its name and sends one copy of each contact. A stand-in that fails on purpose shows a throttled
 //! listing retried and a refused one named.
 
 use std::process::Stdio;
@@ -250,6 +251,105 @@ async fn a_prefix_is_read_recursively_and_leaves_out_what_is_not_under_it() {
             .contains("s3://recordings/calls/missing.jsonl: not found"),
         "{}",
         missing.err
+    );
+}
+
+#[tokio::test]
+async fn a_contact_lens_prefix_takes_each_base_time_from_the_objects_name_and_one_copy() {
+    // Amazon Connect's Analysis/Voice/ prefix: a raw and a redacted copy of one contact. The base
+    // time is the object name's (the last segment of its key), and the redacted copy is sent.
+    let moto = Moto::start().await;
+    let contact = "5e5e5e5e-1111-4222-8333-444444444444";
+    let document = |output: &str, text: &str| {
+        json!({
+            "Channel": "VOICE",
+            "ContentMetadata": {"Output": output},
+            "CustomerMetadata": {"ContactId": contact},
+            "Participants": [{"ParticipantId": "c-1", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "a-1", "ParticipantRole": "AGENT"}],
+            "Transcript": [
+                {"Id": "t1", "ParticipantId": "a-1", "Content": "hello from the hangar", "BeginOffsetMillis": 500, "EndOffsetMillis": 900},
+                {"Id": "t2", "ParticipantId": "c-1", "Content": text, "BeginOffsetMillis": 2_250, "EndOffsetMillis": 2_900},
+            ],
+        })
+        .to_string()
+    };
+    moto.put(
+        "connect",
+        &[
+            (
+                &format!("Analysis/Voice/2024/02/03/{contact}_analysis_2024-02-03T04:05:06Z.json"),
+                &document("Raw", "I am Ada"),
+            ),
+            (
+                &format!(
+                    "Analysis/Voice/Redacted/2024/02/03/{contact}_analysis_redacted_2024-02-03T04:05:06Z.json"
+                ),
+                &document("Redacted", "I am [PII]"),
+            ),
+        ],
+    )
+    .await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = moto.env(sandbox.base_url(), &sandbox);
+    let scratch = Scratch::new("objects-contact-lens");
+    let checkpoint = scratch.0.join("cp");
+    let args = [
+        "import",
+        "s3://connect/Analysis/Voice/",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let ran = asapp_env(&args, &env).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["copiesLeftAside"]),
+        (&2.into(), &1.into()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["baseTimes"],
+        json!([{"from": "file name", "earliest": "2024-02-03T04:05:06Z", "latest": "2024-02-03T04:05:06Z", "conversations": 1}])
+    );
+    let exported = asapp_env(&["export", "--external-id", contact], &env).await;
+    let times_and_texts: Vec<(String, String)> = exported
+        .out
+        .lines()
+        .map(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            let at: asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc> =
+                line["timestamp"].as_str().unwrap().parse().unwrap();
+            (
+                at.to_rfc3339_opts(asapp_conversations::chrono::SecondsFormat::Millis, true),
+                line["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        times_and_texts,
+        [
+            (
+                "2024-02-03T04:05:06.500Z".to_owned(),
+                "hello from the hangar".to_owned()
+            ),
+            (
+                "2024-02-03T04:05:08.250Z".to_owned(),
+                "I am [PII]".to_owned()
+            ),
+        ]
+    );
+    // Resumed: the same names, the same times, nothing sent again.
+    let resumed = asapp_env(
+        &[args.as_slice(), &["--resume", "--settle", "0s"]].concat(),
+        &env,
+    )
+    .await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["alreadyStored"]),
+        (&0.into(), &2.into()),
+        "{summary}"
     );
 }
 
