@@ -1704,6 +1704,16 @@ pub mod types {
 #[derive(Clone, Debug)]
 ///Client for Conversations API
 ///
+///Build a client with [`ClientConfig`](crate::ClientConfig): `ClientConfig::from_env()?.build()?`
+///takes the credentials and the environment from the `ASAPP_*` variables,
+///`ClientConfig::new(api_id, api_secret)` from code, and `build()` checks every setting before
+///any request.
+///
+///Every operation of the API is a method that returns a request builder: set its parameters and
+///body, then `.await` it, which sends the request and fails with an [`ApiError`](crate::ApiError).
+///Each method's documentation shows how, with the description's example values, and lists the
+///error statuses the description documents for it.
+///
 ///Feed conversations, messages and call transcripts into ASAPP's AI services
 ///(AutoSummary, GenerativeAgent, AI Transcribe) and read them back.
 ///
@@ -1763,6 +1773,11 @@ pub struct Client {
     pub(crate) inner: crate::Runtime,
 }
 impl Client {
+    ///Not the way to build a client: use [`ClientConfig`](crate::ClientConfig), whose `build()`
+    ///sets up the credentials, retries and limiter that the [`Runtime`](crate::Runtime) argument
+    ///carries (it has no public constructor). progenitor generates this constructor, which
+    ///`ClientConfig::build` calls.
+    ///
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1780,6 +1795,11 @@ impl Client {
         let client = reqwest::ClientBuilder::new();
         Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
+    ///Not the way to build a client: use [`ClientConfig`](crate::ClientConfig), whose `build()`
+    ///sets up the credentials, retries and limiter that the [`Runtime`](crate::Runtime) argument
+    ///carries (it has no public constructor). progenitor generates this constructor, which
+    ///`ClientConfig::build` calls.
+    ///
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
@@ -1831,11 +1851,38 @@ impl Client {
     ///
     ///Arguments:
     ///- `external_id`: Your own identifier for the conversation.
-    ///```ignore
-    ///let response = client.get_messages_by_external_id()
-    ///    .external_id(external_id)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .get_messages_by_external_id()
+    ///    .external_id("id-111")
+    ///    .await
+    ///{
+    ///    Ok(answer) => {
+    ///        for item in &answer.items {
+    ///            println!("{:?}", item.text);
+    ///        }
+    ///    }
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn get_messages_by_external_id(&self) -> builder::GetMessagesByExternalId<'_> {
         builder::GetMessagesByExternalId::new(self)
@@ -1851,11 +1898,36 @@ impl Client {
     ///
     ///Arguments:
     ///- `external_id`: Your own identifier for the conversation.
-    ///```ignore
-    ///let response = client.get_conversations()
-    ///    .external_id(external_id)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .get_conversations()
+    ///    .external_id("id-111")
+    ///    .await
+    ///{
+    ///    Ok(answer) => {
+    ///        for item in &answer.items {
+    ///            println!("{:?}", item.external_id);
+    ///        }
+    ///    }
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn get_conversations(&self) -> builder::GetConversations<'_> {
         builder::GetConversations::new(self)
@@ -1873,11 +1945,40 @@ impl Client {
     ///
     ///Sends a `POST` request to `/conversation/v1/conversations`
     ///
-    ///```ignore
-    ///let response = client.create_or_update_conversation()
-    ///    .body(body)
-    ///    .send()
-    ///    .await;
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///use asapp_conversations::chrono::{DateTime, Utc};
+    ///use asapp_conversations::types;
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .create_or_update_conversation()
+    ///    .body(
+    ///        types::TimeBasedConversation::builder()
+    ///            .external_id("conversation-2024-0001")
+    ///            .customer(types::Customer::builder().external_id("customer-0001"))
+    ///            .timestamp("2024-01-23T11:42:42Z".parse::<DateTime<Utc>>()?),
+    ///    )
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{:?}", answer.id),
+    ///    Err(error) if error.is_already_persisted() => println!("already stored: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn create_or_update_conversation(&self) -> builder::CreateOrUpdateConversation<'_> {
         builder::CreateOrUpdateConversation::new(self)
@@ -1893,11 +1994,32 @@ impl Client {
     ///
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
-    ///```ignore
-    ///let response = client.get_conversation()
-    ///    .conversation_id(conversation_id)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .get_conversation()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{:?}", answer.external_id),
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn get_conversation(&self) -> builder::GetConversation<'_> {
         builder::GetConversation::new(self)
@@ -1920,12 +2042,41 @@ impl Client {
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
     ///- `body`
-    ///```ignore
-    ///let response = client.post_authenticate()
-    ///    .conversation_id(conversation_id)
-    ///    .body(body)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///use asapp_conversations::types;
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .post_authenticate()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .body(
+    ///        types::AuthObject::builder()
+    ///            .customer_external_id("customer-xyz")
+    ///            .auth(
+    ///                types::AuthPayload::builder()
+    ///                    .token(Some("cGFzc3dvcmQ=".to_owned())),
+    ///            ),
+    ///    )
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{}", answer.status()),
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn post_authenticate(&self) -> builder::PostAuthenticate<'_> {
         builder::PostAuthenticate::new(self)
@@ -1940,11 +2091,38 @@ impl Client {
     ///
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
-    ///```ignore
-    ///let response = client.get_messages()
-    ///    .conversation_id(conversation_id)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .get_messages()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .await
+    ///{
+    ///    Ok(answer) => {
+    ///        for item in &answer.items {
+    ///            println!("{:?}", item.text);
+    ///        }
+    ///    }
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn get_messages(&self) -> builder::GetMessages<'_> {
         builder::GetMessages::new(self)
@@ -1961,12 +2139,46 @@ impl Client {
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
     ///- `body`
-    ///```ignore
-    ///let response = client.create_message()
-    ///    .conversation_id(conversation_id)
-    ///    .body(body)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///use asapp_conversations::chrono::{DateTime, Utc};
+    ///use asapp_conversations::types;
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .create_message()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .body(
+    ///        types::Message::builder()
+    ///            .text("Hello, I would like to upgrade my internet plan to GOLD.")
+    ///            .sender(
+    ///                types::Participant::builder()
+    ///                    .role(types::ParticipantRole::Agent)
+    ///                    .external_id("123"),
+    ///            )
+    ///            .timestamp("2021-11-23T12:13:14.555Z".parse::<DateTime<Utc>>()?),
+    ///    )
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{:?}", answer.id),
+    ///    Err(error) if error.is_already_persisted() => println!("already stored: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn create_message(&self) -> builder::CreateMessage<'_> {
         builder::CreateMessage::new(self)
@@ -1984,12 +2196,61 @@ impl Client {
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
     ///- `body`
-    ///```ignore
-    ///let response = client.create_batch_messages()
-    ///    .conversation_id(conversation_id)
-    ///    .body(body)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///use asapp_conversations::chrono::{DateTime, Utc};
+    ///use asapp_conversations::types;
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .create_batch_messages()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .body(
+    ///        types::BatchMessages::builder()
+    ///            .messages(vec![
+    ///                types::Message::try_from(
+    ///                    types::Message::builder()
+    ///                        .text("Hello, I would like to upgrade my internet plan to GOLD.")
+    ///                        .sender(
+    ///                            types::Participant::builder()
+    ///                                .role(types::ParticipantRole::Customer)
+    ///                                .external_id("customer-xyz"),
+    ///                        )
+    ///                        .timestamp("2021-11-23T12:13:14.555Z".parse::<DateTime<Utc>>()?),
+    ///                )?,
+    ///                types::Message::try_from(
+    ///                    types::Message::builder()
+    ///                        .text("Let me help you with that")
+    ///                        .sender(
+    ///                            types::Participant::builder()
+    ///                                .role(types::ParticipantRole::Agent)
+    ///                                .external_id("agent-111"),
+    ///                        )
+    ///                        .timestamp("2021-11-23T12:13:16.666Z".parse::<DateTime<Utc>>()?),
+    ///                )?,
+    ///            ]),
+    ///    )
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{}", answer.status()),
+    ///    Err(error) if error.is_already_persisted() => println!("already stored: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn create_batch_messages(&self) -> builder::CreateBatchMessages<'_> {
         builder::CreateBatchMessages::new(self)
@@ -2003,12 +2264,35 @@ impl Client {
     ///Arguments:
     ///- `conversation_id`: The identifier for a conversation.
     ///- `message_id`: ASAPP's own identifier for the message.
-    ///```ignore
-    ///let response = client.get_message()
-    ///    .conversation_id(conversation_id)
-    ///    .message_id(message_id)
-    ///    .send()
-    ///    .await;
+    ///
+    ///Documented error statuses, each an [`ApiError`](crate::ApiError) with the status and
+    ///ASAPP's error details:
+    ///- `400`: Bad request
+    ///- `401`: Unauthorized ([`ApiError::is_unauthorized`](crate::ApiError::is_unauthorized))
+    ///- `403`: Forbidden ([`ApiError::is_forbidden`](crate::ApiError::is_forbidden))
+    ///- `404`: Not Found ([`ApiError::is_not_found`](crate::ApiError::is_not_found))
+    ///- `409`: Conflict ([`ApiError::is_already_persisted`](crate::ApiError::is_already_persisted))
+    ///- `413`: Request Entity Too Large
+    ///- `422`: Unprocessable Entity
+    ///- `429`: Too Many Requests ([`ApiError::is_rate_limited`](crate::ApiError::is_rate_limited))
+    ///- `503`: Service Unavailable
+    ///- any other 4xx or 5xx (`default`): 500 - Internal Server Error
+    ///
+    ///```no_run
+    ///# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    ///# let client = asapp_conversations::ClientConfig::from_env()?.build()?;
+    ///match client
+    ///    .get_message()
+    ///    .conversation_id("01BX5ZZKBKACTAV9WEVGEMMVRZ")
+    ///    .message_id("01GMXE90AEV7H3J4DPBDKB1R79")
+    ///    .await
+    ///{
+    ///    Ok(answer) => println!("{:?}", answer.text),
+    ///    Err(error) if error.is_not_found() => println!("not found: {error}"),
+    ///    Err(error) => return Err(error.into()),
+    ///}
+    ///# Ok(())
+    ///# }
     ///```
     pub fn get_message(&self) -> builder::GetMessage<'_> {
         builder::GetMessage::new(self)

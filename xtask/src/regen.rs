@@ -19,6 +19,8 @@ use progenitor::{
 };
 use serde_json::Value;
 
+mod operation_docs;
+
 /// The generated client module.
 pub(crate) const CLIENT_FILE: &str = "client/src/generated.rs";
 /// The conformance tests' table from component schema names to generated Rust types.
@@ -96,10 +98,14 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         Generator::new(&mock_settings).httpmock(&openapi, "asapp_conversations")
     })?;
 
+    // Each operation's doc: its documented error statuses and an example that compiles, in place
+    // of progenitor's stock example (see operation_docs.rs).
+    let docs = operation_docs::OperationDocs::of(spec)?;
+
     Ok(vec![
         GeneratedFile {
             path: CLIENT_FILE,
-            contents: unparse(client)?,
+            contents: unparse(client, |file| docs.apply(file))?,
         },
         GeneratedFile {
             path: OPERATIONS_FILE,
@@ -119,7 +125,7 @@ pub(crate) fn render(spec: &Spec) -> Result<Vec<GeneratedFile>> {
         },
         GeneratedFile {
             path: HTTPMOCK_FILE,
-            contents: unparse(httpmock)?,
+            contents: unparse(httpmock, |_| Ok(()))?,
         },
     ])
 }
@@ -181,11 +187,12 @@ fn quietly<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// progenitor's tokens as a formatted file: one doc attribute per line, prettyplease, the header,
-/// then rustfmt.
-fn unparse(tokens: TokenStream) -> Result<String> {
-    let file: syn::File =
+/// progenitor's tokens as a formatted file: one doc attribute per line, `edit` on the parsed
+/// file, prettyplease, the header, then rustfmt.
+fn unparse(tokens: TokenStream, edit: impl FnOnce(&mut syn::File) -> Result<()>) -> Result<String> {
+    let mut file: syn::File =
         syn::parse2(split_doc_lines(tokens)).context("progenitor emitted unparsable Rust")?;
+    edit(&mut file)?;
     rustfmt(&format!(
         "{}\n{}",
         header("//"),
