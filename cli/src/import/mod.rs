@@ -231,7 +231,12 @@ pub(crate) async fn run(
         stop: tokio::sync::watch::Sender::new(false),
     });
     let progress = Progress::start(options.progress, total_bytes, counts.clone());
-    let mut workers = Workers::new(options.concurrency, cutting.window, sending.clone());
+    let mut workers = Workers::new(
+        options.concurrency,
+        cutting.window,
+        batch_size,
+        sending.clone(),
+    );
     let mut found = Found::default();
     let read = Reading {
         sources: &sources,

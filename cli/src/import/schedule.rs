@@ -7,7 +7,8 @@
 //! A run that waits, for its conversation's run before it or for a batch in doubt to settle
 //! (see the checkpoint), holds memory but no place among those sending, so that a resume's
 //! conversations in doubt do not hold back the others. The runs held, waiting or sending, hold
-//! at most twice the window's messages (a run larger than that is held alone).
+//! at most twice the window's messages, or `concurrency` full batches when that is more (a run
+//! larger than that is held alone).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher as _, RandomState};
@@ -43,9 +44,17 @@ pub(crate) struct Workers {
 
 impl Workers {
     /// Workers sending at most `concurrency` runs at a time, holding at most twice `window`
-    /// messages in runs.
-    pub(crate) fn new(concurrency: usize, window: usize, sending: Arc<Sending>) -> Self {
-        let held_limit = u32::try_from(window.saturating_mul(2))
+    /// messages in runs, or `concurrency` batches of `batch_size`.
+    pub(crate) fn new(
+        concurrency: usize,
+        window: usize,
+        batch_size: usize,
+        sending: Arc<Sending>,
+    ) -> Self {
+        let held = window
+            .saturating_mul(2)
+            .max(concurrency.saturating_mul(batch_size));
+        let held_limit = u32::try_from(held)
             .unwrap_or(u32::MAX)
             .clamp(1, Semaphore::MAX_PERMITS as u32);
         Self {
