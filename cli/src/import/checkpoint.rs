@@ -3,8 +3,8 @@
 //! ```text
 //! {"batchSize":300}
 //! {"window":10000}
-//! {"sources":["/data/calls/a.jsonl","/data/calls/b.jsonl"]}
 //! {"started":"2024-01-23T09:00:00.120Z"}
+//! {"input":{"source":"/data/calls/a.jsonl"}}
 //! {"intent":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! {"ack":{"source":"/data/calls/a.jsonl","line":1,"runLength":120,"batch":0,"externalId":"call-1","digest":"5f0c6a1e9b3d2c47"}}
 //! ```
@@ -13,8 +13,11 @@
 //! run. Its record also holds the run's number of messages (`runLength`), the conversation, and
 //! a digest of the conversation and the batch's messages. So a resume notices an input that
 //! changed instead of skipping the change or sending it twice: a run that holds more or fewer
-//! messages, an acknowledged batch that holds other ones, and (from the recorded sources and run
-//! starts) files or lines added, removed or reordered. The batch in doubt may have been
+//! messages, an acknowledged batch that holds other ones, and (from the recorded inputs and run
+//! starts) files or lines added, removed or reordered. Each `input` is recorded when the import
+//! reaches it, before any batch of it (objects with their ETag, and whether it was left aside
+//! as a Contact Lens copy), and a resume checks each input it reaches against the record of the
+//! same place in that order: nothing holds the list of inputs up front. The batch in doubt may have been
 //! corrected: it is checked against what ASAPP holds.
 //!
 //! Each import, new or resumed, records when it `started`. A batch in doubt may still be on its
@@ -74,9 +77,13 @@ enum Record<'a> {
     BatchSize(usize),
     /// Then the lines read ahead to gather a conversation's lines: it decides the runs.
     Window(usize),
-    /// Then what was read, in order: canonical paths, `stdin` for standard input, and objects'
+    /// What was read, in order, named up front (as checkpoints written before inputs were
+    /// recorded as reached did): canonical paths, `stdin` for standard input, and objects'
     /// URLs with their ETags.
     Sources(Vec<SourceRecord<'a>>),
+    /// An input reached, in order: before any batch of it.
+    #[serde(borrow)]
+    Input(InputRecord<'a>),
     /// Then, when not the defaults, the options that decide documents' roles and times.
     Reading(String),
     /// An import, new or resumed, started: the one before it had ended.
@@ -151,28 +158,7 @@ enum SourceRecord<'a> {
     },
 }
 
-impl<'a> SourceRecord<'a> {
-    /// Borrowed: a header names every input, and there may be a million.
-    fn of(source: &'a SourceName) -> Self {
-        match &source.version {
-            None => Self::Plain(Cow::Borrowed(&source.key)),
-            Some(version) => Self::Versioned {
-                source: Cow::Borrowed(&source.key),
-                version: Cow::Borrowed(version),
-            },
-        }
-    }
-
-    fn into_owned(self) -> SourceRecord<'static> {
-        match self {
-            Self::Plain(key) => SourceRecord::Plain(Cow::Owned(key.into_owned())),
-            Self::Versioned { source, version } => SourceRecord::Versioned {
-                source: Cow::Owned(source.into_owned()),
-                version: Cow::Owned(version.into_owned()),
-            },
-        }
-    }
-
+impl SourceRecord<'_> {
     fn key(&self) -> &str {
         match self {
             Self::Plain(key) | Self::Versioned { source: key, .. } => key,
@@ -187,11 +173,43 @@ impl<'a> SourceRecord<'a> {
     }
 }
 
-/// An input as a resume must find it again: its key, and its version when it has one.
-#[derive(Debug, Clone)]
-pub(crate) struct SourceName {
-    pub(crate) key: Arc<str>,
-    pub(crate) version: Option<Arc<str>>,
+/// An input as the checkpoint records it when the import reaches it: its key (a canonical path,
+/// `stdin`, or an object's URL), its version (an object's ETag) when it has one, and whether it
+/// was left aside as a Contact Lens copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct InputRecord<'a> {
+    #[serde(borrow)]
+    pub(crate) source: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub(crate) version: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) left_aside: bool,
+}
+
+impl InputRecord<'_> {
+    fn into_owned(self) -> InputRecord<'static> {
+        InputRecord {
+            source: Cow::Owned(self.source.into_owned()),
+            version: self.version.map(|v| Cow::Owned(v.into_owned())),
+            left_aside: self.left_aside,
+        }
+    }
+
+    /// How a refusal names it.
+    fn shown(&self) -> &str {
+        &self.source
+    }
+}
+
+impl From<SourceRecord<'_>> for InputRecord<'static> {
+    fn from(source: SourceRecord<'_>) -> Self {
+        InputRecord {
+            source: Cow::Owned(source.key().to_owned()),
+            version: source.version().map(|v| Cow::Owned(v.to_owned())),
+            left_aside: false,
+        }
+    }
 }
 
 /// What the checkpoint says of one batch.
@@ -217,7 +235,6 @@ struct RecordedBatch {
 pub(crate) struct Cutting {
     pub(crate) batch_size: usize,
     pub(crate) window: usize,
-    pub(crate) sources: Vec<SourceName>,
     /// How documents are read, when not by default (`--format`, `--role-map`, `--base-time`):
     /// they decide the messages' roles and times.
     pub(crate) reading: String,
@@ -275,6 +292,8 @@ pub(crate) struct Checkpoint {
     doubtful: Mutex<HashMap<String, Doubtful>>,
     /// What a resume found, `None` for a new import.
     resumed: Option<Resumed>,
+    /// The inputs recorded, in order, which a resume must reach again the same.
+    inputs: Vec<InputRecord<'static>>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -357,7 +376,6 @@ impl Checkpoint {
             let mut records = vec![
                 Record::BatchSize(cutting.batch_size),
                 Record::Window(cutting.window),
-                Record::Sources(cutting.sources.iter().map(SourceRecord::of).collect()),
             ];
             if !cutting.reading.is_empty() {
                 records.push(Record::Reading(cutting.reading.clone()));
@@ -398,7 +416,63 @@ impl Checkpoint {
             acknowledged,
             doubtful: Mutex::new(doubtful),
             resumed,
+            inputs: loaded.inputs,
         })
+    }
+
+    /// The import reached its input number `index` (from 0): on a resume, it must be the one
+    /// recorded there, read the same way; past what was recorded, it is recorded (before any
+    /// batch of it, so a sync of that batch's intent covers it too).
+    pub(crate) fn reach(&self, index: usize, input: &InputRecord<'_>) -> Result<(), Failure> {
+        match self.inputs.get(index) {
+            Some(recorded) if recorded == input => Ok(()),
+            Some(recorded)
+                if recorded.source == input.source && recorded.version != input.version =>
+            {
+                let version = |v: &Option<Cow<'_, str>>| {
+                    v.as_ref().map_or("none".to_owned(), |v| format!("`{v}`"))
+                };
+                Err(self.changed(format!(
+                    "{} has version (ETag) {} now, {} then",
+                    input.source,
+                    version(&input.version),
+                    version(&recorded.version)
+                )))
+            }
+            Some(recorded) if recorded.source == input.source => {
+                let aside = |left_aside: bool| if left_aside { "left aside" } else { "read" };
+                Err(self.changed(format!(
+                    "{} is {} now as a Contact Lens copy, and was {} then (another \
+                     --contact-lens-copy, or its other copy added or removed)",
+                    input.source,
+                    aside(input.left_aside),
+                    aside(recorded.left_aside)
+                )))
+            }
+            Some(recorded) => Err(self.changed(format!(
+                "input {} is {} now, {} then (--resume needs the same inputs, in the same order)",
+                index + 1,
+                input.shown(),
+                recorded.shown()
+            ))),
+            None => {
+                let line = self.line(&Record::Input(input.clone()))?;
+                self.journal.append(line).map_err(|e| self.cannot_write(&e))
+            }
+        }
+    }
+
+    /// The import reached every input, `reached` of them: a resume must have reached every one
+    /// recorded.
+    pub(crate) fn reached_all(&self, reached: usize) -> Result<(), Failure> {
+        match self.inputs.get(reached) {
+            None => Ok(()),
+            Some(missing) => Err(self.changed(format!(
+                "input {} was {} then, and is not there now",
+                reached + 1,
+                missing.shown()
+            ))),
+        }
     }
 
     /// What a resume found in the checkpoint; `None` for a new import.
@@ -624,7 +698,8 @@ fn sync_directory(path: &Path) -> std::io::Result<()> {
 struct Loaded {
     batch_size: Option<usize>,
     window: Option<usize>,
-    sources: Option<Vec<SourceRecord<'static>>>,
+    /// The inputs recorded, in order.
+    inputs: Vec<InputRecord<'static>>,
     reading: Option<String>,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Each run's number of messages and conversation.
@@ -669,7 +744,13 @@ impl Loaded {
                     continue;
                 }
                 Record::Sources(list) => {
-                    loaded.sources = Some(list.into_iter().map(SourceRecord::into_owned).collect());
+                    loaded
+                        .inputs
+                        .extend(list.into_iter().map(InputRecord::from));
+                    continue;
+                }
+                Record::Input(input) => {
+                    loaded.inputs.push(input.into_owned());
                     continue;
                 }
                 Record::Reading(options) => {
@@ -779,32 +860,6 @@ impl Loaded {
                 shown_options(&reading),
                 shown_options(&cutting.reading)
             )));
-        }
-        let recorded = self.sources.take().unwrap_or_default();
-        if recorded
-            .iter()
-            .map(SourceRecord::key)
-            .ne(cutting.sources.iter().map(|s| &*s.key))
-        {
-            let names = |keys: &mut dyn Iterator<Item = &str>| keys.collect::<Vec<_>>().join(", ");
-            return Err(Failure::usage(format!(
-                "checkpoint {shown} was written reading {}, not {}: --resume needs the same \
-                 input, in the same order",
-                names(&mut recorded.iter().map(SourceRecord::key)),
-                names(&mut cutting.sources.iter().map(|s| &*s.key)),
-            )));
-        }
-        for (then, now) in recorded.iter().zip(&cutting.sources) {
-            if then.version() != now.version.as_deref() {
-                let version = |v: Option<&str>| v.map_or("none".to_owned(), |v| format!("`{v}`"));
-                return Err(Failure::usage(format!(
-                    "the input changed since checkpoint {shown} was written: {} has version \
-                     (ETag) {} now, {} then; --resume needs the same input",
-                    now.key,
-                    version(now.version.as_deref()),
-                    version(then.version())
-                )));
-            }
         }
         Ok(())
     }

@@ -3,10 +3,12 @@
 //! send exactly what was not acknowledged, after a crash, a kill or a power failure.
 //!
 //! The stages, one module each, data flowing one way:
-//! - [`source`]: the inputs (files, standard input, [`objects`] in object storage), each read as
-//!   JSON Lines in chunks of lines, or as one vendor document ([`crate::formats`]);
-//! - [`copies`]: which of Contact Lens's raw and redacted copies of a contact is sent, decided
-//!   from the list of inputs before anything is read;
+//! - [`listing`]: the inputs as given, checked up front, and the files and objects each holds,
+//!   found as the import reaches them (directories walked, prefixes of [`objects`] in object
+//!   storage listed, never held whole);
+//! - [`source`]: each input reached read as JSON Lines in chunks of lines, or as one vendor
+//!   document ([`crate::formats`]), unless it is a Contact Lens copy left aside ([`copies`]:
+//!   which of a contact's raw and redacted copies is sent, from where each says the other is);
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
 //! - [`schedule`]: runs of different conversations sent concurrently, those of one conversation
 //!   one after the other, so that few batches of each (the one in flight, and the next, whose
@@ -22,6 +24,7 @@
 mod checkpoint;
 mod copies;
 mod journal;
+mod listing;
 mod message_key;
 mod objects;
 mod progress;
@@ -30,6 +33,7 @@ mod schedule;
 mod send;
 mod source;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,10 +43,11 @@ use std::time::Instant;
 use asapp_conversations::chrono::{DateTime, SecondsFormat, Utc};
 use asapp_conversations::{Client, types};
 
-use self::checkpoint::{Checkpoint, Cutting, Keeping, SourceName};
+use self::checkpoint::{Checkpoint, Cutting, InputRecord, Keeping};
 pub use self::checkpoint::{StorageFactory, file_storage};
 use self::copies::Copies;
 pub use self::journal::{FileStorage, Storage};
+use self::listing::Inputs;
 use self::objects::Stores;
 use self::progress::{Counts, Progress};
 use self::runs::Runs;
@@ -82,11 +87,9 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// The options that decide documents' roles and times, and which documents are sent, as the
-    /// checkpoint records them ("" for the defaults). The Contact Lens copy is recorded where the
-    /// inputs (which a resume must give the same) hold both copies of a contact, the only case
-    /// where it changes anything.
-    fn reading(&self, copies: &Copies) -> String {
+    /// The options that decide documents' roles and times, as the checkpoint records them (""
+    /// for the defaults). Which Contact Lens copies are left aside is recorded with each input.
+    fn reading(&self) -> String {
         let mut parts = Vec::new();
         if let Some(format) = self.format {
             parts.push(format!("format={format}"));
@@ -97,9 +100,6 @@ impl Options {
         }
         if let Some(base) = self.base_time {
             parts.push(format!("base-time={}", base.to_rfc3339()));
-        }
-        if copies.any() {
-            parts.push(format!("contact-lens-copy={}", copies.prefer()));
         }
         parts.join("; ")
     }
@@ -176,9 +176,12 @@ struct Found {
     copies_left_aside: u64,
     /// Conversations by where their base time came from.
     base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), BaseTimes>,
-    /// The conversation of each vendor document read, and the source it came from: a second
+    /// The conversation of each vendor document read, by a hash of its external id (16 bytes or
+    /// so a document, however long the id), and the number of the input it came from: a second
     /// document of one conversation is refused, not added to it.
-    documents: std::collections::HashMap<Box<str>, usize>,
+    documents: std::collections::HashMap<u64, usize>,
+    /// What hashes the conversations' ids.
+    conversations: std::hash::RandomState,
 }
 
 /// Runs the import; invalid lines and documents go to `err` as they are found. Object storage
@@ -196,19 +199,12 @@ pub(crate) async fn run(
     let stats = client.stats();
     let batch_size = options.batch_size.clamp(1, 300);
     let mut stores = Stores::new(environment);
-    let sources = source::expand(&options.sources, &mut stores).await?;
-    let copies = Copies::plan(&sources, options.contact_lens_copy, options.format);
+    let inputs = Arc::new(Inputs::check(&options.sources, &mut stores)?);
+    let copies = Copies::new(options.contact_lens_copy, options.format);
     let cutting = Cutting {
         batch_size,
         window: options.window.max(1),
-        sources: sources
-            .iter()
-            .map(|s| SourceName {
-                key: s.key.clone(),
-                version: s.version.clone(),
-            })
-            .collect(),
-        reading: options.reading(&copies),
+        reading: options.reading(),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
@@ -221,7 +217,6 @@ pub(crate) async fn run(
     if let Some(resumed) = checkpoint.resumed() {
         let _ = writeln!(err, "{}", resumed_line(&options.checkpoint, resumed));
     }
-    let total_bytes: u64 = sources.iter().filter_map(Source::size).sum();
     let counts = Arc::new(Counts::default());
     let sending = Arc::new(Sending {
         client: client.clone(),
@@ -230,7 +225,7 @@ pub(crate) async fn run(
         counts: counts.clone(),
         stop: tokio::sync::watch::Sender::new(false),
     });
-    let progress = Progress::start(options.progress, total_bytes, counts.clone());
+    let progress = Progress::start(options.progress, counts.clone());
     let mut workers = Workers::new(
         options.concurrency,
         cutting.window,
@@ -239,7 +234,6 @@ pub(crate) async fn run(
     );
     let mut found = Found::default();
     let read = Reading {
-        sources: &sources,
         window: cutting.window,
         strict: options.strict,
         format: options.format,
@@ -247,10 +241,15 @@ pub(crate) async fn run(
             role_map: options.role_map,
             base_time: options.base_time,
         },
-        copies: &copies,
+        copies,
         sending: &sending,
     }
-    .read(&mut workers, &mut found, err)
+    .read(
+        Reader::start(inputs, options.format, copies),
+        &mut workers,
+        &mut found,
+        err,
+    )
     .await;
     if read.is_err() {
         sending.fail();
@@ -351,39 +350,85 @@ fn resumed_line(checkpoint: &std::path::Path, resumed: &checkpoint::Resumed) -> 
 
 /// Reading the sources into runs, and handing the runs to the workers.
 struct Reading<'a> {
-    sources: &'a Arc<[Source]>,
     window: usize,
     strict: bool,
     format: Option<Format>,
     documents: formats::Options,
-    copies: &'a Copies,
+    copies: Copies,
     sending: &'a Sending,
 }
 
+/// The input being read, and the runs its lines are cut into.
+struct Current {
+    index: usize,
+    source: Source,
+    runs: Runs,
+}
+
 impl Reading<'_> {
-    /// Reads every source; what is invalid or left out is reported to `err` and counted in
-    /// `found`.
+    /// Reads every input `reader` reaches; what is invalid or left out is reported to `err` and
+    /// counted in `found`.
     async fn read(
         &self,
+        mut reader: Reader,
         workers: &mut Workers,
         found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
-        let mut reader = Reader::start(self.sources.clone(), self.format);
-        let mut current: Option<(usize, Runs)> = None;
-        let mut ended = 0;
+        let mut current: Option<Current> = None;
+        let mut reached = 0;
+        let mut listed = false;
+        // What the reading hands over belongs to the input it announced last.
+        let unannounced = || Failure {
+            exit: crate::Exit::Failed,
+            message: "the reading handed over an input's content before the input".to_owned(),
+        };
         while let Some(read) = reader.next().await {
             match read {
-                Read::Lines {
+                Read::Input {
+                    index,
                     source,
-                    first_line,
-                    text,
+                    left_aside,
                 } => {
-                    let runs = self.runs(&mut current, source);
+                    reached = index + 1;
+                    self.sending.checkpoint.reach(
+                        index,
+                        &InputRecord {
+                            source: Cow::Borrowed(&source.key),
+                            version: source.version.as_deref().map(Cow::Borrowed),
+                            left_aside,
+                        },
+                    )?;
+                    self.sending
+                        .counts
+                        .input_bytes
+                        .fetch_add(source.size().unwrap_or(0), Ordering::Relaxed);
+                    if left_aside {
+                        found.copies_left_aside += 1;
+                        let name = source.name();
+                        let contact = formats::analysis_name(formats::file_name(&name))
+                            .map_or("", |analysis| analysis.contact_id);
+                        tracing::info!(
+                            conversation = %contact,
+                            "import: {name}: left aside: the contact's {} copy is among the \
+                             inputs (--contact-lens-copy)",
+                            self.copies.prefer()
+                        );
+                        continue;
+                    }
+                    let runs = Runs::new(source.key.clone(), self.window);
+                    current = Some(Current {
+                        index,
+                        source,
+                        runs,
+                    });
+                }
+                Read::Lines { first_line, text } => {
+                    let current = current.as_mut().ok_or_else(unannounced)?;
                     let lines = text.split_inclusive(|b| *b == b'\n');
                     for (offset, line) in lines.enumerate() {
                         let number = first_line + offset;
-                        self.line(source, number, line, runs, workers, found, err)
+                        self.line(current, number, line, workers, found, err)
                             .await?;
                         if self.sending.failed() {
                             // A worker failed: its failure is reported once it is joined.
@@ -391,53 +436,44 @@ impl Reading<'_> {
                         }
                     }
                 }
-                Read::Document { source, bytes } => {
-                    let runs = self.runs(&mut current, source);
-                    self.document(source, &bytes, runs, workers, found, err)
-                        .await?;
+                Read::Document { bytes } => {
+                    let current = current.as_mut().ok_or_else(unannounced)?;
+                    self.document(current, &bytes, workers, found, err).await?;
                     if self.sending.failed() {
                         return Ok(());
                     }
                 }
-                Read::End { source } => {
-                    ended += 1;
-                    let runs = self.runs(&mut current, source);
-                    for run in runs.finish(&self.sending.checkpoint)? {
+                Read::End => {
+                    let mut ended = current.take().ok_or_else(unannounced)?;
+                    for run in ended.runs.finish(&self.sending.checkpoint)? {
                         workers.start(run).await?;
                     }
                 }
+                Read::Listed => listed = true,
                 Read::Failed(failure) => return Err(failure),
             }
         }
-        // The reading ends with every source's end, or with a failure: anything else (a panic
-        // in the reading) must not pass for the end of the input.
-        if let Some(source) = self.sources.get(ended) {
+        // The reading ends with the listing's end, or with a failure: anything else (a panic in
+        // the reading) must not pass for the end of the input.
+        if !listed || current.is_some() {
+            let at = current.map_or_else(
+                || format!("after input {reached}"),
+                |current| current.source.name().into_owned(),
+            );
             return Err(Failure {
                 exit: crate::Exit::Failed,
-                message: format!("reading stopped before the end of {}", source.name()),
+                message: format!("reading stopped before the end of the input, at {at}"),
             });
         }
-        Ok(())
+        self.sending.checkpoint.reached_all(reached)
     }
 
-    /// The runs of `source`, which starts cutting when its first chunk comes.
-    fn runs<'r>(&self, current: &'r mut Option<(usize, Runs)>, source: usize) -> &'r mut Runs {
-        if current.as_ref().is_none_or(|(index, _)| *index != source) {
-            let key = self.sources[source].key.clone();
-            *current = Some((source, Runs::new(key, self.window)));
-        }
-        let (_, runs) = current.as_mut().expect("set above");
-        runs
-    }
-
-    /// Takes line `number` of `source`.
-    #[allow(clippy::too_many_arguments)]
+    /// Takes line `number` of the current input.
     async fn line(
         &self,
-        source: usize,
+        current: &mut Current,
         number: usize,
         mut bytes: &[u8],
-        runs: &mut Runs,
         workers: &mut Workers,
         found: &mut Found,
         err: &mut dyn Write,
@@ -459,9 +495,12 @@ impl Reading<'_> {
             Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
         };
         match parsed {
-            Ok((line, message)) => self.take(number, &line, message, runs, workers).await,
+            Ok((line, message)) => {
+                self.take(number, &line, message, &mut current.runs, workers)
+                    .await
+            }
             Err(reason) => {
-                let name = self.sources[source].name();
+                let name = current.source.name();
                 found.invalid_lines += 1;
                 let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
                 self.go_on(format!("{name}:{number}"), "line")
@@ -469,13 +508,12 @@ impl Reading<'_> {
         }
     }
 
-    /// Takes the message entries of one vendor document, the source at `source`, as lines
-    /// numbered from 1.
+    /// Takes the message entries of one vendor document, the current input, as lines numbered
+    /// from 1.
     async fn document(
         &self,
-        source: usize,
+        current: &mut Current,
         bytes: &[u8],
-        runs: &mut Runs,
         workers: &mut Workers,
         found: &mut Found,
         err: &mut dyn Write,
@@ -484,7 +522,7 @@ impl Reading<'_> {
             .counts
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let name = self.sources[source].name();
+        let name = current.source.name();
         let document = match formats::read_document(&name, bytes, self.format, &self.documents) {
             Ok(document) => document,
             Err(refused) => {
@@ -493,35 +531,26 @@ impl Reading<'_> {
                 return self.go_on(name.into_owned(), "document");
             }
         };
-        // Contact Lens's raw and redacted copies of a contact: the one not chosen is left aside
-        // where the chosen one is among the inputs, whichever comes first.
-        if self.copies.leaves_aside(&name, &document) {
-            found.copies_left_aside += 1;
-            tracing::info!(
-                conversation = %document.external_id,
-                "import: {name}: left aside: the contact's {} copy is among the inputs \
-                 (--contact-lens-copy)",
-                self.copies.prefer()
-            );
-            return Ok(());
-        }
         // One document holds one conversation. Another document of the same conversation (not
         // a raw and a redacted copy, above) is a second analysis of it, or a copy under another
         // name: importing both would store its messages twice.
-        match found.documents.entry(document.external_id.as_str().into()) {
+        let conversation =
+            std::hash::BuildHasher::hash_one(&found.conversations, document.external_id.as_str());
+        match found.documents.entry(conversation) {
             std::collections::hash_map::Entry::Occupied(first) => {
                 found.invalid_documents += 1;
                 let _ = writeln!(
                     err,
-                    "{name}: conversation {} was read from {} already, and one document holds \
-                     one conversation (a contact analysed twice? import one of the two)",
+                    "{name}: conversation {} was read from input {} already (the checkpoint \
+                     names the inputs in order), and one document holds one conversation (a \
+                     contact analysed twice? import one of the two)",
                     document.external_id,
-                    self.sources[*first.get()].name()
+                    first.get() + 1
                 );
                 return self.go_on(name.into_owned(), "document");
             }
             std::collections::hash_map::Entry::Vacant(vacant) => {
-                vacant.insert(source);
+                vacant.insert(current.index);
             }
         }
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
@@ -557,7 +586,10 @@ impl Reading<'_> {
                 .line
                 .and_then(|line| line.message().map(|m| (line, m)))
             {
-                Ok((line, message)) => self.take(number, &line, message, runs, workers).await?,
+                Ok((line, message)) => {
+                    self.take(number, &line, message, &mut current.runs, workers)
+                        .await?;
+                }
                 Err(reason) => {
                     found.invalid_lines += 1;
                     let _ = writeln!(err, "{name}#{}: invalid entry: {reason}", entry.pointer);

@@ -123,34 +123,27 @@ impl Stores {
         }
     }
 
-    /// The objects `url` names: the one object, or every object under the prefix, in key order.
-    pub(crate) async fn list(&mut self, url: &str) -> Result<Vec<Object>, Failure> {
+    /// Where the objects `url` names are found: its store, made (and checked) now, and what it
+    /// names in it. Nothing is listed yet: see [`Place::objects`].
+    pub(crate) fn place(&mut self, url: &str) -> Result<Place, Failure> {
         let (bucket_url, key) = split(url)?;
         let store = self.store(&bucket_url, url)?;
-        let objects: Vec<ObjectMeta> = if is_prefix(url) {
-            let prefix = object_path(url, key.trim_end_matches('/'))?;
-            let mut listing = store.list(Some(&prefix));
-            let mut objects = Vec::new();
-            while let Some(meta) = listing.next().await {
-                objects.push(meta.map_err(|e| failure(url, &e))?);
-            }
-            objects.sort_by(|a, b| a.location.cmp(&b.location));
-            objects
-        } else {
-            let path = object_path(url, key)?;
-            vec![store.head(&path).await.map_err(|e| failure(url, &e))?]
-        };
-        Ok(objects
-            .into_iter()
-            .map(|meta| Object {
-                url: format!("{bucket_url}/{}", meta.location).into(),
-                store: store.clone(),
-                e_tag: meta.e_tag,
-                version: meta.version,
-                size: meta.size,
-                path: meta.location,
-            })
-            .collect())
+        let prefix = is_prefix(url);
+        let path = object_path(
+            url,
+            if prefix {
+                key.trim_end_matches('/')
+            } else {
+                key
+            },
+        )?;
+        Ok(Place {
+            url: url.into(),
+            bucket_url: bucket_url.into(),
+            store,
+            path,
+            prefix,
+        })
     }
 
     fn store(&mut self, bucket_url: &str, url: &str) -> Result<Arc<dyn ObjectStore>, Failure> {
@@ -214,6 +207,116 @@ impl Stores {
             .iter()
             .filter(move |(name, _)| name.starts_with(prefix))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+    }
+}
+
+/// What one URL given to an import names in its store: one object, or every object under a
+/// prefix.
+#[derive(Clone)]
+pub(crate) struct Place {
+    url: Arc<str>,
+    /// `s3://bucket`, which the store's paths follow in each object's URL.
+    bucket_url: Arc<str>,
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    prefix: bool,
+}
+
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Place")
+            .field("url", &self.url)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Place {
+    /// The URL as given.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether it is a prefix (rather than one object).
+    pub(crate) fn is_prefix(&self) -> bool {
+        self.prefix
+    }
+
+    /// The objects it names, in key order, as the store lists them: the one object, or every
+    /// object under the prefix, page by page, never held all at once. A listing out of key order
+    /// is an error, since a resume must find the objects in the same order.
+    pub(crate) fn objects(
+        &self,
+    ) -> impl futures_util::Stream<Item = Result<Object, Failure>> + use<> {
+        let place = self.clone();
+        let listing = if self.prefix {
+            self.store.list(Some(&self.path))
+        } else {
+            let (store, path) = (self.store.clone(), self.path.clone());
+            futures_util::stream::once(async move { store.head(&path).await }).boxed()
+        };
+        let mut last: Option<Path> = None;
+        listing.map(move |meta| {
+            let meta = meta.map_err(|e| failure(&place.url, &e))?;
+            if last.as_ref().is_some_and(|last| *last >= meta.location) {
+                return Err(Failure {
+                    exit: crate::Exit::Failed,
+                    message: format!(
+                        "{}: the store listed {} after {}, out of key order",
+                        place.url,
+                        meta.location,
+                        last.as_ref().map_or("", |l| l.as_ref())
+                    ),
+                });
+            }
+            last = Some(meta.location.clone());
+            Ok(place.object(meta))
+        })
+    }
+
+    /// Whether the object at `url` (in this place's bucket) exists, for a copy's look-up.
+    pub(crate) async fn exists(&self, url: &str) -> Result<bool, Failure> {
+        let Some(key) = url
+            .strip_prefix(&*self.bucket_url)
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            return Ok(false);
+        };
+        let path = object_path(url, key)?;
+        match self.store.head(&path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => {
+                let failed = failure(url, &e);
+                // A listing's 404 comes as text: not there either.
+                if failed.message.ends_with(": not found") {
+                    Ok(false)
+                } else {
+                    Err(failed)
+                }
+            }
+        }
+    }
+
+    /// Whether `url` is under this prefix, or is this object.
+    pub(crate) fn contains(&self, url: &str) -> bool {
+        if self.prefix {
+            let under = format!("{}/", self.url.trim_end_matches('/'));
+            url.len() > under.len() && url.starts_with(&under)
+        } else {
+            *self.url == *url
+        }
+    }
+
+    fn object(&self, meta: ObjectMeta) -> Object {
+        Object {
+            url: format!("{}/{}", self.bucket_url, meta.location).into(),
+            store: self.store.clone(),
+            e_tag: meta.e_tag,
+            version: meta.version,
+            size: meta.size,
+            path: meta.location,
+        }
     }
 }
 

@@ -15,6 +15,8 @@ pub(crate) struct Counts {
     pub(crate) already_stored: AtomicU64,
     /// Bytes of input read.
     pub(crate) bytes: AtomicU64,
+    /// Bytes of the inputs reached so far (standard input counts none).
+    pub(crate) input_bytes: AtomicU64,
 }
 
 /// The display, until [`Progress::finish`].
@@ -24,11 +26,11 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// Shows `counts` against `total_bytes` of input: a bar when `terminal`.
-    pub(crate) fn start(terminal: bool, total_bytes: u64, counts: Arc<Counts>) -> Self {
+    /// Shows `counts` against the bytes of the inputs reached: a bar when `terminal`.
+    pub(crate) fn start(terminal: bool, counts: Arc<Counts>) -> Self {
         let started = Instant::now();
         let bar = terminal.then(|| {
-            let bar = indicatif::ProgressBar::new(total_bytes.max(1));
+            let bar = indicatif::ProgressBar::new(1);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} eta {eta}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -54,6 +56,7 @@ impl Progress {
                 );
                 match &tick_bar {
                     Some(bar) => {
+                        bar.set_length(counts.input_bytes.load(Ordering::Relaxed).max(1));
                         bar.set_position(counts.bytes.load(Ordering::Relaxed));
                         bar.set_message(text);
                     }

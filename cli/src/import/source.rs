@@ -1,15 +1,16 @@
-//! The inputs of an import, and reading them.
+//! Reading the inputs of an import, one after the other, as the [`listing`] finds them.
 //!
 //! An input is a file, a directory (its `*.jsonl` and `*.json` files, recursively, in path
 //! order), standard input, or object storage ([`objects`]: one object, or every object under a
-//! prefix). Each is read as the format its first bytes show (or `--format` says): JSON Lines are
-//! handed over in chunks of whole lines, streamed; a vendor document (one conversation) is read
-//! whole. Local inputs are read on a blocking thread, objects by an async task, and everything goes
-//! through a bounded channel: a slow input never stalls the tasks that send, and no more than a
-//! few chunks or documents are held, however large the input.
+//! prefix, in key order). Each is read as the format its first bytes show (or `--format` says):
+//! JSON Lines are handed over in chunks of whole lines, streamed; a vendor document (one
+//! conversation) is read whole. A Contact Lens copy whose other copy is the one chosen, and is
+//! among the inputs, is left aside unread ([`copies`]). Local inputs are walked and read on a
+//! blocking thread, objects listed and read by an async task, and everything goes through a
+//! bounded channel: a slow input never stalls the tasks that send, and no more than a few chunks
+//! or documents are held, however large the input or the tree.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,9 @@ use std::sync::Arc;
 use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
-use super::objects::{self, Object, Stores};
+use super::copies::Copies;
+use super::listing::{Given, Inputs, Walk, is_transcript};
+use super::objects::{self, Object, Place};
 use crate::Failure;
 use crate::formats::{self, Format};
 
@@ -28,7 +31,6 @@ pub(crate) enum Location {
     Stdin,
     /// The path as given (or as found in a folder given).
     File(Box<Path>),
-    /// Boxed: the listing of a large prefix holds one `Source` per object.
     Object(Box<Object>),
 }
 
@@ -63,127 +65,34 @@ impl Source {
     }
 }
 
-/// Whether a file found in a directory, or an object under a prefix, is an input.
-fn is_transcript(name: &str) -> bool {
-    name.ends_with(".jsonl") || name.ends_with(".json")
-}
-
-/// The inputs. Every local file is opened and every prefix listed before anything is sent, and
-/// none may be read twice. Shared, not copied, by the reading and the reader: a folder or prefix
-/// of a million documents is a million of them.
-pub(crate) async fn expand(
-    inputs: &[PathBuf],
-    stores: &mut Stores,
-) -> Result<Arc<[Source]>, Failure> {
-    let mut sources: Vec<Source> = Vec::new();
-    let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
-    for input in inputs {
-        let text = input.to_str().unwrap_or_default();
-        let found = if input == Path::new("-") {
-            vec![Source {
-                location: Location::Stdin,
-                key: "stdin".into(),
-                version: None,
-            }]
-        } else if objects::is_url(text) {
-            let listed = stores.list(text).await?;
-            // Under a prefix, the transcripts; a URL of one object, that object.
-            let prefix = objects::is_prefix(text);
-            let objects: Vec<Source> = listed
-                .into_iter()
-                .filter(|object| !prefix || is_transcript(&object.url))
-                .map(|object| Source {
-                    key: object.url.clone(),
-                    version: object
-                        .e_tag
-                        .as_deref()
-                        .or(object.version.as_deref())
-                        .map(Arc::from),
-                    location: Location::Object(Box::new(object)),
-                })
-                .collect();
-            if objects.is_empty() {
-                return Err(Failure::usage(format!(
-                    "{text}: no *.jsonl or *.json object under this prefix"
-                )));
-            }
-            objects
-        } else if input.is_dir() {
-            let mut files = Vec::new();
-            walk(input, &mut files, &mut HashSet::new())?;
-            files.sort();
-            files.into_iter().map(local).collect::<Result<_, _>>()?
-        } else {
-            vec![local(input.clone())?]
-        };
-        for source in found {
-            if let Some(&twice) = seen.get(&source.key) {
-                let twice: &Source = &sources[twice];
-                return Err(Failure::usage(format!(
-                    "{} and {} are the same input: each is read once",
-                    twice.name(),
-                    source.name()
-                )));
-            }
-            seen.insert(source.key.clone(), sources.len());
-            sources.push(source);
-        }
-    }
-    Ok(sources.into())
-}
-
-/// The transcript files under `directory`, at any depth. Links to directories are followed, each
-/// directory once (a link back up would otherwise never end).
-fn walk(
-    directory: &Path,
-    files: &mut Vec<PathBuf>,
-    visited: &mut HashSet<PathBuf>,
-) -> Result<(), Failure> {
-    let cannot =
-        |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
-    if !visited.insert(std::fs::canonicalize(directory).map_err(cannot)?) {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(directory).map_err(cannot)? {
-        let path = entry.map_err(cannot)?.path();
-        if path.is_dir() {
-            walk(&path, files, visited)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(is_transcript)
-        {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn local(path: PathBuf) -> Result<Source, Failure> {
-    let cannot = |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
-    File::open(&path).map_err(cannot)?;
-    let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
-    Ok(Source {
+fn local(path: &Path, canonical: &Path) -> Source {
+    Source {
         key: canonical.display().to_string().into(),
         version: None,
-        location: Location::File(path.into_boxed_path()),
-    })
+        location: Location::File(path.into()),
+    }
 }
 
 /// What the reading hands over, in order.
 #[derive(Debug)]
 pub(crate) enum Read {
-    /// Whole lines of JSON Lines (each with its newline, but maybe the source's last), of the
-    /// source at `source`, the first of them numbered `first_line`.
-    Lines {
-        source: usize,
-        first_line: usize,
-        text: Vec<u8>,
+    /// The next input, numbered from 0 in the order the reading reaches them. What follows, up
+    /// to its `End`, is of this input; nothing follows an input `left_aside` (a Contact Lens
+    /// copy whose other copy, the one chosen, is among the inputs).
+    Input {
+        index: usize,
+        source: Source,
+        left_aside: bool,
     },
-    /// The source at `source` is one document, whole.
-    Document { source: usize, bytes: Vec<u8> },
-    /// The source at `source` is read to its end.
-    End { source: usize },
+    /// Whole lines of JSON Lines (each with its newline, but maybe the input's last), the first
+    /// of them numbered `first_line`.
+    Lines { first_line: usize, text: Vec<u8> },
+    /// The input is one document, whole.
+    Document { bytes: Vec<u8> },
+    /// The input is read to its end.
+    End,
+    /// Every input was reached: the listing is over.
+    Listed,
     /// Reading failed; nothing more comes.
     Failed(Failure),
 }
@@ -202,33 +111,48 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// Starts reading `sources`, one after the other; `format` forces a format for all.
-    pub(crate) fn start(sources: Arc<[Source]>, format: Option<Format>) -> Self {
+    /// Starts finding and reading `inputs`, one after the other; `format` forces a format for
+    /// all; `copies` says which Contact Lens copies are left aside.
+    pub(crate) fn start(inputs: Arc<Inputs>, format: Option<Format>, copies: Copies) -> Self {
         let (send, reads) = mpsc::channel(AHEAD);
         tokio::spawn(async move {
-            for (index, source) in sources.iter().enumerate() {
-                let read = match &source.location {
-                    Location::Object(object) => read_object(index, object, format, &send).await,
-                    local => {
+            let mut reading = Feed {
+                inputs,
+                format,
+                copies,
+                next: 0,
+            };
+            for given in 0..reading.inputs.given.len() {
+                let read = match &reading.inputs.given[given] {
+                    Given::Objects(place) => {
+                        let place = place.clone();
+                        reading.objects(&place, &send).await
+                    }
+                    Given::Directory { .. } | Given::File { .. } | Given::Stdin => {
                         let send = send.clone();
-                        let name = source.name().into_owned();
-                        let local = match local {
-                            Location::File(path) => Some(path.to_path_buf()),
-                            _ => None,
-                        };
-                        // Not joined when abandoned: a thread blocked reading standard input ends
-                        // with the process; any other ends at the first chunk it cannot hand over.
-                        tokio::task::spawn_blocking(move || {
-                            read_local(index, &name, local, format, &send)
+                        // Not joined when abandoned: a thread blocked reading standard input
+                        // ends with the process; any other ends at the first chunk it cannot
+                        // hand over.
+                        let (back, read) = tokio::task::spawn_blocking(move || {
+                            let read = reading.local(given, &send);
+                            (reading, read)
                         })
                         .await
-                        .unwrap_or(Err(Stop))
+                        .map_or_else(|_| (None, Err(Stop)), |(r, read)| (Some(r), read));
+                        match back {
+                            Some(back) => {
+                                reading = back;
+                                read
+                            }
+                            None => return,
+                        }
                     }
                 };
                 if read.is_err() {
                     return;
                 }
             }
+            let _ = send.send(Read::Listed).await;
         });
         Self { reads }
     }
@@ -236,6 +160,133 @@ impl Reader {
     /// What was read next; `None` once everything was.
     pub(crate) async fn next(&mut self) -> Option<Read> {
         self.reads.recv().await
+    }
+}
+
+/// What the reading task feeds the channel from: the inputs, and the number of the next input
+/// it reaches.
+struct Feed {
+    inputs: Arc<Inputs>,
+    format: Option<Format>,
+    copies: Copies,
+    next: usize,
+}
+
+impl Feed {
+    /// Hands over the input `source`, and then, unless it is left aside, what it holds.
+    fn announce(&mut self, source: Source, left_aside: bool) -> Read {
+        let index = self.next;
+        self.next += 1;
+        Read::Input {
+            index,
+            source,
+            left_aside,
+        }
+    }
+
+    /// Reads the local input `given` (a file, a directory walked, or standard input), on a
+    /// blocking thread.
+    fn local(&mut self, given: usize, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
+        let failed = |failure: Failure| {
+            let _ = send.blocking_send(Read::Failed(failure));
+            Stop
+        };
+        let inputs = self.inputs.clone();
+        match &inputs.given[given] {
+            Given::Stdin => {
+                let source = Source {
+                    location: Location::Stdin,
+                    key: "stdin".into(),
+                    version: None,
+                };
+                let announced = self.announce(source, false);
+                hand_over(send, announced)?;
+                read_local("stdin", None, self.format, send)
+            }
+            Given::File { path, canonical } => self.file(path, canonical, send),
+            Given::Directory { path, canonical } => {
+                let mut walk = Walk::new(path, canonical, &inputs).map_err(failed)?;
+                while let Some((path, canonical)) = walk.next_file().map_err(failed)? {
+                    self.file(&path, &canonical, send)?;
+                }
+                Ok(())
+            }
+            Given::Objects(_) => Ok(()),
+        }
+    }
+
+    /// Reads the local file at `path`, unless it is a copy left aside.
+    fn file(
+        &mut self,
+        path: &Path,
+        canonical: &Path,
+        send: &mpsc::Sender<Read>,
+    ) -> Result<(), Stop> {
+        let name = path.to_string_lossy();
+        let left_aside = self.copies.chosen_elsewhere(&name).is_some_and(|chosen| {
+            let chosen = Path::new(&chosen);
+            chosen.is_file()
+                && std::fs::canonicalize(chosen).is_ok_and(|c| self.inputs.reads_file(&c))
+        });
+        let announced = self.announce(local(path, canonical), left_aside);
+        hand_over(send, announced)?;
+        if left_aside {
+            return Ok(());
+        }
+        read_local(&name, Some(path.to_path_buf()), self.format, send)
+    }
+
+    /// Lists the objects `place` names and reads each, unless it is a copy left aside.
+    async fn objects(&mut self, place: &Place, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
+        let failed = |failure: Failure| async move {
+            let _ = send.send(Read::Failed(failure)).await;
+            Stop
+        };
+        let mut objects = std::pin::pin!(place.objects());
+        let mut found = false;
+        while let Some(object) = objects.next().await {
+            let object = match object {
+                Ok(object) => object,
+                Err(failure) => return Err(failed(failure).await),
+            };
+            // Under a prefix, the transcripts; a URL of one object, that object.
+            if place.is_prefix() && !is_transcript(&object.url) {
+                continue;
+            }
+            found = true;
+            let left_aside = match self.copies.chosen_elsewhere(&object.url) {
+                Some(chosen) => match self.inputs.reads_object(&chosen) {
+                    Some(there) => match there.exists(&chosen).await {
+                        Ok(exists) => exists,
+                        Err(failure) => return Err(failed(failure).await),
+                    },
+                    None => false,
+                },
+                None => false,
+            };
+            let source = Source {
+                key: object.url.clone(),
+                version: object
+                    .e_tag
+                    .as_deref()
+                    .or(object.version.as_deref())
+                    .map(Arc::from),
+                location: Location::Object(Box::new(object.clone())),
+            };
+            let announced = self.announce(source, left_aside);
+            send.send(announced).await.map_err(|_| Stop)?;
+            if !left_aside {
+                read_object(&object, self.format, send).await?;
+            }
+        }
+        if !found {
+            return Err(failed(Failure::usage(format!(
+                "{}: no *.jsonl or *.json object under this prefix",
+                place.url()
+            )))
+            .await);
+        }
+        Ok(())
     }
 }
 
@@ -271,7 +322,6 @@ fn too_large(name: &str) -> String {
 
 /// Reads the file at `path`, or standard input.
 fn read_local(
-    source: usize,
     name: &str,
     path: Option<PathBuf>,
     format: Option<Format>,
@@ -295,7 +345,7 @@ fn read_local(
         .map_err(|e| failed(format!("cannot read {name}: {e}")))?;
     if is_lines(name, &head, format) {
         let reader = BufReader::with_capacity(CHUNK, std::io::Cursor::new(head).chain(input));
-        read_lines(source, name, reader, send)
+        read_lines(name, reader, send)
     } else {
         input
             .take(DOCUMENT_LIMIT)
@@ -304,14 +354,8 @@ fn read_local(
         if head.len() as u64 >= DOCUMENT_LIMIT {
             return Err(failed(too_large(name)));
         }
-        hand_over(
-            send,
-            Read::Document {
-                source,
-                bytes: head,
-            },
-        )?;
-        hand_over(send, Read::End { source })
+        hand_over(send, Read::Document { bytes: head })?;
+        hand_over(send, Read::End)
     }
 }
 
@@ -320,12 +364,7 @@ fn hand_over(send: &mpsc::Sender<Read>, read: Read) -> Result<(), Stop> {
 }
 
 /// Hands over one source's lines in chunks.
-fn read_lines(
-    source: usize,
-    name: &str,
-    mut reader: impl BufRead,
-    send: &mpsc::Sender<Read>,
-) -> Result<(), Stop> {
+fn read_lines(name: &str, mut reader: impl BufRead, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
     let mut first_line = 1;
     let mut lines = 0;
     let mut text = Vec::with_capacity(CHUNK + 1024);
@@ -345,7 +384,6 @@ fn read_lines(
             hand_over(
                 send,
                 Read::Lines {
-                    source,
                     first_line,
                     text: chunk,
                 },
@@ -355,20 +393,12 @@ fn read_lines(
         }
     }
     if !text.is_empty() {
-        hand_over(
-            send,
-            Read::Lines {
-                source,
-                first_line,
-                text,
-            },
-        )?;
+        hand_over(send, Read::Lines { first_line, text })?;
     }
-    hand_over(send, Read::End { source })
+    hand_over(send, Read::End)
 }
 
 async fn read_object(
-    source: usize,
     object: &Object,
     format: Option<Format>,
     send: &mpsc::Sender<Read>,
@@ -406,12 +436,8 @@ async fn read_object(
                 return Err(failed(Failure::usage(too_large(&object.url))).await);
             }
         }
-        give(Read::Document {
-            source,
-            bytes: head,
-        })
-        .await?;
-        return give(Read::End { source }).await;
+        give(Read::Document { bytes: head }).await?;
+        return give(Read::End).await;
     }
     // Lines: whole ones go over in chunks; the part after the last newline waits for the next.
     let mut first_line = 1;
@@ -430,7 +456,6 @@ async fn read_object(
                 let lines = text.iter().filter(|b| **b == b'\n').count();
                 let whole = std::mem::replace(&mut text, rest);
                 give(Read::Lines {
-                    source,
                     first_line,
                     text: whole,
                 })
@@ -439,7 +464,7 @@ async fn read_object(
             }
         }
         if ended {
-            return give(Read::End { source }).await;
+            return give(Read::End).await;
         }
         match chunks.next().await {
             Some(Ok(chunk)) => text.extend_from_slice(&chunk),
@@ -451,7 +476,20 @@ async fn read_object(
 
 #[cfg(test)]
 mod tests {
+    use super::super::copies::Copies;
+    use super::super::objects::Stores;
     use super::*;
+    use crate::formats::CopyKind;
+
+    /// The reading of the one input `path`.
+    fn reader(path: &Path) -> Reader {
+        let inputs = Inputs::check(&[path.to_path_buf()], &mut Stores::new(|_| None)).unwrap();
+        Reader::start(
+            Arc::new(inputs),
+            None,
+            Copies::new(CopyKind::Redacted, None),
+        )
+    }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_stalled_input_does_not_stall_the_runtime() {
@@ -491,16 +529,13 @@ mod tests {
                     .is_ok()
             })
         };
-        let mut stores = Stores::new(|_| None);
-        let sources = expand(std::slice::from_ref(&fifo), &mut stores)
-            .await
-            .unwrap();
-        let mut reader = Reader::start(sources, None);
+        let mut reader = reader(&fifo);
         let count = |text: &[u8]| {
             text.split(|b| *b == b'\n')
                 .filter(|l| !l.is_empty())
                 .count()
         };
+        assert!(matches!(reader.next().await, Some(Read::Input { .. })));
         let mut lines = match reader.next().await {
             Some(Read::Lines { text, .. }) => count(&text),
             other => panic!("{other:?}"),
@@ -512,7 +547,7 @@ mod tests {
         while let Some(read) = reader.next().await {
             match read {
                 Read::Lines { text, .. } => lines += count(&text),
-                Read::End { .. } => break,
+                Read::End => break,
                 other => panic!("{other:?}"),
             }
         }
@@ -538,21 +573,18 @@ mod tests {
         std::fs::write(&file, &text).unwrap();
         std::fs::write(dir.join("nested/b.json"), r#"{"Transcript": []}"#).unwrap();
         std::fs::write(dir.join("nested/ignored.txt"), "not an input").unwrap();
-        let mut stores = Stores::new(|_| None);
-        let sources = expand(std::slice::from_ref(&dir), &mut stores)
-            .await
-            .unwrap();
-        let names: Vec<String> = sources
-            .iter()
-            .map(|s| s.name().rsplit('/').next().unwrap().to_owned())
-            .collect();
-        assert_eq!(names, ["a.jsonl", "b.json"]);
-        let mut reader = Reader::start(sources.clone(), None);
+        let mut reader = reader(&dir);
+        let mut names = Vec::new();
         let mut seen = Vec::new();
-        let mut ends = Vec::new();
+        let mut ends = 0;
         let mut documents = Vec::new();
+        let mut listed = false;
         while let Some(read) = reader.next().await {
             match read {
+                Read::Input { index, source, .. } => {
+                    assert_eq!(index, names.len());
+                    names.push(source.name().rsplit('/').next().unwrap().to_owned());
+                }
                 Read::Lines {
                     first_line, text, ..
                 } => {
@@ -564,12 +596,15 @@ mod tests {
                         ));
                     }
                 }
-                Read::Document { source, bytes } => documents.push((source, bytes)),
-                Read::End { source } => ends.push(source),
+                Read::Document { bytes } => documents.push((names.len() - 1, bytes)),
+                Read::End => ends += 1,
+                Read::Listed => listed = true,
                 Read::Failed(f) => panic!("{f}"),
             }
         }
-        assert_eq!(ends, [0, 1]);
+        assert_eq!(names, ["a.jsonl", "b.json"]);
+        assert_eq!(ends, 2);
+        assert!(listed);
         assert_eq!(seen.len(), 2001);
         assert!(seen.iter().enumerate().all(|(i, (n, _))| *n == i + 1));
         assert_eq!(seen[2000].1, "last");

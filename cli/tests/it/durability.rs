@@ -243,12 +243,7 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
         .collect();
     assert_eq!(
         header,
-        [
-            r#"{"batchSize""#,
-            r#"{"window""#,
-            r#"{"sources""#,
-            r#"{"started""#
-        ],
+        [r#"{"batchSize""#, r#"{"window""#, r#"{"started""#],
         "the first sync"
     );
     // Eight conversations in flight share syncs; the header and the final flush have their own.

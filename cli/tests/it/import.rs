@@ -1028,7 +1028,7 @@ async fn a_resume_refuses_an_input_that_changed() {
             "the files read in another order",
             [vec![a("one", 1)], vec![b("two", 1)]],
             [vec![b("two", 1)], vec![a("one", 1)]],
-            "was written reading {first}, {second}, not {second}, {first}",
+            "input 1 is {second} now, {first} then",
         ),
     ];
     for (case, before, after, refusal) in cases {

@@ -1,0 +1,304 @@
+//! The inputs of an import as they were given, checked before anything is read, and what each
+//! holds, found as the import reaches it: a directory is walked and a prefix listed while the
+//! import goes on, never held whole, so that memory stays flat in the number of files or objects
+//! and sending starts at once, however large the tree.
+//!
+//! Each input is read once. Inputs given twice, or one inside another (a file and its directory,
+//! a prefix and an object under it), are refused before anything is read; within a directory, a
+//! link to a directory of the inputs is not followed (its files are read where they are), and a
+//! file reached through a link is refused when the same file is read as well.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::objects::{self, Place, Stores};
+use crate::Failure;
+
+/// One input as given on the command line.
+#[derive(Debug)]
+pub(crate) enum Given {
+    /// `-`.
+    Stdin,
+    /// A file: the path as given, and its canonical path.
+    File { path: PathBuf, canonical: PathBuf },
+    /// A directory, walked recursively for its `*.jsonl` and `*.json` files.
+    Directory { path: PathBuf, canonical: PathBuf },
+    /// An object, or a prefix, in object storage.
+    Objects(Place),
+}
+
+impl Given {
+    /// How messages name it.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::Stdin => "stdin".to_owned(),
+            Self::File { path, .. } | Self::Directory { path, .. } => path.display().to_string(),
+            Self::Objects(place) => place.url().to_owned(),
+        }
+    }
+}
+
+/// Whether a file found in a directory, or an object under a prefix, is an input.
+pub(crate) fn is_transcript(name: &str) -> bool {
+    name.ends_with(".jsonl") || name.ends_with(".json")
+}
+
+/// The inputs as given, each checked (a file can be opened, a directory read, a URL's store
+/// configured), none inside another.
+#[derive(Debug)]
+pub(crate) struct Inputs {
+    pub(crate) given: Vec<Given>,
+}
+
+impl Inputs {
+    /// Checks `inputs`, in order; object stores are made from `stores`.
+    pub(crate) fn check(inputs: &[PathBuf], stores: &mut Stores) -> Result<Self, Failure> {
+        let mut given: Vec<Given> = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let text = input.to_str().unwrap_or_default();
+            let cannot =
+                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", input.display()));
+            let this = if input == Path::new("-") {
+                Given::Stdin
+            } else if objects::is_url(text) {
+                Given::Objects(stores.place(text)?)
+            } else if input.is_dir() {
+                std::fs::read_dir(input).map_err(cannot)?;
+                Given::Directory {
+                    path: input.clone(),
+                    canonical: std::fs::canonicalize(input).map_err(cannot)?,
+                }
+            } else {
+                File::open(input).map_err(cannot)?;
+                Given::File {
+                    path: input.clone(),
+                    canonical: std::fs::canonicalize(input).map_err(cannot)?,
+                }
+            };
+            if let Some(other) = given.iter().find(|other| overlap(other, &this)) {
+                return Err(Failure::usage(format!(
+                    "{} and {} are the same input: each is read once",
+                    other.name(),
+                    this.name()
+                )));
+            }
+            given.push(this);
+        }
+        Ok(Self { given })
+    }
+
+    /// Whether the local file at `canonical` is read as one of the inputs: a file given, or a
+    /// transcript under a directory given.
+    pub(crate) fn reads_file(&self, canonical: &Path) -> bool {
+        self.given.iter().any(|given| match given {
+            Given::File {
+                canonical: file, ..
+            } => file == canonical,
+            Given::Directory { canonical: dir, .. } => {
+                canonical.starts_with(dir)
+                    && canonical
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(is_transcript)
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether the directory at `canonical` is walked as (part of) one of the inputs.
+    fn walks_directory(&self, canonical: &Path) -> bool {
+        self.given.iter().any(|given| match given {
+            Given::Directory { canonical: dir, .. } => canonical.starts_with(dir),
+            _ => false,
+        })
+    }
+
+    /// Whether the object at `url` is read as one of the inputs.
+    pub(crate) fn reads_object(&self, url: &str) -> Option<&Place> {
+        self.given.iter().find_map(|given| match given {
+            Given::Objects(place) if place.contains(url) => {
+                (!place.is_prefix() || is_transcript(url)).then_some(place)
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Whether two inputs given would read a file or an object twice.
+fn overlap(a: &Given, b: &Given) -> bool {
+    let local = |given: &Given| match given {
+        Given::File { canonical, .. } | Given::Directory { canonical, .. } => {
+            Some(canonical.clone())
+        }
+        _ => None,
+    };
+    match (a, b) {
+        (Given::Stdin, Given::Stdin) => true,
+        (Given::Objects(a), Given::Objects(b)) => {
+            a.url() == b.url() || a.contains(b.url()) || b.contains(a.url())
+        }
+        _ => match (local(a), local(b)) {
+            (Some(a), Some(b)) => a.starts_with(&b) || b.starts_with(&a),
+            _ => false,
+        },
+    }
+}
+
+/// The transcript files under a directory, at any depth, in path order, found as they are
+/// asked for: each directory's entries are read and sorted when the walk enters it, so the
+/// walk holds the names of the directories it is in, not of the whole tree.
+pub(crate) struct Walk<'a> {
+    inputs: &'a Inputs,
+    /// The directory walked, as given and canonical: a file whose canonical path is not the
+    /// latter joined with its path under the former is reached through a link.
+    root: PathBuf,
+    canonical_root: PathBuf,
+    /// The directories entered, each with its entries left, last first.
+    stack: Vec<Entries>,
+    /// Directories entered, canonical: a link back up would otherwise never end.
+    visited: HashSet<PathBuf>,
+    /// Files reached through a link, canonical, outside the inputs' directories: a second link
+    /// to one of them reads it twice.
+    linked: HashSet<PathBuf>,
+}
+
+/// A directory's entries, sorted, as one buffer of names (memory: the names' bytes and 8 more
+/// a name, for a directory of a million files as for one of ten).
+struct Entries {
+    directory: PathBuf,
+    names: Vec<u8>,
+    /// Each name's end in `names`, in reverse path order: the next is the last.
+    ends: Vec<(u32, u32)>,
+}
+
+impl Entries {
+    fn read(directory: &Path) -> Result<Self, Failure> {
+        let cannot =
+            |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
+        let mut names = Vec::new();
+        let mut ends = Vec::new();
+        for entry in std::fs::read_dir(directory).map_err(cannot)? {
+            let name = entry.map_err(cannot)?.file_name();
+            let bytes = name.as_encoded_bytes();
+            let start = u32::try_from(names.len()).map_err(|_| {
+                Failure::usage(format!(
+                    "{}: too many entries in one directory",
+                    directory.display()
+                ))
+            })?;
+            names.extend_from_slice(bytes);
+            ends.push((start, start + bytes.len() as u32));
+        }
+        // Descending, so that the next in path order is popped from the end.
+        ends.sort_unstable_by(|a, b| {
+            names[b.0 as usize..b.1 as usize].cmp(&names[a.0 as usize..a.1 as usize])
+        });
+        Ok(Self {
+            directory: directory.to_path_buf(),
+            names,
+            ends,
+        })
+    }
+
+    fn next(&mut self) -> Option<PathBuf> {
+        let (start, end) = self.ends.pop()?;
+        let bytes = &self.names[start as usize..end as usize];
+        Some(self.directory.join(os_name(bytes)))
+    }
+}
+
+/// The name back from its bytes, which came whole from `OsStr::as_encoded_bytes`.
+fn os_name(bytes: &[u8]) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        std::ffi::OsStr::from_bytes(bytes).to_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        std::ffi::OsString::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+impl<'a> Walk<'a> {
+    /// The walk of `directory`, one of `inputs`, whose canonical path is `canonical`.
+    pub(crate) fn new(
+        directory: &Path,
+        canonical: &Path,
+        inputs: &'a Inputs,
+    ) -> Result<Self, Failure> {
+        let mut walk = Self {
+            inputs,
+            root: directory.to_path_buf(),
+            canonical_root: canonical.to_path_buf(),
+            stack: Vec::new(),
+            visited: HashSet::new(),
+            linked: HashSet::new(),
+        };
+        walk.enter(directory)?;
+        Ok(walk)
+    }
+
+    fn enter(&mut self, directory: &Path) -> Result<(), Failure> {
+        let canonical = std::fs::canonicalize(directory)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", directory.display())))?;
+        if self.visited.insert(canonical) {
+            self.stack.push(Entries::read(directory)?);
+        }
+        Ok(())
+    }
+
+    /// The next transcript file, with its canonical path; `None` at the end.
+    pub(crate) fn next_file(&mut self) -> Result<Option<(PathBuf, PathBuf)>, Failure> {
+        loop {
+            let Some(entries) = self.stack.last_mut() else {
+                return Ok(None);
+            };
+            let Some(path) = entries.next() else {
+                self.stack.pop();
+                continue;
+            };
+            let cannot =
+                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
+            let linked = std::fs::symlink_metadata(&path)
+                .map_err(cannot)?
+                .file_type()
+                .is_symlink();
+            if path.is_dir() {
+                if linked {
+                    let target = std::fs::canonicalize(&path).map_err(cannot)?;
+                    if self.inputs.walks_directory(&target) {
+                        // Its files are read where they are.
+                        continue;
+                    }
+                }
+                self.enter(&path)?;
+                continue;
+            }
+            if !path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_transcript)
+            {
+                continue;
+            }
+            File::open(&path).map_err(cannot)?;
+            let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
+            let direct = path
+                .strip_prefix(&self.root)
+                .is_ok_and(|under| self.canonical_root.join(under) == canonical);
+            if !direct {
+                let read_there = self.inputs.reads_file(&canonical);
+                if read_there || !self.linked.insert(canonical.clone()) {
+                    return Err(Failure::usage(format!(
+                        "{} and {} are the same input: each is read once",
+                        canonical.display(),
+                        path.display()
+                    )));
+                }
+            }
+            return Ok(Some((path, canonical)));
+        }
+    }
+}
