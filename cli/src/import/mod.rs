@@ -25,6 +25,7 @@ mod journal;
 mod message_key;
 mod objects;
 mod progress;
+mod records;
 mod runs;
 mod schedule;
 mod send;
@@ -76,6 +77,9 @@ pub(crate) struct Options {
     /// Which of a Contact Lens contact's raw and redacted copies is sent where the inputs hold
     /// both (`--contact-lens-copy`).
     pub(crate) contact_lens_copy: CopyKind,
+    /// Amazon Connect contact records, for Contact Lens files' times, agents and queues
+    /// (`--contact-records`).
+    pub(crate) contact_records: Vec<PathBuf>,
     /// How long a request of an import that stopped may still take to be stored (`--settle`).
     pub(crate) settle: std::time::Duration,
     pub(crate) progress: bool,
@@ -85,8 +89,13 @@ impl Options {
     /// The options that decide documents' roles and times, and which documents are sent, as the
     /// checkpoint records them ("" for the defaults). The Contact Lens copy is recorded where the
     /// inputs (which a resume must give the same) hold both copies of a contact, the only case
-    /// where it changes anything.
-    fn reading(&self, copies: &Copies) -> String {
+    /// where it changes anything; contact records by a fingerprint of what they say of each
+    /// contact.
+    fn reading(
+        &self,
+        copies: &Copies,
+        records: Option<&formats::contact_records::ContactRecords>,
+    ) -> String {
         let mut parts = Vec::new();
         if let Some(format) = self.format {
             parts.push(format!("format={format}"));
@@ -100,6 +109,9 @@ impl Options {
         }
         if copies.any() {
             parts.push(format!("contact-lens-copy={}", copies.prefer()));
+        }
+        if let Some(records) = records {
+            parts.push(format!("contact-records={}", records.fingerprint()));
         }
         parts.join("; ")
     }
@@ -126,6 +138,10 @@ pub(crate) struct Summary {
     /// document's own field or file name, with how many conversations used each (memory flat in
     /// the number of documents).
     base_times: Vec<BaseTimeUsed>,
+    /// With `--contact-records`: what was read, and how many Contact Lens conversations had a
+    /// record and how many had none (and so took their base time from the file name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_records: Option<ContactRecordsUsed>,
     /// The client-side rate limit at the end, in requests per second: where it settled after
     /// ASAPP's 429s (`null` without `--rate-limit`).
     rate_limit: Option<f64>,
@@ -159,6 +175,22 @@ pub(crate) struct BaseTimeUsed {
     conversations: u64,
 }
 
+/// The contact records read, and the Contact Lens conversations they were found for.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ContactRecordsUsed {
+    files: u64,
+    /// Records read, duplicates included.
+    records: u64,
+    /// Contacts they are of: each contact's latest record counts.
+    contacts: u64,
+    /// Contact Lens conversations sent with their contact's record.
+    conversations_with_record: u64,
+    /// Contact Lens conversations whose contact had no record (their base time from the file
+    /// name, or `--base-time`).
+    conversations_without_record: u64,
+}
+
 /// The conversations that took their base time from one place, and the range of those times.
 #[derive(Debug, Clone, Copy)]
 struct BaseTimes {
@@ -174,6 +206,9 @@ struct Found {
     invalid_documents: u64,
     skipped_events: u64,
     copies_left_aside: u64,
+    /// Contact Lens conversations with a contact record, and without one (`--contact-records`).
+    with_record: u64,
+    without_record: u64,
     /// Conversations by where their base time came from.
     base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), BaseTimes>,
     /// The conversation of each vendor document read, and the source it came from: a second
@@ -198,6 +233,7 @@ pub(crate) async fn run(
     let mut stores = Stores::new(environment);
     let sources = source::expand(&options.sources, &mut stores).await?;
     let copies = Copies::plan(&sources, options.contact_lens_copy, options.format);
+    let contact_records = records::load(&options.contact_records, &mut stores).await?;
     let cutting = Cutting {
         batch_size,
         window: options.window.max(1),
@@ -208,7 +244,7 @@ pub(crate) async fn run(
                 version: s.version.clone(),
             })
             .collect(),
-        reading: options.reading(&copies),
+        reading: options.reading(&copies, contact_records.as_deref()),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
@@ -246,6 +282,7 @@ pub(crate) async fn run(
         documents: formats::Options {
             role_map: options.role_map,
             base_time: options.base_time,
+            contact_records: contact_records.clone(),
         },
         copies: &copies,
         sending: &sending,
@@ -296,6 +333,13 @@ pub(crate) async fn run(
                     conversations: seen.conversations,
                 })
                 .collect(),
+            contact_records: contact_records.map(|records| ContactRecordsUsed {
+                files: records.files(),
+                records: records.records(),
+                contacts: records.contacts(),
+                conversations_with_record: found.with_record,
+                conversations_without_record: found.without_record,
+            }),
             rate_limit: client
                 .rate_limit_now()
                 .map(|rate| (rate * 10.0).round() / 10.0),
@@ -525,11 +569,21 @@ impl Reading<'_> {
             }
         }
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
+        if let Some(records) = &self.documents.contact_records
+            && document.format == Format::ContactLens
+        {
+            if records.has(&document.external_id) {
+                found.with_record += 1;
+            } else {
+                found.without_record += 1;
+            }
+        }
         if let Some(base) = document.base_time {
             let key = match base.source {
                 BaseTimeSource::Field(field) => (field, None),
                 BaseTimeSource::Option => ("--base-time", Some(base.at)),
                 BaseTimeSource::FileName => ("file name", None),
+                BaseTimeSource::ContactRecord(_) => ("contact record", None),
             };
             tracing::info!(
                 conversation = %document.external_id,
