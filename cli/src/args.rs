@@ -156,8 +156,9 @@ pub(crate) struct Import {
     pub(crate) role_map: Vec<String>,
     /// The time offset zero stands for, for documents whose times are offsets and that do not
     /// say when they started: RFC 3339, such as 2024-01-23T11:42:00Z. A Contact Lens file takes
-    /// its contact's start from its name (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json);
-    /// this option, one time for every document, wins over the name.
+    /// its contact's start from its contact record (--contact-records), else from its name
+    /// (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json); this option, one time for every
+    /// document, wins over both.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) base_time: Option<DateTime<Utc>>,
     /// Amazon Connect contact records, as Kinesis Data Firehose writes them (JSON objects back to
