@@ -5,6 +5,8 @@
 //! The stages, one module each, data flowing one way:
 //! - [`source`]: the inputs (files, standard input, [`objects`] in object storage), each read as
 //!   JSON Lines in chunks of lines, or as one vendor document ([`crate::formats`]);
+//! - [`records`]: Amazon Connect's contact records (`--contact-records`), read before anything
+//!   else, for the Contact Lens documents;
 //! - [`copies`]: which of Contact Lens's raw and redacted copies of a contact is sent, decided
 //!   from the list of inputs before anything is read;
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
