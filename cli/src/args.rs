@@ -156,10 +156,20 @@ pub(crate) struct Import {
     pub(crate) role_map: Vec<String>,
     /// The time offset zero stands for, for documents whose times are offsets and that do not
     /// say when they started: RFC 3339, such as 2024-01-23T11:42:00Z. A Contact Lens file takes
-    /// its contact's start from its name (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json);
-    /// this option, one time for every document, wins over the name.
+    /// its contact's start from its contact record (--contact-records), else from its name
+    /// (<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json); this option, one time for every
+    /// document, wins over both.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// Amazon Connect contact records, as Kinesis Data Firehose writes them (JSON objects back to
+    /// back, gzip-compressed or not): a file, a directory (every file in it), an object or a
+    /// prefix (every object under it). Repeat for more. A Contact Lens contact with a record
+    /// starts at its Recordings[].StartTimestamp, else its Agent.ConnectedToAgentTimestamp
+    /// (--base-time still wins), and takes the agent's id from Agent.ARN and its queue as
+    /// metadata; a contact without one takes its file name's time. Give the same records when
+    /// resuming.
+    #[arg(long, value_name = "PATH|URL")]
+    pub(crate) contact_records: Vec<PathBuf>,
     /// Which copy of a Contact Lens contact to send where the inputs hold both its raw and its
     /// redacted copy (Analysis/Voice/Redacted/…_analysis_redacted_…): the other is left aside and
     /// counted (copiesLeftAside). A contact with one copy is sent from it either way. Redacted by

@@ -256,6 +256,7 @@ async fn dispatch(
                     args::ContactLensCopy::Redacted => formats::CopyKind::Redacted,
                     args::ContactLensCopy::Raw => formats::CopyKind::Raw,
                 },
+                contact_records: import.contact_records,
                 settle: import.settle,
                 progress: output.progress,
             };

@@ -35,6 +35,11 @@ pub(crate) struct Line<'a> {
     #[serde(borrow)]
     pub(crate) text: Cow<'a, str>,
     pub(crate) timestamp: DateTime<Utc>,
+    /// The conversation's metadata: never read from or written to JSON Lines (which have no
+    /// such field), only given by a vendor document's reader (Contact Lens with contact
+    /// records), for the upsert.
+    #[serde(skip)]
+    pub(crate) metadata: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 impl<'a> Line<'a> {
@@ -91,6 +96,9 @@ impl<'a> Line<'a> {
                     .name(self.customer_name.as_deref().map(str::to_owned)),
             )
             .timestamp(self.timestamp);
+        if let Some(metadata) = &self.metadata {
+            conversation = conversation.metadata(metadata.as_ref().clone());
+        }
         if let Some(agent) = &self.agent_id {
             let agent = types::Agent::builder()
                 .external_id(agent.as_ref())
@@ -122,6 +130,7 @@ impl<'a> Line<'a> {
             sender_id: Cow::Borrowed(message.sender.external_id.as_deref().unwrap_or_default()),
             text: Cow::Borrowed(&message.text),
             timestamp: message.client_timestamp,
+            metadata: None,
         }
     }
 }

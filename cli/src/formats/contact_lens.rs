@@ -37,8 +37,9 @@
 //!   chosen by its name is never a raw one ([`crate::import`] chooses between the copies).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use asapp_conversations::chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -48,6 +49,7 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
+use super::contact_records::ContactRecord;
 use super::{
     BaseTime, BaseTimeSource, Conversation, CopyKind, Document, ErrorKind, Format, Options,
     Parties, Party, after, choose_base, entry, non_blank, pointer, shown, top_level,
@@ -126,13 +128,26 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
     let copy = copy_of(&file, named.as_ref())?;
     let (external_id, external_id_from) = external_id(&file, file_name)?;
     let name_time = named.map_or(NameTime::Missing, |name| name.time);
-    let base_time = choose_base(None, options).or(match name_time {
-        NameTime::At(at) => Some(BaseTime {
+    let record = options
+        .contact_records
+        .as_ref()
+        .and_then(|records| records.get(&external_id));
+    let from_record = record
+        .as_ref()
+        .and_then(|r| r.base)
+        .map(|(at, from)| BaseTime {
             at,
-            source: BaseTimeSource::FileName,
-        }),
-        NameTime::Missing | NameTime::Malformed => None,
-    });
+            source: BaseTimeSource::ContactRecord(from),
+        });
+    let base_time = choose_base(None, options)
+        .or(from_record)
+        .or(match name_time {
+            NameTime::At(at) => Some(BaseTime {
+                at,
+                source: BaseTimeSource::FileName,
+            }),
+            NameTime::Missing | NameTime::Malformed => None,
+        });
     let base = match base_time {
         Some(base) => base.at,
         None if file.transcript.is_empty() => Default::default(),
@@ -179,7 +194,10 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
             parties.add(speaker.party());
         }
     }
-    let conversation = parties.conversation(&external_id)?;
+    let mut conversation = parties.conversation(&external_id)?;
+    if let Some(record) = &record {
+        with_record(record, &mut conversation, &mut speakers);
+    }
     let entries = pointers
         .into_iter()
         .zip(&turns)
@@ -223,6 +241,40 @@ fn copy_of(
             Err(ErrorKind::CopyMismatch { output, named })
         }
         (output, named) => Ok(output.or(named)),
+    }
+}
+
+/// What the contact's record adds: the agent's id, for the conversation and (where the file has
+/// one participant of role `AGENT`) for that participant's messages; the queue's name and the
+/// initial contact of a transfer, as metadata (`queue`, `initialContactId`).
+fn with_record(
+    record: &ContactRecord,
+    conversation: &mut Conversation,
+    speakers: &mut Speakers<'_>,
+) {
+    if let Some(agent) = &record.agent_id {
+        conversation.agent_id = Some(agent.to_string());
+        conversation.agent_name = None;
+        let mut agents = speakers.known.values_mut().filter(|speaker| {
+            speaker
+                .vendor_role
+                .as_deref()
+                .is_some_and(|role| role.eq_ignore_ascii_case("AGENT"))
+                && speaker.role == Ok(ParticipantRole::Agent)
+        });
+        if let (Some(only), None) = (agents.next(), agents.next()) {
+            only.sender_id = agent.to_string();
+        }
+    }
+    let mut metadata = BTreeMap::new();
+    if let Some(queue) = &record.queue {
+        metadata.insert("queue".to_owned(), queue.to_string());
+    }
+    if let Some(initial) = &record.initial_contact_id {
+        metadata.insert("initialContactId".to_owned(), initial.clone());
+    }
+    if !metadata.is_empty() {
+        conversation.metadata = Some(Arc::new(metadata));
     }
 }
 
@@ -407,6 +459,7 @@ fn line<'a>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::contact_records::RecordTime;
     use super::super::testing::{conversation, read_sample, summary};
     use super::super::{RoleMap, parse_time};
     use super::*;
@@ -415,6 +468,7 @@ mod tests {
         Options {
             role_map: RoleMap::parse(role_map).expect("valid role map"),
             base_time: parse_time(base),
+            contact_records: None,
         }
     }
 
@@ -766,6 +820,114 @@ mod tests {
         .expect("an empty transcript needs no base time");
         assert_eq!(named.external_id, "c-9");
         assert_eq!(named.base_time, None);
+    }
+
+    #[test]
+    fn a_contact_record_gives_the_start_the_agent_and_the_queue_and_base_time_wins() {
+        let mut records = super::super::contact_records::ContactRecords::default();
+        records
+            .add_file(
+                "ctr",
+                br#"{"ContactId": "c-1", "InitialContactId": "c-0", "Agent": {"ARN": "arn:aws:connect:r:1:instance/i/agent/u-7", "ConnectedToAgentTimestamp": "2024-01-23T09:00:05Z"}, "Queue": {"Name": "Kites"}, "Recordings": [{"StartTimestamp": "2024-01-23T09:00:06.5Z"}]}
+                {"ContactId": "c-2", "Agent": {"Username": "ada"}}"#,
+            )
+            .expect("records");
+        let with_records = Options {
+            contact_records: Some(Arc::new(records)),
+            ..Options::default()
+        };
+        let document = |id: &str, agents: &[&str]| {
+            let mut participants =
+                vec![r#"{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}"#.to_owned()];
+            let mut turns = vec![
+                r#"{"ParticipantId": "C", "Content": "hi", "BeginOffsetMillis": 1000}"#.to_owned(),
+            ];
+            for agent in agents {
+                participants.push(format!(
+                    r#"{{"ParticipantId": "{agent}", "ParticipantRole": "AGENT"}}"#
+                ));
+                turns.push(format!(r#"{{"ParticipantId": "{agent}", "Content": "hello", "BeginOffsetMillis": 2000}}"#));
+            }
+            let text = format!(
+                r#"{{"CustomerMetadata": {{"ContactId": "{id}"}}, "Participants": [{}], "Transcript": [{}]}}"#,
+                participants.join(","),
+                turns.join(",")
+            );
+            let name = format!("{id}_analysis_2024-01-23T09:00:04Z.json");
+            move |options: &Options| {
+                super::super::read_document(&name, text.as_bytes(), None, options).expect("read")
+            }
+        };
+        // The recording's start, the agent's id from its ARN for the conversation and the one
+        // agent's messages, the queue and the first segment as metadata.
+        let read = document("c-1", &["a-1"])(&with_records);
+        assert_eq!(
+            read.base_time,
+            Some(BaseTime {
+                at: time("2024-01-23T09:00:06.500Z"),
+                source: BaseTimeSource::ContactRecord(RecordTime::RecordingStart)
+            })
+        );
+        assert_eq!(
+            summary(&read),
+            [
+                "/Transcript/0 customer C 2024-01-23T09:00:07.500Z",
+                "/Transcript/1 agent u-7 2024-01-23T09:00:08.500Z"
+            ]
+        );
+        assert_eq!(conversation(&read), "c-1 C - u-7 -");
+        let line = read.entries[0].line.as_ref().expect("a line");
+        let upsert = line.conversation().expect("a conversation");
+        assert_eq!(
+            upsert.metadata,
+            BTreeMap::from([
+                ("initialContactId".to_owned(), "c-0".to_owned()),
+                ("queue".to_owned(), "Kites".to_owned())
+            ])
+        );
+        // Two agents in the file: each keeps its id; the conversation's agent is the record's.
+        let read = document("c-1", &["a-1", "a-2"])(&with_records);
+        assert_eq!(conversation(&read), "c-1 C - u-7 -");
+        assert_eq!(
+            summary(&read)[1..],
+            [
+                "/Transcript/1 agent a-1 2024-01-23T09:00:08.500Z",
+                "/Transcript/2 agent a-2 2024-01-23T09:00:08.500Z"
+            ]
+        );
+        // --base-time wins over the record.
+        let option = Options {
+            base_time: parse_time("2024-03-01T10:00:00Z"),
+            ..with_records.clone()
+        };
+        let read = document("c-1", &["a-1"])(&option);
+        assert_eq!(
+            read.base_time.map(|b| b.source),
+            Some(BaseTimeSource::Option)
+        );
+        assert_eq!(conversation(&read), "c-1 C - u-7 -");
+        // A record without a time: the name's; the user name where the ARN is missing.
+        let read = document("c-2", &["a-1"])(&with_records);
+        assert_eq!(
+            read.base_time.map(|b| b.source),
+            Some(BaseTimeSource::FileName)
+        );
+        assert_eq!(conversation(&read), "c-2 C - ada -");
+        // No record: as without records.
+        let read = document("c-3", &["a-1"])(&with_records);
+        assert_eq!(
+            read.base_time.map(|b| b.source),
+            Some(BaseTimeSource::FileName)
+        );
+        assert_eq!(conversation(&read), "c-3 C - a-1 -");
+        assert!(
+            read.entries[0]
+                .line
+                .as_ref()
+                .expect("a line")
+                .metadata
+                .is_none()
+        );
     }
 
     #[test]

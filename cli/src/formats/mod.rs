@@ -49,14 +49,17 @@
 
 mod connect_chat;
 mod contact_lens;
+pub(crate) mod contact_records;
 mod genesys;
 mod outline;
 mod roles;
 mod twilio;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
@@ -140,6 +143,8 @@ pub(crate) struct Options {
     pub(crate) role_map: RoleMap,
     /// The base for offset times when the document has none (`--base-time`).
     pub(crate) base_time: Option<DateTime<Utc>>,
+    /// Amazon Connect's contact records, for Contact Lens files (`--contact-records`).
+    pub(crate) contact_records: Option<Arc<contact_records::ContactRecords>>,
 }
 
 /// One document, read: its conversation's lines in document order.
@@ -217,6 +222,8 @@ pub(crate) enum BaseTimeSource {
     Option,
     /// The document's file name (Contact Lens: `<contactId>_analysis_<time>.json`).
     FileName,
+    /// The contact's record (Contact Lens, `--contact-records`), from this field.
+    ContactRecord(contact_records::RecordTime),
 }
 
 impl fmt::Display for BaseTimeSource {
@@ -225,6 +232,7 @@ impl fmt::Display for BaseTimeSource {
             Self::Field(field) => write!(f, "the document's `{field}`"),
             Self::Option => f.write_str("--base-time"),
             Self::FileName => f.write_str("the file name"),
+            Self::ContactRecord(from) => write!(f, "the contact record's `{}`", from.field()),
         }
     }
 }
@@ -809,6 +817,7 @@ impl Parties {
             customer_name: customer.name.clone(),
             agent_id: agent.map(|a| a.id.clone()),
             agent_name: agent.and_then(|a| a.name.clone()),
+            metadata: None,
         })
     }
 }
@@ -821,6 +830,8 @@ struct Conversation {
     customer_name: Option<String>,
     agent_id: Option<String>,
     agent_name: Option<String>,
+    /// The conversation's metadata, where the format (with what goes with it) has some.
+    metadata: Option<Arc<BTreeMap<String, String>>>,
 }
 
 impl Conversation {
@@ -846,6 +857,7 @@ impl Conversation {
             sender_id: Cow::Owned(sender_id.to_owned()),
             text: Cow::Owned(text.to_owned()),
             timestamp,
+            metadata: self.metadata.clone(),
         };
         line.message()?;
         Ok(line)
@@ -1020,6 +1032,7 @@ mod tests {
             Options {
                 base_time: parse_time("2024-01-01T00:00:00Z"),
                 role_map: RoleMap::parse(["CUSTOM_BOT=system", "supervisor=agent"]).expect("valid"),
+                contact_records: None,
             },
         ];
         let check = |file: &str, bytes: &[u8]| {

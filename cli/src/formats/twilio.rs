@@ -517,6 +517,7 @@ mod tests {
             let options = Options {
                 role_map: RoleMap::parse(case.role_map).expect("valid role map"),
                 base_time: case.base_time.and_then(parse_time),
+                contact_records: None,
             };
             let document = read_sample(case.sample, None, &options)
                 .unwrap_or_else(|e| panic!("{}: {e}", case.sample));

@@ -17,8 +17,8 @@
 //! starts) files or lines added, removed or reordered. Each `input` is recorded when the import
 //! reaches it, before any batch of it (objects with their ETag, and whether it was left aside
 //! as a Contact Lens copy), and a resume checks each input it reaches against the record of the
-//! same place in that order: nothing holds the list of inputs up front. The batch in doubt may have been
-//! corrected: it is checked against what ASAPP holds.
+//! same place in that order: nothing holds the list of inputs up front. The batch in doubt may
+//! have been corrected: it is checked against what ASAPP holds.
 //!
 //! Each import, new or resumed, records when it `started`. A batch in doubt may still be on its
 //! way into ASAPP while a request of the import that sent it could be under way: until
@@ -856,7 +856,7 @@ impl Loaded {
             };
             return Err(Failure::usage(format!(
                 "checkpoint {shown} was written reading documents with {}, not {}: resume with \
-                 the same --format, --role-map and --base-time",
+                 the same --format, --role-map, --base-time and --contact-records",
                 shown_options(&reading),
                 shown_options(&cutting.reading)
             )));

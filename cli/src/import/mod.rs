@@ -9,6 +9,8 @@
 //! - [`source`]: each input reached read as JSON Lines in chunks of lines, or as one vendor
 //!   document ([`crate::formats`]), unless it is a Contact Lens copy left aside ([`copies`]:
 //!   which of a contact's raw and redacted copies is sent, from where each says the other is);
+//! - [`records`]: Amazon Connect's contact records (`--contact-records`), read before anything
+//!   else, for the Contact Lens documents;
 //! - [`runs`]: each source's lines cut into *runs*, a conversation's lines within a window;
 //! - [`schedule`]: runs of different conversations sent concurrently, those of one conversation
 //!   one after the other, so that few batches of each (the one in flight, and the next, whose
@@ -28,6 +30,7 @@ mod listing;
 mod message_key;
 mod objects;
 mod progress;
+mod records;
 mod runs;
 mod schedule;
 mod send;
@@ -81,6 +84,9 @@ pub(crate) struct Options {
     /// Which of a Contact Lens contact's raw and redacted copies is sent where the inputs hold
     /// both (`--contact-lens-copy`).
     pub(crate) contact_lens_copy: CopyKind,
+    /// Amazon Connect contact records, for Contact Lens files' times, agents and queues
+    /// (`--contact-records`).
+    pub(crate) contact_records: Vec<PathBuf>,
     /// How long a request of an import that stopped may still take to be stored (`--settle`).
     pub(crate) settle: std::time::Duration,
     pub(crate) progress: bool,
@@ -88,8 +94,9 @@ pub(crate) struct Options {
 
 impl Options {
     /// The options that decide documents' roles and times, as the checkpoint records them (""
-    /// for the defaults). Which Contact Lens copies are left aside is recorded with each input.
-    fn reading(&self) -> String {
+    /// for the defaults); contact records by a fingerprint of what they say of each contact.
+    /// Which Contact Lens copies are left aside is recorded with each input.
+    fn reading(&self, records: Option<&formats::contact_records::ContactRecords>) -> String {
         let mut parts = Vec::new();
         if let Some(format) = self.format {
             parts.push(format!("format={format}"));
@@ -100,6 +107,9 @@ impl Options {
         }
         if let Some(base) = self.base_time {
             parts.push(format!("base-time={}", base.to_rfc3339()));
+        }
+        if let Some(records) = records {
+            parts.push(format!("contact-records={}", records.fingerprint()));
         }
         parts.join("; ")
     }
@@ -126,6 +136,10 @@ pub(crate) struct Summary {
     /// document's own field or file name, with how many conversations used each (memory flat in
     /// the number of documents).
     base_times: Vec<BaseTimeUsed>,
+    /// With `--contact-records`: what was read, and how many Contact Lens conversations had a
+    /// record and how many had none (and so took their base time from the file name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_records: Option<ContactRecordsUsed>,
     /// The client-side rate limit at the end, in requests per second: where it settled after
     /// ASAPP's 429s (`null` without `--rate-limit`).
     rate_limit: Option<f64>,
@@ -159,6 +173,22 @@ pub(crate) struct BaseTimeUsed {
     conversations: u64,
 }
 
+/// The contact records read, and the Contact Lens conversations they were found for.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ContactRecordsUsed {
+    files: u64,
+    /// Records read, duplicates included.
+    records: u64,
+    /// Contacts they are of: each contact's latest record counts.
+    contacts: u64,
+    /// Contact Lens conversations sent with their contact's record.
+    conversations_with_record: u64,
+    /// Contact Lens conversations whose contact had no record (their base time from the file
+    /// name, or `--base-time`).
+    conversations_without_record: u64,
+}
+
 /// The conversations that took their base time from one place, and the range of those times.
 #[derive(Debug, Clone, Copy)]
 struct BaseTimes {
@@ -174,6 +204,9 @@ struct Found {
     invalid_documents: u64,
     skipped_events: u64,
     copies_left_aside: u64,
+    /// Contact Lens conversations with a contact record, and without one (`--contact-records`).
+    with_record: u64,
+    without_record: u64,
     /// Conversations by where their base time came from.
     base_times: std::collections::BTreeMap<(&'static str, Option<DateTime<Utc>>), BaseTimes>,
     /// The conversation of each vendor document read, by a hash of its external id (16 bytes or
@@ -201,10 +234,11 @@ pub(crate) async fn run(
     let mut stores = Stores::new(environment);
     let inputs = Arc::new(Inputs::check(&options.sources, &mut stores)?);
     let copies = Copies::new(options.contact_lens_copy, options.format);
+    let contact_records = records::load(&options.contact_records, &mut stores).await?;
     let cutting = Cutting {
         batch_size,
         window: options.window.max(1),
-        reading: options.reading(),
+        reading: options.reading(contact_records.as_deref()),
     };
     let keeping = Keeping {
         path: options.checkpoint.clone(),
@@ -240,6 +274,7 @@ pub(crate) async fn run(
         documents: formats::Options {
             role_map: options.role_map,
             base_time: options.base_time,
+            contact_records: contact_records.clone(),
         },
         copies,
         sending: &sending,
@@ -295,6 +330,13 @@ pub(crate) async fn run(
                     conversations: seen.conversations,
                 })
                 .collect(),
+            contact_records: contact_records.map(|records| ContactRecordsUsed {
+                files: records.files(),
+                records: records.records(),
+                contacts: records.contacts(),
+                conversations_with_record: found.with_record,
+                conversations_without_record: found.without_record,
+            }),
             rate_limit: client
                 .rate_limit_now()
                 .map(|rate| (rate * 10.0).round() / 10.0),
@@ -554,11 +596,21 @@ impl Reading<'_> {
             }
         }
         found.skipped_events += (document.skipped_events + document.skipped_attachments) as u64;
+        if let Some(records) = &self.documents.contact_records
+            && document.format == Format::ContactLens
+        {
+            if records.has(&document.external_id) {
+                found.with_record += 1;
+            } else {
+                found.without_record += 1;
+            }
+        }
         if let Some(base) = document.base_time {
             let key = match base.source {
                 BaseTimeSource::Field(field) => (field, None),
                 BaseTimeSource::Option => ("--base-time", Some(base.at)),
                 BaseTimeSource::FileName => ("file name", None),
+                BaseTimeSource::ContactRecord(_) => ("contact record", None),
             };
             tracing::info!(
                 conversation = %document.external_id,

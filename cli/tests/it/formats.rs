@@ -929,3 +929,371 @@ async fn a_second_document_of_a_contact_that_is_not_its_other_copy_is_refused() 
         ran.err
     );
 }
+
+/// An Amazon Connect contact record, as Kinesis Data Firehose delivers it, written from the
+/// documented field list ("Data model for Amazon Connect contact records"): `recording` is its
+/// `Recordings[].StartTimestamp` (null where not set), `connected` its agent's
+/// `ConnectedToAgentTimestamp`, `initial` the first segment of a transferred contact.
+pub(super) fn contact_record(
+    id: &str,
+    updated: &str,
+    recording: Option<&str>,
+    connected: &str,
+    agent: &str,
+    queue: &str,
+    initial: Option<&str>,
+) -> Value {
+    let instance =
+        "arn:aws:connect:us-east-1:000000000000:instance/00000000-1111-4222-8333-444444444444";
+    serde_json::json!({
+        "AWSAccountId": "000000000000",
+        "AWSContactTraceRecordFormatVersion": "2017-03-10",
+        "Channel": "VOICE",
+        "ContactId": id,
+        "InitialContactId": initial,
+        "PreviousContactId": initial,
+        "InitiationMethod": if initial.is_some() { "TRANSFER" } else { "INBOUND" },
+        "InitiationTimestamp": connected,
+        "ConnectedToSystemTimestamp": connected,
+        "DisconnectTimestamp": updated,
+        "LastUpdateTimestamp": updated,
+        "CustomerEndpoint": {"Address": "+15555550123", "Type": "TELEPHONE_NUMBER"},
+        "SystemEndpoint": {"Address": "+15555550100", "Type": "TELEPHONE_NUMBER"},
+        "Agent": {
+            "ARN": format!("{instance}/agent/{agent}"),
+            "Username": format!("user-{}", &agent[..8]),
+            "ConnectedToAgentTimestamp": connected,
+            "AgentInteractionDuration": 61,
+            "RoutingProfile": {"ARN": format!("{instance}/routing-profile/rp"), "Name": "Basic"},
+        },
+        "Queue": {"ARN": format!("{instance}/queue/q"), "Name": queue, "EnqueueTimestamp": connected, "Duration": 0},
+        "Recording": {"Location": "connect-bucket/connect/CallRecordings/x.wav", "Status": "AVAILABLE", "Type": "AUDIO"},
+        "Recordings": [{
+            "Location": "connect-bucket/connect/CallRecordings/x.wav",
+            "MediaStreamType": "AUDIO",
+            "ParticipantType": "ALL",
+            "StartTimestamp": recording,
+            "StopTimestamp": updated,
+            "Status": "AVAILABLE",
+            "StorageType": "S3",
+        }],
+        "Attributes": {"accountNumber": "4111 1111 1111 1111"},
+    })
+}
+
+/// A contact of the records test: its analysis, the base time its messages must have, and the
+/// sender id of its agent's messages.
+struct Timed {
+    contact: Contact,
+    base: &'static str,
+    agent: String,
+}
+
+/// Each contact exported once, every turn at `base` plus its offset, the agent's turns from
+/// `agent`.
+async fn assert_timed(timed: &[Timed], env: &[(&'static str, String)]) {
+    for Timed {
+        contact,
+        base,
+        agent,
+    } in timed
+    {
+        let export = asapp_env(&["export", "--external-id", &contact.id], env).await;
+        assert_eq!(export.exit, Exit::Success, "{}: {export:?}", contact.id);
+        let base: DateTime<Utc> = base.parse().unwrap();
+        let wanted: Vec<String> = OFFSETS
+            .iter()
+            .enumerate()
+            .map(|(turn, offset)| {
+                let (role, sender) = if turn % 2 == 0 {
+                    ("agent", agent.clone())
+                } else {
+                    ("customer", format!("customer-{}", &contact.id[..8]))
+                };
+                let at =
+                    base + asapp_conversations::chrono::TimeDelta::milliseconds(*offset as i64);
+                format!(
+                    "{role} {sender} {} {}",
+                    at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                    said(contact, turn, contact.redacted)
+                )
+            })
+            .collect();
+        assert_eq!(exported(&export.out), wanted, "{}", contact.id);
+    }
+}
+
+/// The conversation of `external_id` as ASAPP holds it.
+async fn conversation_of(external_id: &str, env: &[(&'static str, String)]) -> Value {
+    let listed = asapp_env(
+        &["conversations", "list", "--external-id", external_id],
+        env,
+    )
+    .await;
+    assert_eq!(listed.exit, Exit::Success, "{listed:?}");
+    let listed: Value = serde_json::from_str(&listed.out).unwrap();
+    listed["items"][0].clone()
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(text.as_bytes()).unwrap();
+    gzip.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_contact_lens_tree_with_contact_records_takes_each_start_agent_and_queue_from_them() {
+    // The Contact Lens tree and the contact records Kinesis Data Firehose delivered beside it,
+    // in one command: a plain file of records back to back, and a gzip-compressed one with
+    // newlines that delivers a contact's record again, older (it loses, though read last). A
+    // contact starts at its recording's start, else at its agent's connection; a transferred
+    // contact is two segments, two records and two analysis files, each its own conversation,
+    // the second linked to the first by its metadata; a contact without a record takes its file
+    // name's time, and is counted.
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let scratch = Scratch::new("formats-records");
+    let contact = |n: u32, connected, raw, redacted| Contact {
+        id: format!("{n:08x}-7a1e-4b2c-8d3e-{n:012x}"),
+        connected,
+        raw,
+        redacted,
+    };
+    let agent = |n: u32| format!("a{n:07x}-0000-4000-8000-00000000000{n}");
+    let contacts = [
+        // Its recording started a second after the agent connected (the name's time).
+        contact(0xa1, "2024-02-01T09:00:04Z", true, true),
+        // No recording start: the agent's connection, to the millisecond.
+        contact(0xb2, "2024-02-01T10:30:00Z", true, false),
+        // Transferred: the first segment, then the second.
+        contact(0xc3, "2024-02-01T12:00:10Z", false, true),
+        contact(0xd4, "2024-02-01T12:07:45Z", true, true),
+        // No record.
+        contact(0xe5, "2024-02-02T08:15:00Z", true, true),
+    ];
+    let voice = contact_lens_tree(&scratch.0, &contacts);
+    let [a, b, t1, t2, _] = &contacts;
+    let plain = [
+        contact_record(
+            &a.id,
+            "2024-02-01T09:20:00Z",
+            Some("2024-02-01T09:00:05Z"),
+            "2024-02-01T09:00:04Z",
+            &agent(1),
+            "Kite sales",
+            None,
+        ),
+        contact_record(
+            &b.id,
+            "2024-02-01T10:45:00Z",
+            None,
+            "2024-02-01T10:30:01.500Z",
+            &agent(2),
+            "Kite sales",
+            None,
+        ),
+        contact_record(
+            &t1.id,
+            "2024-02-01T12:07:45Z",
+            Some("2024-02-01T12:00:11Z"),
+            "2024-02-01T12:00:10Z",
+            &agent(3),
+            "Kite sales",
+            None,
+        ),
+    ]
+    .map(|record| record.to_string())
+    .concat();
+    let lines = [
+        // Delivered again: an earlier version of the first contact's record.
+        contact_record(
+            &a.id,
+            "2024-02-01T09:10:00Z",
+            Some("2024-02-01T09:00:30Z"),
+            "2024-02-01T09:00:29Z",
+            &agent(9),
+            "Kite returns",
+            None,
+        ),
+        contact_record(
+            &t2.id,
+            "2024-02-01T12:20:00Z",
+            Some("2024-02-01T12:07:46.250Z"),
+            "2024-02-01T12:07:45Z",
+            &agent(4),
+            "Kite repairs",
+            Some(&t1.id),
+        ),
+        // A contact with no analysis file.
+        contact_record(
+            "ffffffff-7a1e-4b2c-8d3e-ffffffffffff",
+            "2024-02-01T13:00:00Z",
+            None,
+            "2024-02-01T12:59:00Z",
+            &agent(5),
+            "Kite sales",
+            None,
+        ),
+    ]
+    .map(|record| format!("{record}\n"))
+    .concat();
+    let records = scratch.0.join("ctr");
+    let hour = |h: &str| records.join("2024/02/01").join(h);
+    std::fs::create_dir_all(hour("10")).unwrap();
+    std::fs::create_dir_all(hour("13")).unwrap();
+    let plain_file = hour("10").join("connect-ctr-1-2024-02-01-10-00-00-0a0a0a0a");
+    let gzip_file = hour("13").join("connect-ctr-1-2024-02-01-13-00-00-0b0b0b0b");
+    std::fs::write(&plain_file, &plain).unwrap();
+    std::fs::write(&gzip_file, gzip(&lines)).unwrap();
+
+    let checkpoint = scratch.0.join("checkpoint");
+    let args = import_args(
+        voice.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--contact-records", records.to_str().unwrap()],
+    );
+    let ran = asapp_env(&args, &env).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    assert_eq!(ran.err, "", "nothing to report");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    let messages = contacts.len() * OFFSETS.len();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["conversations"],
+            &summary["copiesLeftAside"]
+        ),
+        (&messages.into(), &5.into(), &3.into()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["baseTimes"],
+        serde_json::json!([
+            {"from": "contact record", "earliest": "2024-02-01T09:00:05Z", "latest": "2024-02-01T12:07:46.250Z", "conversations": 4},
+            {"from": "file name", "earliest": "2024-02-02T08:15:00Z", "latest": "2024-02-02T08:15:00Z", "conversations": 1},
+        ]),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["contactRecords"],
+        serde_json::json!({
+            "files": 2,
+            "records": 6,
+            "contacts": 5,
+            "conversationsWithRecord": 4,
+            "conversationsWithoutRecord": 1,
+        }),
+        "{summary}"
+    );
+    let [a, b, t1, t2, none] = contacts;
+    let timed = [
+        Timed {
+            contact: a,
+            base: "2024-02-01T09:00:05Z",
+            agent: agent(1),
+        },
+        Timed {
+            contact: b,
+            base: "2024-02-01T10:30:01.500Z",
+            agent: agent(2),
+        },
+        Timed {
+            contact: t1,
+            base: "2024-02-01T12:00:11Z",
+            agent: agent(3),
+        },
+        Timed {
+            contact: t2,
+            base: "2024-02-01T12:07:46.250Z",
+            agent: agent(4),
+        },
+        Timed {
+            agent: format!("agent-{}", &none.id[..8]),
+            contact: none,
+            base: "2024-02-02T08:15:00Z",
+        },
+    ];
+    assert_timed(&timed, &env).await;
+    // The agent and the queue from the record; the second segment names the first.
+    let expected = [
+        (agent(1), serde_json::json!({"queue": "Kite sales"})),
+        (agent(2), serde_json::json!({"queue": "Kite sales"})),
+        (agent(3), serde_json::json!({"queue": "Kite sales"})),
+        (
+            agent(4),
+            serde_json::json!({"queue": "Kite repairs", "initialContactId": timed[2].contact.id}),
+        ),
+    ];
+    for (Timed { contact, .. }, (agent, metadata)) in timed.iter().zip(expected) {
+        let conversation = conversation_of(&contact.id, &env).await;
+        assert_eq!(
+            conversation["agent"]["externalId"],
+            agent.as_str(),
+            "{conversation}"
+        );
+        assert_eq!(conversation["metadata"], metadata, "{conversation}");
+    }
+    let without = conversation_of(&timed[4].contact.id, &env).await;
+    assert_eq!(
+        without["agent"]["externalId"],
+        timed[4].agent.as_str(),
+        "{without}"
+    );
+    assert!(
+        without["metadata"].as_object().is_none_or(|m| m.is_empty()),
+        "{without}"
+    );
+
+    // Resumed with the same records: the same times, nothing sent again.
+    let resume = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
+    let resumed = asapp_env(&resume, &env).await;
+    assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
+    let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    assert_eq!(
+        (&summary["messages"], &summary["alreadyStored"]),
+        (&0.into(), &messages.into()),
+        "{summary}"
+    );
+    // Resumed with other records (the compressed file left out, so the first contact's stale
+    // record is gone but so is the second segment's): refused, before anything is sent.
+    let other = [
+        &args[..args.len() - 1],
+        &[plain_file.to_str().unwrap(), "--resume", "--settle", "0s"],
+    ]
+    .concat();
+    let refused = asapp_env(&other, &env).await;
+    assert_eq!(refused.exit, Exit::Usage, "{refused:?}");
+    assert!(refused.err.contains("contact-records="), "{}", refused.err);
+    assert_timed(&timed, &env).await;
+
+    // A malformed file of records stops the import before anything is read, naming the file and
+    // the byte, never a value.
+    let broken = scratch.0.join("broken-ctr");
+    std::fs::write(
+        &broken,
+        format!("{plain}\n{{\"ContactId\": \"x\", \"CustomerEndpoint\": +15555550123}}"),
+    )
+    .unwrap();
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = sandbox_env(&sandbox);
+    let checkpoint = scratch.0.join("checkpoint-broken");
+    let ran = asapp_env(
+        &import_args(
+            voice.to_str().unwrap(),
+            checkpoint.to_str().unwrap(),
+            &["--contact-records", broken.to_str().unwrap()],
+        ),
+        &env,
+    )
+    .await;
+    assert_eq!(ran.exit, Exit::Usage, "{ran:?}");
+    let expected = format!(
+        "{}: not contact records as Kinesis Data Firehose writes them: at byte {}: not JSON (--contact-records)",
+        broken.display(),
+        plain.len() + 1
+    );
+    assert!(ran.err.contains(&expected), "{}", ran.err);
+    assert!(!ran.err.contains("5555550123"), "{}", ran.err);
+    assert_eq!(ran.out, "", "nothing imported");
+}

@@ -715,3 +715,120 @@ async fn every_store_reaches_a_plain_http_endpoint_through_its_own_variables() {
         assert!(reached.load(Ordering::SeqCst) > before, "{url}");
     }
 }
+
+#[tokio::test]
+async fn contact_records_are_read_from_a_prefix() {
+    // A Contact Lens analysis and its contact's record, both in the instance's bucket: the
+    // records under a prefix (Kinesis Data Firehose's, every object under it), read through the
+    // same store. The contact starts at its recording's start, with its record's agent.
+    let moto = Moto::start().await;
+    let contact = "6f6f6f6f-1111-4222-8333-444444444444";
+    let agent = "a6a6a6a6-0000-4000-8000-000000000006";
+    let document = json!({
+        "Channel": "VOICE",
+        "ContentMetadata": {"Output": "Redacted"},
+        "CustomerMetadata": {"ContactId": contact},
+        "Participants": [{"ParticipantId": "c-1", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "a-1", "ParticipantRole": "AGENT"}],
+        "Transcript": [
+            {"Id": "t1", "ParticipantId": "a-1", "Content": "hello from the hangar", "BeginOffsetMillis": 500, "EndOffsetMillis": 900},
+            {"Id": "t2", "ParticipantId": "c-1", "Content": "I am [PII]", "BeginOffsetMillis": 2_250, "EndOffsetMillis": 2_900},
+        ],
+    })
+    .to_string();
+    let record = super::formats::contact_record(
+        contact,
+        "2024-02-03T04:20:00Z",
+        Some("2024-02-03T04:05:07Z"),
+        "2024-02-03T04:05:06Z",
+        agent,
+        "Kite sales",
+        None,
+    )
+    .to_string();
+    moto.put(
+        "connect",
+        &[
+            (
+                &format!(
+                    "Analysis/Voice/Redacted/2024/02/03/{contact}_analysis_redacted_2024-02-03T04:05:06Z.json"
+                ),
+                &document,
+            ),
+            (
+                "ctr/2024/02/03/04/connect-ctr-1-2024-02-03-04-00-00-0c0c0c0c",
+                &format!("{record}\n{record}"),
+            ),
+        ],
+    )
+    .await;
+    let sandbox = Sandbox::start_with(empty()).await.unwrap();
+    let env = moto.env(sandbox.base_url(), &sandbox);
+    let scratch = Scratch::new("objects-contact-records");
+    let checkpoint = scratch.0.join("cp");
+    let args = [
+        "import",
+        "s3://connect/Analysis/Voice/",
+        "--contact-records",
+        "s3://connect/ctr/",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let ran = asapp_env(&args, &env).await;
+    assert_eq!(ran.exit, Exit::Success, "{ran:?}");
+    let summary: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(
+        (
+            &summary["messages"],
+            &summary["baseTimes"],
+            &summary["contactRecords"]
+        ),
+        (
+            &2.into(),
+            &json!([{"from": "contact record", "earliest": "2024-02-03T04:05:07Z", "latest": "2024-02-03T04:05:07Z", "conversations": 1}]),
+            &json!({"files": 1, "records": 2, "contacts": 1, "conversationsWithRecord": 1, "conversationsWithoutRecord": 0}),
+        ),
+        "{summary}"
+    );
+    let exported = asapp_env(&["export", "--external-id", contact], &env).await;
+    let senders_and_times: Vec<(String, String)> = exported
+        .out
+        .lines()
+        .map(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            let at: asapp_conversations::chrono::DateTime<asapp_conversations::chrono::Utc> =
+                line["timestamp"].as_str().unwrap().parse().unwrap();
+            (
+                line["senderId"].as_str().unwrap().to_owned(),
+                at.to_rfc3339_opts(asapp_conversations::chrono::SecondsFormat::Millis, true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        senders_and_times,
+        [
+            (agent.to_owned(), "2024-02-03T04:05:07.500Z".to_owned()),
+            ("c-1".to_owned(), "2024-02-03T04:05:09.250Z".to_owned()),
+        ]
+    );
+    // A prefix with nothing under it is refused, naming it.
+    let empty_prefix = asapp_env(
+        &[
+            "import",
+            "s3://connect/Analysis/Voice/",
+            "--contact-records",
+            "s3://connect/nothing/",
+            "--checkpoint",
+            scratch.0.join("cp-empty").to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(empty_prefix.exit, Exit::Usage, "{empty_prefix:?}");
+    assert!(
+        empty_prefix
+            .err
+            .contains("s3://connect/nothing/: no object under this prefix (--contact-records)"),
+        "{}",
+        empty_prefix.err
+    );
+}
