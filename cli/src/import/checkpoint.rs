@@ -1041,6 +1041,28 @@ mod tests {
     }
 
     #[test]
+    fn inputs_named_up_front_by_an_older_checkpoint_are_the_inputs_recorded() {
+        let loaded = read(&[
+            r#"{"sources":["/d/a.jsonl",{"source":"s3://b/c.json","version":"e1"}]}"#.to_owned(),
+            r#"{"input":{"source":"/d/z.jsonl","leftAside":true}}"#.to_owned(),
+        ])
+        .unwrap();
+        let sources: Vec<(&str, Option<&str>, bool)> = loaded
+            .inputs
+            .iter()
+            .map(|i| (&*i.source, i.version.as_deref(), i.left_aside))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("/d/a.jsonl", None, false),
+                ("s3://b/c.json", Some("e1"), false),
+                ("/d/z.jsonl", None, true)
+            ]
+        );
+    }
+
+    #[test]
     fn a_run_recorded_with_two_lengths_or_conversations_is_refused() {
         let other = record("intent", 1, D1).replace("call-1", "call-2");
         let (line, why) = read(&[record("ack", 0, D1), other]).unwrap_err();

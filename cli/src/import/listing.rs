@@ -302,3 +302,170 @@ impl<'a> Walk<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch directory, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("asapp-listing-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        fn file(&self, path: &str) -> PathBuf {
+            let path = self.0.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "{}").unwrap();
+            path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn check(inputs: &[&Path]) -> Result<Inputs, Failure> {
+        let inputs: Vec<PathBuf> = inputs.iter().map(|p| p.to_path_buf()).collect();
+        Inputs::check(&inputs, &mut Stores::new(|_| None))
+    }
+
+    /// The files the walk of the one directory in `inputs` finds, relative to it.
+    fn walked(inputs: &Inputs) -> Result<Vec<String>, Failure> {
+        let Given::Directory { path, canonical } = &inputs.given[0] else {
+            panic!("not a directory");
+        };
+        let mut walk = Walk::new(path, canonical, inputs)?;
+        let mut found = Vec::new();
+        while let Some((file, _)) = walk.next_file()? {
+            found.push(file.strip_prefix(path).unwrap().display().to_string());
+        }
+        Ok(found)
+    }
+
+    #[test]
+    fn a_directory_is_walked_in_path_order_one_directory_at_a_time() {
+        let scratch = Scratch::new("order");
+        for path in [
+            "b-x.jsonl",
+            "b/c.json",
+            "a.jsonl",
+            "b/a/z.jsonl",
+            "notes.txt",
+            "é.jsonl",
+        ] {
+            scratch.file(path);
+        }
+        let inputs = check(&[&scratch.0]).unwrap();
+        let found = walked(&inputs).unwrap();
+        // The order of `PathBuf`'s sort, component by component: what a resume finds again.
+        let mut sorted: Vec<PathBuf> = found.iter().map(PathBuf::from).collect();
+        sorted.sort();
+        assert_eq!(
+            found,
+            ["a.jsonl", "b/a/z.jsonl", "b/c.json", "b-x.jsonl", "é.jsonl"]
+        );
+        assert_eq!(
+            found,
+            sorted
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_never_read_a_file_twice() {
+        let scratch = Scratch::new("links");
+        scratch.file("tree/2024/a.jsonl");
+        let outside = Scratch::new("links-outside");
+        outside.file("o.jsonl");
+        // A link to a directory of the tree is not followed: its files are read where they are.
+        std::os::unix::fs::symlink(scratch.0.join("tree/2024"), scratch.0.join("tree/latest"))
+            .unwrap();
+        // A link to a directory outside is followed, once.
+        std::os::unix::fs::symlink(&outside.0, scratch.0.join("tree/o1")).unwrap();
+        let inputs = check(&[&scratch.0.join("tree")]).unwrap();
+        assert_eq!(walked(&inputs).unwrap(), ["2024/a.jsonl", "o1/o.jsonl"]);
+        // A second way to a file outside reads it twice: refused, naming both.
+        std::os::unix::fs::symlink(outside.0.join("o.jsonl"), scratch.0.join("tree/p.jsonl"))
+            .unwrap();
+        let inputs = check(&[&scratch.0.join("tree")]).unwrap();
+        let refused = walked(&inputs).unwrap_err();
+        assert!(
+            refused
+                .message
+                .contains("are the same input: each is read once")
+                && refused.message.contains("p.jsonl"),
+            "{}",
+            refused.message
+        );
+        // So is a link to a file that is read where it is.
+        std::fs::remove_file(scratch.0.join("tree/p.jsonl")).unwrap();
+        std::os::unix::fs::symlink(
+            scratch.0.join("tree/2024/a.jsonl"),
+            scratch.0.join("tree/z.jsonl"),
+        )
+        .unwrap();
+        let inputs = check(&[&scratch.0.join("tree")]).unwrap();
+        assert!(walked(&inputs).is_err());
+    }
+
+    #[test]
+    fn inputs_that_hold_one_another_are_refused_before_anything_is_read() {
+        let scratch = Scratch::new("overlap");
+        let file = scratch.file("calls/a.jsonl");
+        let calls = scratch.0.join("calls");
+        for inputs in [
+            vec![calls.as_path(), file.as_path()],
+            vec![file.as_path(), scratch.0.as_path()],
+            vec![file.as_path(), file.as_path()],
+            vec![Path::new("-"), Path::new("-")],
+        ] {
+            let refused = check(&inputs).unwrap_err();
+            assert!(
+                refused
+                    .message
+                    .ends_with("are the same input: each is read once"),
+                "{inputs:?}: {}",
+                refused.message
+            );
+        }
+        assert!(check(&[&file, Path::new("-")]).is_ok());
+        let missing = check(&[&scratch.0.join("missing.jsonl")]).unwrap_err();
+        assert!(
+            missing.message.starts_with("cannot read "),
+            "{}",
+            missing.message
+        );
+    }
+
+    #[test]
+    fn urls_that_hold_one_another_are_refused() {
+        let mut stores = Stores::new(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
+        let urls = |list: &[&str]| -> Vec<PathBuf> { list.iter().map(PathBuf::from).collect() };
+        for list in [
+            ["s3://b/calls/", "s3://b/calls/2024/a.jsonl"],
+            ["s3://b", "s3://b/calls/"],
+            ["s3://b/calls/a.jsonl", "s3://b/calls/a.jsonl"],
+        ] {
+            let refused = Inputs::check(&urls(&list), &mut stores).unwrap_err();
+            assert!(refused.message.contains("are the same input"), "{list:?}");
+        }
+        let apart = Inputs::check(&urls(&["s3://b/calls/", "s3://b/calls-old/"]), &mut stores);
+        assert!(apart.is_ok());
+        let inputs = apart.unwrap();
+        assert!(inputs.reads_object("s3://b/calls/x/a.json").is_some());
+        assert!(inputs.reads_object("s3://b/calls/x/a.txt").is_none());
+        assert!(inputs.reads_object("s3://b/callsx/a.json").is_none());
+    }
+}
