@@ -204,6 +204,8 @@ struct Found {
     invalid_documents: u64,
     skipped_events: u64,
     copies_left_aside: u64,
+    /// The inputs reached so far.
+    inputs_reached: usize,
     /// Contact Lens conversations with a contact record, and without one (`--contact-records`).
     with_record: u64,
     without_record: u64,
@@ -301,6 +303,12 @@ pub(crate) async fn run(
             message: "the checkpoint was still in use when the import ended".to_owned(),
         }),
     };
+    if read.is_err() && !options.resume && found.inputs_reached == 0 && closed.is_ok() {
+        // Nothing was reached (a bucket that is not there, a prefix with nothing under it), so
+        // nothing was sent: the new checkpoint records nothing worth resuming, and would only
+        // stand in the way of the corrected command.
+        let _ = std::fs::remove_file(&options.checkpoint);
+    }
     read?;
     sent?;
     closed?;
@@ -418,7 +426,6 @@ impl Reading<'_> {
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
         let mut current: Option<Current> = None;
-        let mut reached = 0;
         let mut listed = false;
         // What the reading hands over belongs to the input it announced last.
         let unannounced = || Failure {
@@ -432,7 +439,7 @@ impl Reading<'_> {
                     source,
                     left_aside,
                 } => {
-                    reached = index + 1;
+                    found.inputs_reached = index + 1;
                     self.sending.checkpoint.reach(
                         index,
                         &InputRecord {
@@ -499,7 +506,7 @@ impl Reading<'_> {
         // the reading) must not pass for the end of the input.
         if !listed || current.is_some() {
             let at = current.map_or_else(
-                || format!("after input {reached}"),
+                || format!("after input {}", found.inputs_reached),
                 |current| current.source.name().into_owned(),
             );
             return Err(Failure {
@@ -507,7 +514,7 @@ impl Reading<'_> {
                 message: format!("reading stopped before the end of the input, at {at}"),
             });
         }
-        self.sending.checkpoint.reached_all(reached)
+        self.sending.checkpoint.reached_all(found.inputs_reached)
     }
 
     /// Takes line `number` of the current input.
