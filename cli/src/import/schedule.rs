@@ -139,6 +139,12 @@ impl Workers {
         Ok(())
     }
 
+    /// Stops every run started, and waits until they are dropped: their batches in flight are
+    /// left in doubt.
+    pub(crate) async fn abort(&mut self) {
+        self.set.shutdown().await;
+    }
+
     /// Waits for every run started; the first failure, if any.
     pub(crate) async fn finish(&mut self) -> Result<(), Failure> {
         let mut failure = None;
