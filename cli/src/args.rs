@@ -129,7 +129,9 @@ pub(crate) enum Command {
     /// disk) and once acknowledged: after a crash, Ctrl-C, a kill or a power failure, --resume
     /// sends exactly what ASAPP does not have. Invalid lines and documents are reported with
     /// their place and make the exit status 2 once the valid ones are imported; --strict stops
-    /// at the first.
+    /// at the first. Ctrl-C or SIGTERM stops sending, lets the batches in flight be answered
+    /// (30 s at most), records them and prints the command that resumes; exit status 130 or
+    /// 143 (a second Ctrl-C exits at once).
     Import(Import),
     /// Write a conversation's messages as JSON Lines, in the format `import` reads.
     Export {

@@ -3,7 +3,8 @@
 //!
 //! Exit statuses ([`Exit`]): 0 success, 2 usage (bad arguments, missing credentials, invalid
 //! input refused before sending), 3 the API rejected the request (4xx), 4 the server or the
-//! network failed (5xx, timeouts, connection failures, answers that break the description).
+//! network failed (5xx, timeouts, connection failures, answers that break the description); an
+//! import stopped by Ctrl-C 130, by SIGTERM 143.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -43,6 +44,10 @@ pub enum Exit {
     Rejected = 3,
     /// The server or the network failed.
     Failed = 4,
+    /// An import stopped by Ctrl-C (SIGINT), its batches in flight recorded: 128 + 2.
+    Interrupted = 130,
+    /// An import stopped by SIGTERM, its batches in flight recorded: 128 + 15.
+    Terminated = 143,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -67,7 +72,22 @@ pub struct Output {
     /// say (the binary does; a process has one, so tests running `asapp` in-process leave it
     /// off).
     pub log: bool,
+    /// Stop an import cleanly on Ctrl-C and SIGTERM, and say how to resume it (the binary does;
+    /// a process run in-process by tests leaves the signals alone).
+    pub signals: bool,
 }
+
+/// Runs `future` (an `asapp` run in-process, for tests) with the import's progress bar drawn on
+/// `terminal`, as it is on a terminal.
+pub async fn on_terminal<F: std::future::Future>(
+    terminal: std::sync::Arc<dyn TermLike>,
+    future: F,
+) -> F::Output {
+    import::on_terminal(terminal, future).await
+}
+
+/// What [`on_terminal`] draws on.
+pub use indicatif::TermLike;
 
 /// A failure with its exit status and one-line message.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +142,8 @@ pub async fn run_with(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let cli = match Cli::try_parse_from(args) {
+    let argv: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(error) => {
             let exit = if error.use_stderr() {
@@ -148,8 +169,13 @@ pub async fn run_with(
         pretty: output.pretty && !cli.compact,
         ..output
     };
-    match execute(cli, env, output, storage, out, err).await {
+    match execute(cli, &argv, env, output, storage, out, err).await {
         Ok(()) => Exit::Success,
+        // Not an error: the import stopped as asked, and says how to resume.
+        Err(failure) if matches!(failure.exit, Exit::Interrupted | Exit::Terminated) => {
+            let _ = writeln!(err, "{failure}");
+            failure.exit
+        }
         Err(failure) => {
             let _ = writeln!(err, "error: {failure}");
             failure.exit
@@ -159,6 +185,7 @@ pub async fn run_with(
 
 async fn execute(
     cli: Cli,
+    argv: &[OsString],
     env: impl Fn(&str) -> Option<OsString>,
     output: Output,
     storage: StorageFactory,
@@ -221,16 +248,28 @@ async fn execute(
     }
     let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
     let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
-    let result = dispatch(&client, cli.command, output, environment, storage, out, err).await;
+    let result = dispatch(
+        &client,
+        cli.command,
+        argv,
+        output,
+        environment,
+        storage,
+        out,
+        err,
+    )
+    .await;
     if let Some(sandbox) = sandbox {
         let _ = sandbox.shutdown().await;
     }
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     client: &Client,
     command: Command,
+    argv: &[OsString],
     output: Output,
     environment: impl Fn(&str) -> Option<String>,
     storage: StorageFactory,
@@ -259,6 +298,8 @@ async fn dispatch(
                 contact_records: import.contact_records,
                 settle: import.settle,
                 progress: output.progress,
+                signals: output.signals,
+                argv: argv.to_vec(),
             };
             let reporter = tokio::spawn(report_client_stats(client.clone()));
             // Reported as found, beside the progress bar.
@@ -273,12 +314,10 @@ async fn dispatch(
             );
             let (summary, invalid) = imported?;
             write_json(out, output, &summary)?;
-            if invalid > 0 {
-                return Err(Failure::usage(format!(
-                    "{invalid} invalid line(s) were not imported; every valid line was"
-                )));
+            match invalid {
+                Some(invalid) => Err(Failure::usage(invalid)),
+                None => Ok(()),
             }
-            Ok(())
         }
         Command::Export { external_id } => {
             let found = client

@@ -108,6 +108,14 @@ fn with_bar_cleared(write: impl FnOnce()) {
     }
 }
 
+/// Writes `line` to stderr with the progress bar (if one is drawn) cleared around it: for what
+/// is said outside of a command's report, such as the import's word on Ctrl-C.
+pub(crate) fn write_line(line: &str) {
+    with_bar_cleared(|| {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    });
+}
+
 /// A writer of whole lines beside the progress bar, for what a command reports as it goes (the
 /// import's invalid lines and refused documents): each line is written with the bar cleared
 /// around it, like a log line. What is left without a newline is written when flushed or

@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
         pretty: std::io::stdout().is_terminal(),
         progress: std::io::stderr().is_terminal(),
         log: true,
+        signals: true,
     };
     let mut out = std::io::stdout().lock();
     // Not locked for the whole run: the import's progress display writes to stderr from another

@@ -21,10 +21,12 @@
 //!   batch on stable storage before it leaves;
 //! - [`message_key`]: what identifies a message, for the checkpoint's digests and the
 //!   read-back;
-//! - [`progress`]: the counts, and their display.
+//! - [`progress`]: the counts, and their display;
+//! - [`interrupt`]: Ctrl-C and SIGTERM, which stop the import cleanly and say how to resume.
 
 mod checkpoint;
 mod copies;
+mod interrupt;
 mod journal;
 mod listing;
 mod message_key;
@@ -52,6 +54,7 @@ use self::copies::Copies;
 pub use self::journal::{FileStorage, Storage};
 use self::listing::Inputs;
 use self::objects::Stores;
+pub(crate) use self::progress::on_terminal;
 use self::progress::{Counts, Progress};
 use self::runs::Runs;
 use self::schedule::Workers;
@@ -90,6 +93,10 @@ pub(crate) struct Options {
     /// How long a request of an import that stopped may still take to be stored (`--settle`).
     pub(crate) settle: std::time::Duration,
     pub(crate) progress: bool,
+    /// Stop cleanly on Ctrl-C and SIGTERM (the binary does; tests run in-process do not).
+    pub(crate) signals: bool,
+    /// The command line as given, from which an interrupted import says how to resume.
+    pub(crate) argv: Vec<std::ffi::OsString>,
 }
 
 impl Options {
@@ -200,7 +207,9 @@ struct BaseTimes {
 /// What reading found invalid or left out, reported as it goes.
 #[derive(Debug, Default)]
 struct Found {
+    /// Invalid lines of JSON Lines, and invalid entries of documents (`invalid_entries` of them).
     invalid_lines: u64,
+    invalid_entries: u64,
     invalid_documents: u64,
     skipped_events: u64,
     copies_left_aside: u64,
@@ -219,20 +228,74 @@ struct Found {
     conversations: std::hash::RandomState,
 }
 
+impl Found {
+    /// How many lines, entries and documents were invalid, as the import's last word says it
+    /// (`1 invalid line and 3 invalid documents were not imported; …`); `None` if none was.
+    fn invalid(&self) -> Option<String> {
+        let lines = self.invalid_lines - self.invalid_entries;
+        let counted = [
+            (lines, "invalid line", "invalid lines"),
+            (self.invalid_entries, "invalid entry", "invalid entries"),
+            (
+                self.invalid_documents,
+                "invalid document",
+                "invalid documents",
+            ),
+        ];
+        let parts: Vec<String> = counted
+            .iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, one, many)| match n {
+                1 => format!("1 {one}"),
+                n => format!("{n} {many}"),
+            })
+            .collect();
+        let (last, rest) = parts.split_last()?;
+        let listed = match rest {
+            [] => last.clone(),
+            rest => format!("{} and {last}", rest.join(", ")),
+        };
+        let verb = if parts.len() == 1 && counted.iter().any(|(n, _, _)| *n == 1) {
+            "was"
+        } else {
+            "were"
+        };
+        let valid = if self.invalid_entries == 0 && self.invalid_documents == 0 {
+            "line"
+        } else {
+            "one"
+        };
+        Some(format!(
+            "{listed} {verb} not imported; every valid {valid} was"
+        ))
+    }
+}
+
 /// Runs the import; invalid lines and documents go to `err` as they are found. Object storage
 /// is configured from the variables `environment` looks up; the checkpoint is written through
-/// what `storage` makes of its file. Returns the summary and how many lines and documents were
-/// invalid.
+/// what `storage` makes of its file. Returns the summary and, if any lines, entries or documents
+/// were invalid, the sentence that says how many.
 pub(crate) async fn run(
     client: &Client,
     options: Options,
     environment: impl Fn(&str) -> Option<String>,
     storage: StorageFactory,
     err: &mut dyn Write,
-) -> Result<(Summary, u64), Failure> {
+) -> Result<(Summary, Option<String>), Failure> {
     let started = Instant::now();
     let stats = client.stats();
     let batch_size = options.batch_size.clamp(1, 300);
+    // How to resume, should the import be interrupted.
+    let mut resume = interrupt::resume_command(
+        &options.argv,
+        options.resume,
+        &options.checkpoint.to_string_lossy(),
+    );
+    if options.sources.iter().any(|path| path.as_os_str() == "-") {
+        resume.push_str(" (with the same standard input)");
+    }
+    let counts = Arc::new(Counts::default());
+    let progress = Progress::start(options.progress, counts.clone());
     let mut stores = Stores::new(environment);
     let inputs = Arc::new(Inputs::check(&options.sources, &mut stores)?);
     let copies = Copies::new(options.contact_lens_copy, options.format);
@@ -252,16 +315,23 @@ pub(crate) async fn run(
     let checkpoint = Checkpoint::open(&keeping, &cutting)?;
     if let Some(resumed) = checkpoint.resumed() {
         let _ = writeln!(err, "{}", resumed_line(&options.checkpoint, resumed));
+        // At once, also without a terminal: the resume may wait for conversations in doubt.
+        progress.show_now();
     }
-    let counts = Arc::new(Counts::default());
     let sending = Arc::new(Sending {
         client: client.clone(),
         batch_size,
         checkpoint,
         counts: counts.clone(),
-        stop: tokio::sync::watch::Sender::new(false),
+        stop: tokio::sync::watch::Sender::new(send::Stop::Going),
     });
-    let progress = Progress::start(options.progress, counts.clone());
+    let listener = match options.signals {
+        true => Some(interrupt::listen(sending.clone()).map_err(|e| Failure {
+            exit: crate::Exit::Failed,
+            message: format!("cannot listen for Ctrl-C: {e}"),
+        })?),
+        false => None,
+    };
     let mut workers = Workers::new(
         options.concurrency,
         cutting.window,
@@ -269,7 +339,7 @@ pub(crate) async fn run(
         sending.clone(),
     );
     let mut found = Found::default();
-    let read = Reading {
+    let reading = Reading {
         window: cutting.window,
         strict: options.strict,
         format: options.format,
@@ -280,18 +350,39 @@ pub(crate) async fn run(
         },
         copies,
         sending: &sending,
-    }
-    .read(
-        Reader::start(inputs, options.format, copies),
-        &mut workers,
-        &mut found,
-        err,
-    )
-    .await;
+    };
+    // Interrupted, the reading stops at once: what it holds was not sent.
+    let read = tokio::select! {
+        read = reading.read(
+            Reader::start(inputs, options.format, copies),
+            &mut workers,
+            &mut found,
+            err,
+        ) => read,
+        () = sending.interrupted() => Ok(()),
+    };
     if read.is_err() {
         sending.fail();
     }
-    let sent = workers.finish().await;
+    // Interrupted, the batches in flight have `GRACE` to be answered; those that are not are
+    // left in doubt, for the resume to read back.
+    let mut unanswered = 0;
+    let sent = tokio::select! {
+        sent = workers.finish() => sent,
+        () = async {
+            sending.interrupted().await;
+            tokio::time::sleep(interrupt::GRACE).await;
+        } => {
+            unanswered = counts.in_flight.load(Ordering::Relaxed);
+            workers.abort().await;
+            Ok(())
+        }
+    };
+    if let Some(listener) = listener {
+        listener.abort();
+        let _ = listener.await;
+    }
+    let interrupted = sending.interruption();
     progress.finish();
     drop(workers);
     // Every worker is done and dropped, so this is the last holder: the checkpoint's last
@@ -312,9 +403,12 @@ pub(crate) async fn run(
     read?;
     sent?;
     closed?;
+    if let Some(signal) = interrupted {
+        return Err(interrupted_failure(signal, &counts, unanswered, resume));
+    }
     let seconds = started.elapsed().as_secs_f64();
     let messages = counts.messages.load(Ordering::Relaxed);
-    let invalid = found.invalid_lines + found.invalid_documents;
+    let invalid = found.invalid();
     let client_stats = client.stats();
     Ok((
         Summary {
@@ -360,6 +454,36 @@ pub(crate) async fn run(
         },
         invalid,
     ))
+}
+
+/// The word of an import that `signal` interrupted, once its batches in flight are answered
+/// (all but `unanswered`) and recorded: what it did, and how to resume.
+fn interrupted_failure(
+    signal: interrupt::Signal,
+    counts: &Counts,
+    unanswered: u64,
+    resume: String,
+) -> Failure {
+    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let mut message = format!(
+        "interrupted ({}): {} messages acknowledged in {}, recorded in the checkpoint",
+        signal.name(),
+        load(&counts.messages),
+        interrupt::batches(load(&counts.batches)),
+    );
+    if unanswered > 0 {
+        message.push_str(&format!(
+            "; {} in flight not answered within {}s, in doubt (the resume reads them back)",
+            interrupt::batches(unanswered),
+            interrupt::GRACE.as_secs()
+        ));
+    }
+    message.push_str("; to resume: ");
+    message.push_str(&resume);
+    Failure {
+        exit: signal.exit(),
+        message,
+    }
 }
 
 /// What a resume found in the checkpoint and what it waits for, said at once.
@@ -448,11 +572,11 @@ impl Reading<'_> {
                             left_aside,
                         },
                     )?;
-                    self.sending
-                        .counts
-                        .input_bytes
-                        .fetch_add(source.size().unwrap_or(0), Ordering::Relaxed);
+                    let size = source.size();
+                    self.sending.counts.add_input(size);
                     if left_aside {
+                        // Nothing of it to send: done.
+                        self.sending.counts.done(size.unwrap_or(0));
                         found.copies_left_aside += 1;
                         let name = source.name();
                         let contact = formats::analysis_name(formats::file_name(&name))
@@ -498,7 +622,10 @@ impl Reading<'_> {
                         workers.start(run).await?;
                     }
                 }
-                Read::Listed => listed = true,
+                Read::Listed => {
+                    listed = true;
+                    self.sending.counts.listing_done();
+                }
                 Read::Failed(failure) => return Err(failure),
             }
         }
@@ -527,10 +654,9 @@ impl Reading<'_> {
         found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
-        self.sending
-            .counts
-            .bytes
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let size = bytes.len() as u64;
+        let counts = &self.sending.counts;
+        counts.bytes.fetch_add(size, Ordering::Relaxed);
         while let [rest @ .., b'\n' | b'\r'] = bytes {
             bytes = rest;
         }
@@ -540,16 +666,21 @@ impl Reading<'_> {
         }
         let parsed = match std::str::from_utf8(bytes) {
             Err(e) => Err(format!("not UTF-8 ({e})")),
-            Ok(text) if text.trim().is_empty() => return Ok(()),
+            Ok(text) if text.trim().is_empty() => {
+                // Nothing to send.
+                counts.done(size);
+                return Ok(());
+            }
             Ok(text) => Line::parse(text).and_then(|line| line.message().map(|m| (line, m))),
         };
         match parsed {
             Ok((line, message)) => {
-                self.take(number, &line, message, &mut current.runs, workers)
+                self.take(number, &line, message, size, &mut current.runs, workers)
                     .await
             }
             Err(reason) => {
                 let name = current.source.name();
+                counts.done(size);
                 found.invalid_lines += 1;
                 let _ = writeln!(err, "{name}:{number}: invalid line: {reason}");
                 self.go_on(format!("{name}:{number}"), "line")
@@ -567,10 +698,31 @@ impl Reading<'_> {
         found: &mut Found,
         err: &mut dyn Write,
     ) -> Result<(), Failure> {
-        self.sending
-            .counts
+        let counts = &self.sending.counts;
+        counts
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        // The document's bytes go with its first message sent; all of them are done at once
+        // where none is.
+        let mut size = bytes.len() as u64;
+        let result = self
+            .document_entries(current, bytes, &mut size, workers, found, err)
+            .await;
+        counts.done(size);
+        result
+    }
+
+    /// [`Self::document`]'s work; `size` is set to 0 once the document's bytes went with a
+    /// message.
+    async fn document_entries(
+        &self,
+        current: &mut Current,
+        bytes: &[u8],
+        size: &mut u64,
+        workers: &mut Workers,
+        found: &mut Found,
+        err: &mut dyn Write,
+    ) -> Result<(), Failure> {
         let name = current.source.name();
         let document = match formats::read_document(&name, bytes, self.format, &self.documents) {
             Ok(document) => document,
@@ -646,11 +798,13 @@ impl Reading<'_> {
                 .and_then(|line| line.message().map(|m| (line, m)))
             {
                 Ok((line, message)) => {
-                    self.take(number, &line, message, &mut current.runs, workers)
+                    let size = std::mem::take(size);
+                    self.take(number, &line, message, size, &mut current.runs, workers)
                         .await?;
                 }
                 Err(reason) => {
                     found.invalid_lines += 1;
+                    found.invalid_entries += 1;
                     let _ = writeln!(err, "{name}#{}: invalid entry: {reason}", entry.pointer);
                     self.go_on(format!("{name}#{}", entry.pointer), "entry")?;
                 }
@@ -659,16 +813,17 @@ impl Reading<'_> {
         Ok(())
     }
 
-    /// Adds a valid line to its run, and starts the runs it closes.
+    /// Adds a valid line, of `bytes` bytes of input, to its run, and starts the runs it closes.
     async fn take(
         &self,
         number: usize,
         line: &Line<'_>,
         message: types::Message,
+        bytes: u64,
         runs: &mut Runs,
         workers: &mut Workers,
     ) -> Result<(), Failure> {
-        for run in runs.push(&self.sending.checkpoint, number, line, message)? {
+        for run in runs.push(&self.sending.checkpoint, number, line, message, bytes)? {
             workers.start(run).await?;
         }
         Ok(())
@@ -682,5 +837,46 @@ impl Reading<'_> {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Found;
+
+    fn invalid(lines: u64, entries: u64, documents: u64) -> Option<String> {
+        Found {
+            invalid_lines: lines + entries,
+            invalid_entries: entries,
+            invalid_documents: documents,
+            ..Found::default()
+        }
+        .invalid()
+    }
+
+    #[test]
+    fn the_last_word_counts_lines_entries_and_documents_each_as_what_they_are() {
+        assert_eq!(invalid(0, 0, 0), None);
+        assert_eq!(
+            invalid(1, 0, 0).unwrap(),
+            "1 invalid line was not imported; every valid line was"
+        );
+        assert_eq!(
+            invalid(5, 0, 0).unwrap(),
+            "5 invalid lines were not imported; every valid line was"
+        );
+        assert_eq!(
+            invalid(0, 0, 3).unwrap(),
+            "3 invalid documents were not imported; every valid one was"
+        );
+        assert_eq!(
+            invalid(1, 0, 2).unwrap(),
+            "1 invalid line and 2 invalid documents were not imported; every valid one was"
+        );
+        assert_eq!(
+            invalid(2, 1, 1).unwrap(),
+            "2 invalid lines, 1 invalid entry and 1 invalid document were not imported; every \
+             valid one was"
+        );
     }
 }

@@ -1,38 +1,320 @@
-//! What an import has done so far ([`Counts`], updated as runs are sent), and its display on
-//! stderr: a bar on a terminal, a plain line every 5 seconds otherwise.
+//! What an import has done so far ([`Counts`], updated as inputs are found, read and sent), and
+//! its display on stderr: a bar on a terminal, a plain line every 5 seconds otherwise.
+//!
+//! The bar's unit is bytes of input, the only total known before reading. Its position is what
+//! is *done*: the bytes of the runs whose batches ASAPP acknowledged (or that were found stored),
+//! a run's bytes shared among its batches by their messages, and the bytes that have nothing to
+//! send (blank and invalid lines, refused documents, copies left aside) as soon as they are
+//! read. What the reader has read ahead is shown apart (`read 63%`), and the eta follows what is
+//! done. While inputs are still being listed the total is not known: the display says so, with
+//! no percentage and no eta; so does an input whose size is not known (stdin).
 
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counters of an import, shared by the tasks that send, the display and the summary.
+/// Counters of an import, shared by the listing, the reading, the tasks that send, the display
+/// and the summary.
 #[derive(Debug, Default)]
 pub(crate) struct Counts {
+    /// Messages sent and acknowledged.
     pub(crate) messages: AtomicU64,
     pub(crate) conversations: AtomicU64,
     pub(crate) batches: AtomicU64,
     /// Messages found already stored: acknowledged before, or read back.
     pub(crate) already_stored: AtomicU64,
-    /// Bytes of input read.
+    /// Bytes of input read (ahead of what is done).
     pub(crate) bytes: AtomicU64,
-    /// Bytes of the inputs reached so far (standard input counts none).
-    pub(crate) input_bytes: AtomicU64,
+    /// Bytes of input done: their messages acknowledged or found stored, or nothing to send.
+    pub(crate) bytes_done: AtomicU64,
+    /// Batch requests in flight.
+    pub(crate) in_flight: AtomicU64,
+    /// Inputs found so far, the bytes of those whose size is known, and how many have none.
+    inputs: AtomicU64,
+    input_bytes: AtomicU64,
+    unsized_inputs: AtomicU64,
+    /// Every input is found.
+    listed: AtomicBool,
 }
 
-/// The display, until [`Progress::finish`].
+impl Counts {
+    /// An input found, of `size` bytes when known.
+    pub(crate) fn add_input(&self, size: Option<u64>) {
+        self.inputs.fetch_add(1, Ordering::Relaxed);
+        match size {
+            Some(size) => self.input_bytes.fetch_add(size, Ordering::Relaxed),
+            None => self.unsized_inputs.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    /// Every input is found: the total is known (unless an input's size is not).
+    pub(crate) fn listing_done(&self) {
+        self.listed.store(true, Ordering::Relaxed);
+    }
+
+    /// `bytes` of input done.
+    pub(crate) fn done(&self, bytes: u64) {
+        self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Snapshot {
+            messages: load(&self.messages),
+            already_stored: load(&self.already_stored),
+            conversations: load(&self.conversations),
+            read: load(&self.bytes),
+            done: load(&self.bytes_done),
+            inputs: load(&self.inputs),
+            total: load(&self.input_bytes),
+            unsized_inputs: load(&self.unsized_inputs),
+            listed: self.listed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The counts at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Snapshot {
+    messages: u64,
+    already_stored: u64,
+    conversations: u64,
+    read: u64,
+    done: u64,
+    inputs: u64,
+    total: u64,
+    unsized_inputs: u64,
+    listed: bool,
+}
+
+impl Snapshot {
+    /// The total, once it is known.
+    fn total(&self) -> Option<u64> {
+        (self.listed && self.unsized_inputs == 0).then_some(self.total)
+    }
+}
+
+/// What the display shows at one moment.
+#[derive(Debug, Clone, PartialEq)]
+struct View {
+    /// Done out of the total, once the total is known.
+    bar: Option<(u64, u64)>,
+    /// The words beside the bar (or the spinner).
+    text: String,
+}
+
+impl View {
+    /// The view of `now`; `rate` is messages a second, `eta` the time left.
+    fn of(now: &Snapshot, rate: f64, eta: Option<Duration>) -> Self {
+        let mut messages = format!("{} messages acknowledged", now.messages);
+        if now.already_stored > 0 {
+            let _ = write!(messages, ", {} already stored", now.already_stored);
+        }
+        let _ = write!(
+            messages,
+            ", {} conversations, {rate:.0} messages/s",
+            now.conversations
+        );
+        match now.total() {
+            _ if !now.listed => View {
+                bar: None,
+                text: format!(
+                    "listing… {} inputs, {} so far; {messages}, read {}",
+                    now.inputs,
+                    size(now.total),
+                    size(now.read)
+                ),
+            },
+            None => View {
+                bar: None,
+                text: format!("{messages}, read {}", size(now.read)),
+            },
+            Some(total) => {
+                let mut text = format!("{messages}, read {}%", percent(now.read, total));
+                if let Some(eta) = eta {
+                    let _ = write!(text, ", eta {}", duration(eta));
+                }
+                View {
+                    bar: Some((now.done.min(total), total)),
+                    text,
+                }
+            }
+        }
+    }
+
+    /// The line drawn on a terminal, its `tick`-th: a bar of 30 cells and the percentage done
+    /// once the total is known, a spinner before. One line drawn whole, so that no frame shows
+    /// the bar of one moment beside the words of another.
+    fn drawn(&self, tick: usize) -> String {
+        const SPINNER: [char; 8] = ['⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈'];
+        const CELLS: u64 = 30;
+        match self.bar {
+            Some((done, total)) => {
+                let full = match total {
+                    0 => CELLS,
+                    total => {
+                        (u128::from(done.min(total)) * u128::from(CELLS) / u128::from(total)) as u64
+                    }
+                };
+                format!(
+                    "{}{} {:>3}% {}",
+                    "█".repeat(full as usize),
+                    "░".repeat((CELLS - full) as usize),
+                    percent(done, total),
+                    self.text
+                )
+            }
+            None => format!("{} {}", SPINNER[tick % SPINNER.len()], self.text),
+        }
+    }
+
+    /// The plain line, without a terminal.
+    fn line(&self) -> String {
+        match self.bar {
+            Some((done, total)) => format!("import: {}% done, {}", percent(done, total), self.text),
+            None => format!("import: {}", self.text),
+        }
+    }
+}
+
+/// `part` of `total` in whole percent, rounded down (100 only when all is done).
+fn percent(part: u64, total: u64) -> u64 {
+    if total == 0 {
+        return 100;
+    }
+    (u128::from(part.min(total)) * 100 / u128::from(total)) as u64
+}
+
+/// Bytes in KiB, MiB or GiB.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A time left, to the second: `45s`, `8m 20s`, `2h 05m`.
+fn duration(left: Duration) -> String {
+    let seconds = left.as_secs();
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m {:02}s", seconds / 60, seconds % 60),
+        _ => format!("{}h {:02}m", seconds / 3600, seconds / 60 % 60),
+    }
+}
+
+/// The rate of what is done over the last [`Eta::SPAN`], and the time left at that rate.
+#[derive(Debug, Default)]
+struct Eta {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Eta {
+    const SPAN: Duration = Duration::from_secs(30);
+
+    /// Takes `done` at `at`; the time left to `total`, when anything was done lately.
+    fn left(&mut self, at: Instant, done: u64, total: Option<u64>) -> Option<Duration> {
+        self.samples.push_back((at, done));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(then, _)| at.duration_since(*then) > Self::SPAN)
+        {
+            self.samples.pop_front();
+        }
+        let total = total?;
+        let (then, done_then) = *self.samples.front()?;
+        let seconds = at.duration_since(then).as_secs_f64();
+        if done >= total || done <= done_then || seconds < 1.0 {
+            return None;
+        }
+        let rate = (done - done_then) as f64 / seconds;
+        Duration::try_from_secs_f64((total - done) as f64 / rate).ok()
+    }
+}
+
+/// A terminal to draw the bar on instead of stderr, for tests run in-process ([`on_terminal`]).
+type Terminal = Arc<dyn indicatif::TermLike>;
+
+tokio::task_local! {
+    static TERMINAL: Terminal;
+}
+
+/// Runs `future` (an `asapp` run in-process) with the import's progress bar drawn on
+/// `terminal`, as on a terminal.
+pub(crate) async fn on_terminal<F: Future>(terminal: Terminal, future: F) -> F::Output {
+    TERMINAL.scope(terminal, future).await
+}
+
+/// Draws on the [`on_terminal`] terminal.
+#[derive(Debug)]
+struct Shared(Terminal);
+
+impl indicatif::TermLike for Shared {
+    fn width(&self) -> u16 {
+        self.0.width()
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// The display, until [`Progress::finish`] (or until dropped, when the import stops early).
 pub(crate) struct Progress {
+    /// Shows the counts at once.
+    now: Arc<tokio::sync::Notify>,
     ticker: Option<tokio::task::JoinHandle<()>>,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    /// Shows `counts` against the bytes of the inputs reached: a bar when `terminal`.
+    /// Shows `counts`: a bar when `terminal` (or on the [`on_terminal`] terminal), drawn at once,
+    /// plain lines every 5 s otherwise (and at once on [`Progress::show_now`]).
     pub(crate) fn start(terminal: bool, counts: Arc<Counts>) -> Self {
         let started = Instant::now();
-        let bar = terminal.then(|| {
-            let bar = indicatif::ProgressBar::new(1);
+        let target = TERMINAL.try_with(Arc::clone).ok();
+        let bar = (terminal || target.is_some()).then(|| {
+            let bar = match target {
+                Some(target) => indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::term_like(Box::new(Shared(target))),
+                ),
+                None => indicatif::ProgressBar::no_length(),
+            };
+            // The whole line is drawn here ([`View::drawn`]).
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} eta {eta}")
+                indicatif::ProgressStyle::with_template("{msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
@@ -40,37 +322,59 @@ impl Progress {
         // Log lines clear the bar and draw it again.
         crate::log::beside(bar.as_ref());
         let tick_bar = bar.clone();
+        let tick_counts = counts.clone();
+        let now = Arc::new(tokio::sync::Notify::new());
+        let shown_now = now.clone();
         let ticker = tokio::spawn(async move {
+            let counts = tick_counts;
             let period = if tick_bar.is_some() {
                 Duration::from_millis(200)
             } else {
                 Duration::from_secs(5)
             };
+            let mut eta = Eta::default();
+            // Nothing done at the start: the first plain line, 5 s in, has an eta.
+            eta.left(started, 0, None);
+            let mut tick = 0;
+            let mut first = true;
             loop {
-                tokio::time::sleep(period).await;
-                let messages = counts.messages.load(Ordering::Relaxed);
-                let rate = messages as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                let text = format!(
-                    "{messages} messages, {} conversations, {rate:.0} messages/s",
-                    counts.conversations.load(Ordering::Relaxed)
-                );
-                match &tick_bar {
-                    Some(bar) => {
-                        bar.set_length(counts.input_bytes.load(Ordering::Relaxed).max(1));
-                        bar.set_position(counts.bytes.load(Ordering::Relaxed));
-                        bar.set_message(text);
+                if !first || tick_bar.is_some() {
+                    let now = counts.snapshot();
+                    let rate = now.messages as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                    let left = eta.left(Instant::now(), now.done, now.total());
+                    let view = View::of(&now, rate, left);
+                    match &tick_bar {
+                        Some(bar) => bar.set_message(view.drawn(tick)),
+                        None => eprintln!("{}", view.line()),
                     }
-                    None => eprintln!("import: {text}"),
+                    tick += 1;
+                }
+                first = false;
+                tokio::select! {
+                    () = tokio::time::sleep(period) => {}
+                    () = shown_now.notified() => {}
                 }
             }
         });
         Self {
+            now,
             ticker: Some(ticker),
             bar,
         }
     }
 
-    pub(crate) fn finish(mut self) {
+    /// Shows the counts now, without waiting for the next plain line: for a resume, which may
+    /// wait for conversations in doubt, right after it says what it found.
+    pub(crate) fn show_now(&self) {
+        self.now.notify_one();
+    }
+
+    /// Stops the display, and clears the bar.
+    pub(crate) fn finish(self) {}
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
@@ -78,5 +382,109 @@ impl Progress {
             crate::log::beside(None);
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(f: impl FnOnce(&Counts)) -> Snapshot {
+        let counts = Counts::default();
+        f(&counts);
+        counts.snapshot()
+    }
+
+    #[test]
+    fn the_bar_follows_what_is_done_and_shows_what_is_read_apart() {
+        let now = counted(|counts| {
+            counts.add_input(Some(600));
+            counts.add_input(Some(400));
+            counts.listing_done();
+            counts.bytes.store(1000, Ordering::Relaxed);
+            counts.done(102);
+            counts.messages.store(2040, Ordering::Relaxed);
+            counts.conversations.store(12, Ordering::Relaxed);
+        });
+        let view = View::of(&now, 20.0, Some(Duration::from_secs(500)));
+        assert_eq!(view.bar, Some((102, 1000)), "read is not done");
+        assert_eq!(
+            view.text,
+            "2040 messages acknowledged, 12 conversations, 20 messages/s, read 100%, eta 8m 20s"
+        );
+        assert_eq!(
+            view.drawn(0),
+            "███░░░░░░░░░░░░░░░░░░░░░░░░░░░  10% 2040 messages acknowledged, 12 conversations, \
+             20 messages/s, read 100%, eta 8m 20s"
+        );
+        assert_eq!(
+            view.line(),
+            "import: 10% done, 2040 messages acknowledged, 12 conversations, 20 messages/s, \
+             read 100%, eta 8m 20s"
+        );
+    }
+
+    #[test]
+    fn a_listing_in_progress_shows_as_such_without_a_percentage() {
+        let now = counted(|counts| {
+            counts.add_input(Some(3 * 1024 * 1024));
+            counts.add_input(Some(512 * 1024));
+            counts.bytes.store(2048, Ordering::Relaxed);
+            counts.already_stored.store(7, Ordering::Relaxed);
+        });
+        let view = View::of(&now, 0.0, None);
+        assert_eq!(view.bar, None);
+        assert_eq!(
+            view.text,
+            "listing… 2 inputs, 3.5 MiB so far; 0 messages acknowledged, 7 already stored, \
+             0 conversations, 0 messages/s, read 2.0 KiB"
+        );
+        assert!(view.line().starts_with("import: listing… 2 inputs"));
+        assert!(view.drawn(1).starts_with("⠂ listing… 2 inputs"));
+        // Listed, but stdin has no size: still no percentage.
+        let now = counted(|counts| {
+            counts.add_input(None);
+            counts.listing_done();
+        });
+        assert_eq!(View::of(&now, 0.0, None).bar, None);
+        assert_eq!(
+            View::of(&now, 0.0, None).line(),
+            "import: 0 messages acknowledged, 0 conversations, 0 messages/s, read 0 B"
+        );
+    }
+
+    #[test]
+    fn percentages_sizes_and_durations_read_as_meant() {
+        assert_eq!(percent(999, 1000), 99, "100 only when all is done");
+        assert_eq!(percent(1000, 1000), 100);
+        assert_eq!(percent(0, 0), 100);
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(duration(Duration::from_secs(45)), "45s");
+        assert_eq!(duration(Duration::from_secs(7505)), "2h 05m");
+    }
+
+    #[test]
+    fn the_eta_follows_the_recent_rate_of_what_is_done() {
+        let mut eta = Eta::default();
+        let start = Instant::now();
+        assert_eq!(eta.left(start, 0, Some(1000)), None, "nothing done yet");
+        let at = |s| start + Duration::from_secs(s);
+        assert_eq!(eta.left(at(1), 0, Some(1000)), None, "nothing done yet");
+        assert_eq!(
+            eta.left(at(2), 100, Some(1000)),
+            Some(Duration::from_secs(18))
+        );
+        // Past the span, the rate is the recent one: 10 bytes a second.
+        for s in 3..=60 {
+            eta.left(at(s), 100 + (s - 2) * 10, Some(1000));
+        }
+        assert_eq!(
+            eta.left(at(61), 690, Some(1000)),
+            Some(Duration::from_secs(31))
+        );
+        assert_eq!(eta.left(at(62), 1000, Some(1000)), None, "all done");
+        assert_eq!(eta.left(at(63), 1000, None), None, "no total");
     }
 }

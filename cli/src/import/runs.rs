@@ -25,6 +25,9 @@ pub(crate) struct Run {
     pub(crate) conversation: types::TimeBasedConversation,
     /// Messages with their line numbers.
     pub(crate) messages: Vec<(usize, types::Message)>,
+    /// The bytes of input its lines hold (a vendor document's whole size), done as its batches
+    /// are acknowledged.
+    pub(crate) bytes: u64,
 }
 
 /// Cuts the lines of one source into runs.
@@ -56,13 +59,15 @@ impl Runs {
         }
     }
 
-    /// Adds line `number`; returns the runs of the window this line closes.
+    /// Adds line `number`, of `bytes` bytes of input; returns the runs of the window this line
+    /// closes.
     pub(crate) fn push(
         &mut self,
         checkpoint: &Checkpoint,
         number: usize,
         line: &Line<'_>,
         message: types::Message,
+        bytes: u64,
     ) -> Result<Vec<Run>, Failure> {
         let mut closed = Vec::new();
         if let Some(previous) = self.previous {
@@ -77,6 +82,7 @@ impl Runs {
         let index = match self.by_conversation.get(line.external_id.as_ref()) {
             Some(index) => {
                 self.open[*index].messages.push((number, message));
+                self.open[*index].bytes += bytes;
                 *index
             }
             None => {
@@ -92,6 +98,7 @@ impl Runs {
                     },
                     conversation,
                     messages: vec![(number, message)],
+                    bytes,
                 });
                 self.open.len() - 1
             }

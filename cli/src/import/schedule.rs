@@ -4,11 +4,11 @@
 //! messages of its input up to some batch; the batch in flight then, and the next one (whose
 //! intent is synced while the one before flies), are in doubt.
 //!
-//! A run that waits, for its conversation's run before it or for a batch in doubt to settle
-//! (see the checkpoint), holds memory but no place among those sending, so that a resume's
-//! conversations in doubt do not hold back the others. The runs held, waiting or sending, hold
-//! at most twice the window's messages, or `concurrency` full batches when that is more (a run
-//! larger than that is held alone).
+//! The reading goes no further ahead than the runs sending. A run that must wait, for its
+//! conversation's run before it or for a batch in doubt to settle (see the checkpoint), is held
+//! without a place among those sending, so that a resume's conversations in doubt do not hold
+//! back the others. The runs held waiting hold at most twice the window's messages, or
+//! `concurrency` full batches when that is more (a run larger than that is held alone).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher as _, RandomState};
@@ -71,30 +71,15 @@ impl Workers {
         }
     }
 
-    /// Waits for room, then starts sending `run`; fails with a finished worker's failure.
+    /// Waits for room, then starts sending `run`; fails with a finished worker's failure. A
+    /// run that can be sent at once waits here for a place among those sending, so the reading
+    /// goes no further ahead than that; a run that must wait (for its conversation's run before
+    /// it, or for a batch in doubt to settle) is held instead, within the held messages, and
+    /// takes its place once it may be sent.
     pub(crate) async fn start(&mut self, run: Run) -> Result<(), Failure> {
         while let Some(joined) = self.set.try_join_next() {
             flatten(joined)?;
         }
-        let messages = u32::try_from(run.messages.len())
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.held_limit);
-        let held = loop {
-            // Room is made by runs that end: wait for one, then look again.
-            match self.held_messages.clone().try_acquire_many_owned(messages) {
-                Ok(held) => break held,
-                Err(_) => match self.set.join_next().await {
-                    Some(joined) => flatten(joined)?,
-                    // No run held: every place is free.
-                    None => {
-                        break (self.held_messages.clone())
-                            .acquire_many_owned(messages)
-                            .await
-                            .expect("never closed");
-                    }
-                },
-            }
-        };
         if self.last.len() > self.forget_at {
             // Forget the conversations whose last run is done, so memory stays flat; each look
             // at least doubles what is kept since the last, so looking costs O(1) a run.
@@ -107,7 +92,25 @@ impl Workers {
         // A hash shared with another conversation only costs a lookup: see `send::run`.
         let first = self.seen.insert(self.hasher.hash_one(external_id));
         let (done, wait) = oneshot::channel();
-        let after = self.last.insert(external_id.clone(), wait);
+        // The conversation's run before, unless it is over (sent, failed or panicked).
+        let after = self
+            .last
+            .insert(external_id.clone(), wait)
+            .and_then(|mut before| {
+                matches!(before.try_recv(), Err(oneshot::error::TryRecvError::Empty))
+                    .then_some(before)
+            });
+        let settle_until = self.sending.checkpoint.settle_until(external_id);
+        let (place, held) = if after.is_none() && settle_until.is_none() {
+            let place = self.room(&self.sending_places.clone(), 1).await?;
+            (Some(place), None)
+        } else {
+            let messages = u32::try_from(run.messages.len())
+                .unwrap_or(u32::MAX)
+                .clamp(1, self.held_limit);
+            let held = self.room(&self.held_messages.clone(), messages).await?;
+            (None, Some(held))
+        };
         let guard = Done {
             sending: self.sending.clone(),
             sent: false,
@@ -131,12 +134,47 @@ impl Workers {
                     () = sending.stopped() => return Ok(()),
                 }
             }
-            let _place = places.acquire_owned().await.expect("never closed");
+            let _place = match place {
+                Some(place) => place,
+                None => places.acquire_owned().await.expect("never closed"),
+            };
             let sent = send::run(sending, run, first).await;
             guard.sent = sent.is_ok();
             sent
         });
         Ok(())
+    }
+
+    /// `permits` of `semaphore`, once runs that end have made room; fails with a finished run's
+    /// failure.
+    async fn room(
+        &mut self,
+        semaphore: &Arc<Semaphore>,
+        permits: u32,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+        loop {
+            match semaphore.clone().try_acquire_many_owned(permits) {
+                Ok(room) => return Ok(room),
+                // Room is made by runs that end: wait for one, then look again.
+                Err(_) => match self.set.join_next().await {
+                    Some(joined) => flatten(joined)?,
+                    // No run holds any: there is room.
+                    None => {
+                        return Ok(semaphore
+                            .clone()
+                            .acquire_many_owned(permits)
+                            .await
+                            .expect("never closed"));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Stops every run started, and waits until they are dropped: their batches in flight are
+    /// left in doubt.
+    pub(crate) async fn abort(&mut self) {
+        self.set.shutdown().await;
     }
 
     /// Waits for every run started; the first failure, if any.

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use asapp_conversations::{ApiError, Client, ErrorKind, types};
 
 use super::checkpoint::{BatchRecord, Checkpoint, State};
+use super::interrupt::Signal;
 use super::message_key::{Digest, MessageKey, Multiset};
 use super::progress::Counts;
 use super::runs::Run;
@@ -21,26 +22,76 @@ pub(crate) struct Sending {
     pub(crate) batch_size: usize,
     pub(crate) checkpoint: Checkpoint,
     pub(crate) counts: std::sync::Arc<Counts>,
-    /// Set when anything failed: runs not yet sending stop before their next batch, and runs
-    /// waiting stop waiting.
-    pub(crate) stop: tokio::sync::watch::Sender<bool>,
+    /// Set when anything failed, or the import was interrupted: runs not yet sending stop
+    /// before their next batch, and runs waiting stop waiting.
+    pub(crate) stop: tokio::sync::watch::Sender<Stop>,
+}
+
+/// Whether the import goes on, and why not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Stop {
+    #[default]
+    Going,
+    Failed,
+    /// By a signal: the batches in flight are let finish.
+    Interrupted(Signal),
 }
 
 impl Sending {
     /// Stops the import: no run sends another batch.
     pub(crate) fn fail(&self) {
-        self.stop.send_replace(true);
+        self.stop_for(Stop::Failed);
     }
 
-    /// Whether the import was stopped.
+    /// Stops the import for `signal`: no run sends another batch.
+    pub(crate) fn interrupt(&self, signal: Signal) {
+        self.stop_for(Stop::Interrupted(signal));
+    }
+
+    /// Stops the import for `why`, unless it is stopped already (the first reason stays).
+    fn stop_for(&self, why: Stop) {
+        self.stop.send_if_modified(|stop| {
+            let going = *stop == Stop::Going;
+            if going {
+                *stop = why;
+            }
+            going
+        });
+    }
+
+    /// Whether the import was stopped (failed or interrupted).
     pub(crate) fn failed(&self) -> bool {
-        *self.stop.borrow()
+        *self.stop.borrow() != Stop::Going
+    }
+
+    /// The signal that interrupted the import, if one did (and nothing failed before).
+    pub(crate) fn interruption(&self) -> Option<Signal> {
+        match *self.stop.borrow() {
+            Stop::Interrupted(signal) => Some(signal),
+            _ => None,
+        }
     }
 
     /// Ends when the import is stopped.
     pub(crate) async fn stopped(&self) {
-        // The sender lives as long as `self`, so this only ends with the flag set.
-        let _ = self.stop.subscribe().wait_for(|stopped| *stopped).await;
+        // The sender lives as long as `self`, so this only ends once stopped.
+        let _ = self
+            .stop
+            .subscribe()
+            .wait_for(|stop| *stop != Stop::Going)
+            .await;
+    }
+
+    /// Ends when the import is interrupted by a signal; never if it is not.
+    pub(crate) async fn interrupted(&self) {
+        let mut stop = self.stop.subscribe();
+        if stop
+            .wait_for(|stop| matches!(stop, Stop::Interrupted(_)))
+            .await
+            .is_err()
+        {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -55,6 +106,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         key,
         mut conversation,
         mut messages,
+        bytes,
     } = run;
     let external_id = conversation.external_id.clone();
     // Failures name the run and its conversation.
@@ -83,6 +135,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         .map(|batch| Digest::of(&external_id, batch))
         .collect();
     let run_length = batches.iter().map(Vec::len).sum();
+    let shares = shares(bytes, batches.iter().map(Vec::len));
     let states = checkpoint.states(&key, &external_id, run_length, &digests)?;
     let stored: usize = batches
         .iter()
@@ -93,6 +146,14 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
     counts
         .already_stored
         .fetch_add(stored as u64, Ordering::Relaxed);
+    counts.done(
+        shares
+            .iter()
+            .zip(&states)
+            .filter(|(_, state)| **state == State::Acknowledged)
+            .map(|(share, _)| share)
+            .sum(),
+    );
     // A conversation with a batch in doubt, here or in a later run, needs this run's messages
     // when that batch is read back.
     let keep = checkpoint.has_doubt(&external_id);
@@ -125,8 +186,14 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
             message: "the upsert answered without a conversation id".to_owned(),
         }),
     })?;
+    // Whether the batch at the top of the loop has its intent on record: each has, but the one
+    // after a batch sent once the import was interrupted.
+    let mut intended = true;
     for (position, &index) in pending.iter().enumerate() {
-        if sending.failed() {
+        // Interrupted (Ctrl-C), a batch whose intent is on record is still sent, as if it were
+        // in flight: so a clean interruption leaves nothing in doubt for the resume to wait for
+        // and read back. No other batch is.
+        if sending.failed() && !(intended && sending.interruption().is_some()) {
             return Ok(());
         }
         let mut batch = if keep {
@@ -145,7 +212,11 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
                 .already_stored
                 .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
         }
-        let next = pending.get(position + 1).map(|next| record(*next));
+        let next = pending
+            .get(position + 1)
+            .filter(|_| !sending.failed())
+            .map(|next| record(*next));
+        intended = next.is_some();
         let intend_next = async {
             match &next {
                 Some(next) => checkpoint.intend(next).await,
@@ -159,7 +230,9 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
                 .create_batch_messages()
                 .conversation_id(id.as_str())
                 .body(types::BatchMessages::builder().messages(batch));
+            let in_flight = InFlight::new(counts);
             let (answer, intended) = tokio::join!(send.into_future(), intend_next);
+            drop(in_flight);
             match answer {
                 Ok(_) => {}
                 Err(error) if matches!(error.kind(), ErrorKind::AlreadyPersisted { .. }) => {}
@@ -172,9 +245,47 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         checkpoint.acknowledge(&record(index))?;
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
+        counts.done(shares[index]);
     }
     checkpoint.remember(&external_id, keys(&batches));
     Ok(())
+}
+
+/// The bytes of a run's input done with each of its batches, of `lengths` messages: `bytes`
+/// shared by messages, the rounding left to the last.
+fn shares(bytes: u64, lengths: impl Iterator<Item = usize>) -> Vec<u64> {
+    let lengths: Vec<u64> = lengths.map(|n| n as u64).collect();
+    let total: u64 = lengths.iter().sum();
+    let mut before = 0;
+    let mut through = 0u64;
+    lengths
+        .iter()
+        .map(|length| {
+            through += length;
+            let done = (u128::from(bytes) * u128::from(through))
+                .checked_div(u128::from(total))
+                .map_or(bytes, |done| done as u64);
+            let share = done - before;
+            before = done;
+            share
+        })
+        .collect()
+}
+
+/// A batch request in flight, counted while it lives.
+struct InFlight<'a>(&'a Counts);
+
+impl<'a> InFlight<'a> {
+    fn new(counts: &'a Counts) -> Self {
+        counts.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self(counts)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn keys(batches: &[Vec<types::Message>]) -> impl Iterator<Item = MessageKey<'_>> {
@@ -296,4 +407,21 @@ async fn reconcile(
     }
     batch.retain(|message| !have.take(&MessageKey::sent(message)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares;
+
+    #[test]
+    fn a_runs_bytes_are_shared_by_its_batches_messages() {
+        assert_eq!(shares(1000, [300, 300, 100].into_iter()), [428, 429, 143]);
+        assert_eq!(shares(10, [1].into_iter()), [10]);
+        assert_eq!(shares(0, [3, 3].into_iter()), [0, 0]);
+        assert_eq!(
+            shares(7, [3, 3, 3].into_iter()).iter().sum::<u64>(),
+            7,
+            "every byte is done once all are"
+        );
+    }
 }

@@ -121,8 +121,11 @@ impl Reader {
                 format,
                 copies,
                 next: 0,
+                given: 0,
+                listed: false,
             };
             for given in 0..reading.inputs.given.len() {
+                reading.given = given;
                 let read = match &reading.inputs.given[given] {
                     Given::Objects(place) => {
                         let place = place.clone();
@@ -152,7 +155,9 @@ impl Reader {
                     return;
                 }
             }
-            let _ = send.send(Read::Listed).await;
+            if !reading.listed {
+                let _ = send.send(Read::Listed).await;
+            }
         });
         Self { reads }
     }
@@ -170,18 +175,28 @@ struct Feed {
     format: Option<Format>,
     copies: Copies,
     next: usize,
+    /// The input given being read.
+    given: usize,
+    /// Whether `Listed` was handed over: with the last input, as soon as it is known to be.
+    listed: bool,
 }
 
 impl Feed {
-    /// Hands over the input `source`, and then, unless it is left aside, what it holds.
-    fn announce(&mut self, source: Source, left_aside: bool) -> Read {
+    /// The input `source` reached, and `Listed` after it when it is the `last` of the input
+    /// given being read and that is the last given.
+    fn announce(&mut self, source: Source, left_aside: bool, last: bool) -> Vec<Read> {
         let index = self.next;
         self.next += 1;
-        Read::Input {
+        let mut reads = vec![Read::Input {
             index,
             source,
             left_aside,
+        }];
+        if last && self.given + 1 == self.inputs.given.len() {
+            self.listed = true;
+            reads.push(Read::Listed);
         }
+        reads
     }
 
     /// Reads the local input `given` (a file, a directory walked, or standard input), on a
@@ -199,15 +214,19 @@ impl Feed {
                     key: "stdin".into(),
                     version: None,
                 };
-                let announced = self.announce(source, false);
-                hand_over(send, announced)?;
+                for read in self.announce(source, false, true) {
+                    hand_over(send, read)?;
+                }
                 read_local("stdin", None, self.format, send)
             }
-            Given::File { path, canonical } => self.file(path, canonical, send),
+            Given::File { path, canonical } => self.file(path, canonical, true, send),
             Given::Directory { path, canonical } => {
                 let mut walk = Walk::new(path, canonical, &inputs).map_err(failed)?;
-                while let Some((path, canonical)) = walk.next_file().map_err(failed)? {
-                    self.file(&path, &canonical, send)?;
+                let mut next = walk.next_file().map_err(failed)?;
+                while let Some((path, canonical)) = next {
+                    // One ahead, to know the last.
+                    next = walk.next_file().map_err(failed)?;
+                    self.file(&path, &canonical, next.is_none(), send)?;
                 }
                 Ok(())
             }
@@ -215,11 +234,12 @@ impl Feed {
         }
     }
 
-    /// Reads the local file at `path`, unless it is a copy left aside.
+    /// Reads the local file at `path`, unless it is a copy left aside; `last` of its input given.
     fn file(
         &mut self,
         path: &Path,
         canonical: &Path,
+        last: bool,
         send: &mpsc::Sender<Read>,
     ) -> Result<(), Stop> {
         let name = path.to_string_lossy();
@@ -228,8 +248,9 @@ impl Feed {
             chosen.is_file()
                 && std::fs::canonicalize(chosen).is_ok_and(|c| self.inputs.reads_file(&c))
         });
-        let announced = self.announce(local(path, canonical), left_aside);
-        hand_over(send, announced)?;
+        for read in self.announce(local(path, canonical), left_aside, last) {
+            hand_over(send, read)?;
+        }
         if left_aside {
             return Ok(());
         }
@@ -242,17 +263,24 @@ impl Feed {
             let _ = send.send(Read::Failed(failure)).await;
             Stop
         };
-        let mut objects = std::pin::pin!(place.objects());
+        // Under a prefix, the transcripts; a URL of one object, that object.
+        let listed = place.objects().filter(|object| {
+            let keep = !place.is_prefix()
+                || object
+                    .as_ref()
+                    .map_or(true, |object| is_transcript(&object.url));
+            std::future::ready(keep)
+        });
+        let mut objects = std::pin::pin!(listed);
+        let mut next = objects.next().await;
         let mut found = false;
-        while let Some(object) = objects.next().await {
+        while let Some(object) = next {
             let object = match object {
                 Ok(object) => object,
                 Err(failure) => return Err(failed(failure).await),
             };
-            // Under a prefix, the transcripts; a URL of one object, that object.
-            if place.is_prefix() && !is_transcript(&object.url) {
-                continue;
-            }
+            // One ahead, to know the last.
+            next = objects.next().await;
             found = true;
             let left_aside = match self.copies.chosen_elsewhere(&object.url) {
                 Some(chosen) => match self.inputs.reads_object(&chosen) {
@@ -273,8 +301,9 @@ impl Feed {
                     .map(Arc::from),
                 location: Location::Object(Box::new(object.clone())),
             };
-            let announced = self.announce(source, left_aside);
-            send.send(announced).await.map_err(|_| Stop)?;
+            for read in self.announce(source, left_aside, next.is_none()) {
+                send.send(read).await.map_err(|_| Stop)?;
+            }
             if !left_aside {
                 read_object(&object, self.format, send).await?;
             }
@@ -536,6 +565,8 @@ mod tests {
                 .count()
         };
         assert!(matches!(reader.next().await, Some(Read::Input { .. })));
+        // The one input given is the last.
+        assert!(matches!(reader.next().await, Some(Read::Listed)));
         let mut lines = match reader.next().await {
             Some(Read::Lines { text, .. }) => count(&text),
             other => panic!("{other:?}"),

@@ -334,7 +334,8 @@ async fn bad_lines_are_reported_counted_and_strict_stops() {
         (json!(2), json!(5))
     );
     assert!(
-        ran.err.contains("5 invalid line(s) were not imported"),
+        ran.err
+            .contains("5 invalid lines were not imported; every valid line was"),
         "{}",
         ran.err
     );
@@ -707,7 +708,10 @@ pub(super) fn import_args<'a>(
 }
 
 /// The texts of a conversation, exported.
-async fn exported_texts(external_id: &str, env: &[(&'static str, String)]) -> Vec<String> {
+pub(super) async fn exported_texts(
+    external_id: &str,
+    env: &[(&'static str, String)],
+) -> Vec<String> {
     let exported = asapp_env(&["export", "--external-id", external_id], env).await;
     assert_eq!(exported.exit, Exit::Success, "{exported:?}");
     exported

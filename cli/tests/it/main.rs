@@ -438,6 +438,7 @@ mod formats;
 mod import;
 mod log;
 mod objects;
+mod terminal;
 mod torture;
 mod unknown_values;
 

@@ -253,7 +253,10 @@ async fn a_prefix_is_read_recursively_and_leaves_out_what_is_not_under_it() {
         missing.err
     );
     // Nothing was reached, so nothing stands in the way of the corrected command.
-    assert!(!scratch.0.join("m").exists(), "the new checkpoint is removed");
+    assert!(
+        !scratch.0.join("m").exists(),
+        "the new checkpoint is removed"
+    );
 }
 
 #[tokio::test]
