@@ -137,9 +137,13 @@ pub(super) async fn import_with(
     }
 }
 
-async fn assert_once_in_order(expected: &[Vec<String>], env: &[(&'static str, String)]) {
+pub(super) async fn assert_once_in_order(
+    prefix: &str,
+    expected: &[Vec<String>],
+    env: &[(&'static str, String)],
+) {
     for (c, texts) in expected.iter().enumerate() {
-        let external_id = format!("call-{c}");
+        let external_id = format!("{prefix}-{c}");
         let exported = asapp_env(&["export", "--external-id", &external_id], env).await;
         assert_eq!(exported.exit, Exit::Success, "{exported:?}");
         let got: Vec<String> = exported
@@ -248,7 +252,7 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
     );
     // Eight conversations in flight share syncs; the header and the final flush have their own.
     assert!(syncs < batches, "{syncs} syncs for {batches} batches");
-    assert_once_in_order(&expected, &env).await;
+    assert_once_in_order("call", &expected, &env).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,5 +308,5 @@ async fn after_a_power_failure_the_resume_stores_every_message_once() {
         30 * 40,
         "{summary}"
     );
-    assert_once_in_order(&expected, &env).await;
+    assert_once_in_order("call", &expected, &env).await;
 }

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::durability::{Disk, import_with, recording};
-use super::import::{Scratch, asapp_env, sandbox_env};
+use super::durability::{Disk, assert_once_in_order, import_with, recording};
+use super::import::{Scratch, sandbox_env};
 
 const CONVERSATIONS: usize = 320;
 const MESSAGES: usize = 64;
@@ -177,26 +177,6 @@ impl Import {
         }
     }
 
-    /// Every conversation read back: every message once, in order.
-    async fn assert_stored_once_in_order(&self) {
-        for (c, texts) in self.expected.iter().enumerate() {
-            let external_id = format!("{}-{c}", self.prefix);
-            let exported = asapp_env(&["export", "--external-id", &external_id], &self.env).await;
-            assert_eq!(exported.exit, Exit::Success, "{exported:?}");
-            let got: Vec<String> = exported
-                .out
-                .lines()
-                .map(|l| {
-                    serde_json::from_str::<Value>(l).unwrap()["text"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned()
-                })
-                .collect();
-            assert_eq!(&got, texts, "{external_id}: every message once, in order");
-        }
-    }
-
     /// The messages the sandbox holds of this import's conversations, each counted up to the
     /// number it should hold.
     async fn stored_messages(&self, sandbox: &Sandbox) -> usize {
@@ -348,8 +328,9 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
     assert!(kills >= 20, "{kills} kills");
     assert!(powered_off);
 
-    crash_loop.assert_stored_once_in_order().await;
-    import.assert_stored_once_in_order().await;
+    for import in [&crash_loop, &import] {
+        assert_once_in_order(import.prefix, &import.expected, &import.env).await;
+    }
     let faults = sandbox.faults_injected();
     // Answers were lost after storing, and retries of them were answered 409: the paths that
     // a resume's read-back and the client's conflict handling exist for were taken.
