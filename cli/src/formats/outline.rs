@@ -1,6 +1,6 @@
 //! One pass over a JSON text that checks it and keeps only its *outline*: the parts that
-//! [`super::detect_value`]'s rules look at, as a small [`Value`], and whether any object repeats a
-//! key.
+//! [`super::detect::detect_value`]'s rules look at, as a small [`Value`], and whether any object
+//! repeats a key.
 //!
 //! - **Checked as a `Value` is**: every string is decoded (escapes, surrogate pairs, UTF-8),
 //!   every number must be in range, nesting is limited as serde_json limits it, so that
@@ -32,8 +32,9 @@ const NOTHING: Look = Look {
     first_item: None,
 };
 
-/// The top level, for every rule of [`super::detect_value`]: its keys, whether `Transcript`'s
-/// first turn has offsets, and whether a top-level array's first item is a chat item.
+/// The top level, for every rule of [`super::detect::detect_value`]: its keys, whether
+/// `Transcript`'s first turn has offsets, and whether a top-level array's first item is a chat
+/// item.
 const TOP: Look = Look {
     keys: &[
         ("sentences", NOTHING),
@@ -238,8 +239,9 @@ impl<'de> Visitor<'de> for Prune<'_, 'de> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Format;
+    use super::super::detect::detect_value;
     use super::super::testing::{each_node_replaced, sample, sample_names};
-    use super::super::{Format, detect_value};
     use super::*;
 
     /// The outline is detected as the whole value is: for every sample, and for every sample
