@@ -42,9 +42,10 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
+use super::redact::{entry, pointer, shown, top_level};
 use super::{
-    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, entry, non_blank,
-    parse_time, pointer, shown, top_level,
+    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, non_blank,
+    parse_time,
 };
 use crate::transcript::Line;
 

@@ -50,9 +50,10 @@ use serde_json::value::RawValue;
 use asapp_conversations::types::ParticipantRole;
 
 use super::contact_records::ContactRecord;
+use super::redact::{entry, pointer, shown, top_level};
 use super::{
     BaseTime, BaseTimeSource, Conversation, CopyKind, Document, ErrorKind, Format, Options,
-    Parties, Party, after, choose_base, entry, non_blank, pointer, shown, top_level,
+    Parties, Party, after, choose_base, non_blank,
 };
 
 /// The top level of an analysis file: what is read of it, borrowed from its text; each turn is

@@ -44,9 +44,10 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
+use super::redact::{entry, pointer, top_level};
 use super::{
     BaseTime, Conversation, Document, Entry, ErrorKind, Format, Options, Time, after, choose_base,
-    entry, non_blank, pointer, top_level,
+    non_blank,
 };
 use crate::transcript::Line;
 use asapp_conversations::chrono::DateTime;

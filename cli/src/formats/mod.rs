@@ -22,7 +22,7 @@
 //! - the format's reader parses it once into borrowed typed structures, its message entries left
 //!   as their text (`RawValue`), and then each entry on its own, so that a bad entry is invalid
 //!   (its pointer and the reason) while the others import. Where a part does not fit, the
-//!   reason is taken from that part's `Value`, as it always was ([`value_mismatch`]); a document
+//!   reason is taken from that part's `Value`, as it always was ([`redact`]); a document
 //!   that repeats a key is read from its `Value`'s text, in which the last one counts.
 //!
 //! Rules common to every format:
@@ -46,6 +46,8 @@
 //!   Vendor values (a role, a content type) are shown only when they look like labels
 //!   ([`label`]); serde's messages are rewritten so that they never echo a value.
 //! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
+//!
+//! [`label`]: redact::label
 
 mod connect_chat;
 mod contact_lens;
@@ -53,6 +55,7 @@ pub(crate) mod contact_records;
 mod detect;
 mod genesys;
 mod outline;
+mod redact;
 mod roles;
 mod twilio;
 
@@ -63,13 +66,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
-use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 pub(crate) use self::contact_lens::analysis_name;
 pub(crate) use self::detect::is_jsonl;
 use self::detect::{detect_value, strip_bom};
+use self::redact::shown;
 pub(crate) use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
 use asapp_conversations::types::ParticipantRole;
@@ -386,174 +388,6 @@ pub(crate) fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 
-/// `value` if it looks like a label (a role, a content type, a channel name): short, and only
-/// letters, digits and `_-/ `; `None` for anything else, which is then not shown, since a
-/// malformed document could hold a message's text anywhere.
-pub(crate) fn label(value: &str) -> Option<&str> {
-    let value = value.trim();
-    let is_label = !value.is_empty()
-        && value.chars().count() <= 40
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | ' '));
-    is_label.then_some(value)
-}
-
-/// `value`, quoted as a label, or a note that it is not shown.
-fn shown(value: &str) -> String {
-    match label(value) {
-        Some(label) => format!("`{label}`"),
-        None => "(a value that is not a label, not shown)".to_owned(),
-    }
-}
-
-/// `segment` appended to the JSON pointer `parent` (escaped as RFC 6901 says).
-fn pointer(parent: &str, segment: impl fmt::Display) -> String {
-    use std::fmt::Write as _;
-    let mut pointer = format!("{parent}/");
-    let start = pointer.len();
-    // Writing to a `String` does not fail.
-    let _ = write!(pointer, "{segment}");
-    if let Some(written) = pointer.get(start..)
-        && written.contains(['~', '/'])
-    {
-        let escaped = written.replace('~', "~0").replace('/', "~1");
-        pointer.truncate(start);
-        pointer.push_str(&escaped);
-    }
-    pointer
-}
-
-/// A part of a document that does not have the expected shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Mismatch {
-    /// Where, as a JSON pointer.
-    pointer: String,
-    /// What is wrong, without any of the document's values.
-    reason: String,
-}
-
-impl Mismatch {
-    /// As a whole-document error of `format`.
-    fn into_error(self, format: Format) -> ErrorKind {
-        ErrorKind::Shape {
-            format,
-            pointer: self.pointer,
-            reason: self.reason,
-        }
-    }
-
-    /// As an entry's reason: the field within the entry at `entry`, and what is wrong.
-    fn within(self, entry: &str) -> String {
-        let field = self
-            .pointer
-            .strip_prefix(entry)
-            .unwrap_or(&self.pointer)
-            .trim_start_matches('/');
-        if field.is_empty() {
-            self.reason
-        } else {
-            format!("{field}: {}", self.reason)
-        }
-    }
-}
-
-/// `text`, a whole document, as its top level `T`, its entries left as their text. Where it is
-/// not one, the reason is the one the document's `Value` read as `U` gives (`T` with its entries
-/// ignored): see [`value_mismatch`].
-fn top_level<'a, T: Deserialize<'a>, U: Deserialize<'a>>(
-    text: &'a str,
-    format: Format,
-) -> Result<T, ErrorKind> {
-    serde_json::from_str(text).map_err(|_| value_mismatch::<U>(text, "").into_error(format))
-}
-
-/// The entry `raw` (found at `at`) as a `T`, read from its own text; the error is the entry's
-/// reason (see [`value_mismatch`]), so that the other entries still import.
-fn entry<'a, T: Deserialize<'a>>(raw: &'a RawValue, at: &str) -> Result<T, String> {
-    serde_json::from_str(raw.get()).map_err(|_| value_mismatch::<T>(raw.get(), at).within(at))
-}
-
-/// Why `text` (found at `at`, checked JSON without repeated keys) is not a `T`, as deserializing
-/// its `Value` tells: reading the text stops at the first wrong field in the text's order, while
-/// a `Value` has its fields in key order, so the reason would change with the order of the keys.
-fn value_mismatch<'a, T: Deserialize<'a>>(text: &str, at: &str) -> Mismatch {
-    let value = serde_json::from_str::<Value>(text);
-    match value.map(|value| deserialize_at::<T>(value, at)) {
-        Ok(Err(mismatch)) => mismatch,
-        // Not for checked JSON that `T` did not fit.
-        Ok(Ok(_)) | Err(_) => Mismatch {
-            pointer: at.to_owned(),
-            reason: "not valid here".to_owned(),
-        },
-    }
-}
-
-/// `deserializer`'s value (found at `at`) as a `T`; the error says where and what, never echoing
-/// a value.
-fn deserialize_at<'de, T: Deserialize<'de>>(
-    deserializer: impl serde::Deserializer<'de>,
-    at: &str,
-) -> Result<T, Mismatch> {
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let mut pointer = at.to_owned();
-        for segment in error.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => {
-                    pointer = self::pointer(&pointer, index);
-                }
-                serde_path_to_error::Segment::Map { key } => {
-                    pointer = self::pointer(&pointer, key);
-                }
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => {}
-            }
-        }
-        Mismatch {
-            pointer,
-            reason: safe_reason(&error.inner().to_string()),
-        }
-    })
-}
-
-/// What serde says, without the value it may quote: `invalid type: string "…", expected u64`
-/// becomes `found a string, expected u64`. The expected part comes from this module's types;
-/// any message not known to be free of values becomes a generic one.
-fn safe_reason(message: &str) -> String {
-    const KINDS: [&str; 9] = [
-        "string",
-        "integer",
-        "floating point",
-        "boolean",
-        "null",
-        "map",
-        "sequence",
-        "unit",
-        "char",
-    ];
-    let unexpected = message
-        .strip_prefix("invalid type: ")
-        .or_else(|| message.strip_prefix("invalid value: "));
-    if let Some(rest) = unexpected {
-        let found = KINDS
-            .iter()
-            .find(|kind| rest.starts_with(*kind))
-            .map_or_else(|| "a value".to_owned(), |kind| format!("a {kind}"));
-        return match message.rfind(", expected ") {
-            Some(at) => format!("found {found}, expected {}", &message[at + 11..]),
-            None => format!("found {found} of the wrong type"),
-        };
-    }
-    let names_only = message.starts_with("missing field `")
-        || message.starts_with("duplicate field `")
-        || message.starts_with("invalid length ");
-    if names_only {
-        message.to_owned()
-    } else {
-        "not valid here".to_owned()
-    }
-}
-
 /// A time, UTC.
 type Time = DateTime<Utc>;
 
@@ -763,32 +597,6 @@ mod tests {
         let base = parse_time("2024-02-29T23:59:59.999Z").expect("time");
         assert_eq!(after(base, 1), parse_time("2024-03-01T00:00:00.000Z"));
         assert_eq!(after(base, u64::MAX), None);
-    }
-
-    #[test]
-    fn serde_messages_are_rewritten_without_values() {
-        assert_eq!(
-            safe_reason(r#"invalid type: string "Hello, \"Ada\", expected u64", expected u64"#),
-            "found a string, expected u64"
-        );
-        assert_eq!(
-            safe_reason("invalid type: floating point `1.5`, expected i64"),
-            "found a floating point, expected i64"
-        );
-        assert_eq!(
-            safe_reason("missing field `Transcript`"),
-            "missing field `Transcript`"
-        );
-        assert_eq!(safe_reason("something else entirely"), "not valid here");
-    }
-
-    #[test]
-    fn labels_are_shown_and_other_values_are_not() {
-        assert_eq!(label(" CUSTOM_BOT "), Some("CUSTOM_BOT"));
-        assert_eq!(label("text/plain"), Some("text/plain"));
-        assert_eq!(label("Quality Analyst"), Some("Quality Analyst"));
-        assert_eq!(label("My parrot ate the router manual."), None);
-        assert_eq!(label(""), None);
     }
 
     /// No error, whole-document or entry, holds any text of the samples: neither for the samples

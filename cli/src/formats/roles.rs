@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use asapp_conversations::types::ParticipantRole;
 
+use super::redact::label;
+
 /// The ASAPP role `text` names, in any case: only the roles the description lists, since an
 /// import sends no other.
 pub(crate) fn known_role(text: &str) -> Option<ParticipantRole> {
@@ -158,7 +160,7 @@ impl RoleMap {
     ) -> Result<ParticipantRole, String> {
         self.get(vendor_role)
             .or_else(|| documented(vendor_role.trim()))
-            .ok_or_else(|| match super::label(vendor_role) {
+            .ok_or_else(|| match label(vendor_role) {
                 Some(label) => format!(
                     "{field} `{label}` has no ASAPP role: map it with --role-map '{label}=customer|agent|system'"
                 ),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use asapp_conversations::chrono::SecondsFormat;
 use serde_json::Value;
 
+use super::redact::pointer;
 use super::{Document, DocumentError, Format, Options, read_document};
 
 /// The folder of `format`'s samples.
@@ -123,14 +124,14 @@ fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, value) in map {
-                let child = super::pointer(&at, key);
+                let child = pointer(&at, key);
                 out.push(child.clone());
                 collect_pointers(value, child, out);
             }
         }
         Value::Array(items) => {
             for (index, value) in items.iter().enumerate() {
-                let child = super::pointer(&at, index);
+                let child = pointer(&at, index);
                 out.push(child.clone());
                 collect_pointers(value, child, out);
             }

@@ -47,9 +47,10 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
+use super::redact::{entry, pointer, top_level};
 use super::{
     Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, after, choose_base,
-    entry, non_blank, parse_time, pointer, top_level,
+    non_blank, parse_time,
 };
 use crate::transcript::Line;
 
