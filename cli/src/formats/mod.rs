@@ -47,6 +47,18 @@
 //!   ([`label`]); serde's messages are rewritten so that they never echo a value.
 //! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
 //!
+//! The files, each with one job:
+//! - `mod.rs` (here): the document model ([`Format`], [`Options`], [`Document`] and its
+//!   [`Entry`]s, [`ErrorKind`]), what the readers share (participants, times), and
+//!   [`read_document`], which hands a document to its format's reader;
+//! - [`contact_lens`], [`connect_chat`], [`genesys`], [`twilio`]: one reader per vendor format,
+//!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and [`roles`]
+//!   (the user's role map);
+//! - [`detect`]: recognising a document's format from its content;
+//! - [`outline`]: the one pass that checks a document as JSON and keeps what detection needs;
+//! - [`redact`]: the reasons errors give, which never quote a document's text;
+//! - `testing.rs` (tests only): the sample documents, and helpers for the readers' tests.
+//!
 //! [`label`]: redact::label
 
 mod connect_chat;
