@@ -38,8 +38,8 @@
 //! - **Participants** give the conversation's customer (and agent, and their names where the
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
-//!   external party that every Genesys conversation has ([`genesys`]). Each message's sender id is its participant's id; where the
-//!   format has no id for a person (a role name such as Contact Lens's `AGENT`, a Genesys
+//!   external party that every Genesys conversation has ([`genesys`]). Each message's sender id
+//!   is its participant's id; where the format has no id for a person (a role name such as Contact Lens's `AGENT`, a Genesys
 //!   purpose, a Twilio channel), it is derived as `<externalId>:<label>`, so that it is stable
 //!   and never shared between conversations.
 //! - **No message text in errors**: errors name the file, the JSON pointer and the reason only.
