@@ -39,9 +39,9 @@
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
 //!   external party that every Genesys conversation has ([`genesys`]). Each message's sender id
-//!   is its participant's id; where the format has no id for a person (a role name such as Contact Lens's `AGENT`, a Genesys
-//!   purpose, a Twilio channel), it is derived as `<externalId>:<label>`, so that it is stable
-//!   and never shared between conversations.
+//!   is its participant's id; where the format has no id for a person (a role name such as
+//!   Contact Lens's `AGENT`, a Genesys purpose, a Twilio channel), it is derived as
+//!   `<externalId>:<label>`, so that it is stable and never shared between conversations.
 //! - **No message text in errors**: errors name the file, the JSON pointer and the reason only.
 //!   Vendor values (a role, a content type) are shown only when they look like labels
 //!   ([`label`]); serde's messages are rewritten so that they never echo a value.
