@@ -330,16 +330,28 @@ async fn the_last_word_counts_documents_as_documents() {
     );
 }
 
-/// The binary, importing `args` from `url`, with stderr gathered as it comes.
+/// The binary, importing `args` from `url`, with what it tells gathered as it comes.
 struct Child {
     child: tokio::process::Child,
-    stderr: Arc<Mutex<String>>,
+    told: Arc<Mutex<Vec<u8>>>,
+    gathering: tokio::task::JoinHandle<()>,
 }
 
 impl Child {
     fn spawn(args: &[&str], url: &str) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"));
+        command
             .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        Self::start(command, url)
+    }
+
+    /// `command`, with the sandbox's credentials for `url`; gathers what it writes to the pipe
+    /// (its stderr, or its stdout when its stderr is not piped).
+    fn start(mut command: tokio::process::Command, url: &str) -> Self {
+        let mut child = command
             .env("ASAPP_BASE_URL", url)
             .env("ASAPP_API_ID", asapp_conversations_sandbox::DEFAULT_API_ID)
             .env(
@@ -348,33 +360,35 @@ impl Child {
             )
             .env_remove("ASAPP_ENVIRONMENT")
             .env_remove("RUST_LOG")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let gathered = stderr.clone();
-        tokio::spawn(async move {
+        let mut pipe: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match child.stderr.take() {
+            Some(stderr) => Box::new(stderr),
+            None => Box::new(child.stdout.take().unwrap()),
+        };
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let gathered = told.clone();
+        let gathering = tokio::spawn(async move {
             use tokio::io::AsyncReadExt as _;
             let mut buffer = [0; 4096];
             while let Ok(n) = pipe.read(&mut buffer).await {
                 if n == 0 {
                     break;
                 }
-                gathered
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                gathered.lock().unwrap().extend_from_slice(&buffer[..n]);
             }
         });
-        Self { child, stderr }
+        Self {
+            child,
+            told,
+            gathering,
+        }
     }
 
+    /// What it told so far (gathered as bytes: a character may come in two reads).
     fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.told.lock().unwrap()).into_owned()
     }
 
     /// Sends `signal` (`INT`, `TERM`) with kill(1).
@@ -404,8 +418,11 @@ impl Child {
             .await
             .unwrap_or_else(|_| panic!("not ended within {within:?}: {}", self.stderr()))
             .unwrap();
-        // The pipe's last bytes.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The pipe's last bytes, up to its end.
+        tokio::time::timeout(Duration::from_secs(5), &mut self.gathering)
+            .await
+            .unwrap_or_else(|_| panic!("the pipe not closed: {}", self.stderr()))
+            .unwrap();
         (status.code(), self.stderr())
     }
 }
