@@ -460,11 +460,19 @@ async fn resume_stores_the_rest_once(
     let resumed = asapp_env(&[args, &["--resume", "--settle", settle]].concat(), &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    stored_once(&summary, url, conversations, each).await;
+    resumed.err
+}
+
+/// Checks that the resume whose summary is `summary` stored the rest, and that each of
+/// `conversations` holds its `each` messages once.
+async fn stored_once(summary: &Value, url: &str, conversations: usize, each: u32) {
     assert_eq!(
         summary["messages"].as_u64().unwrap() + summary["alreadyStored"].as_u64().unwrap(),
         conversations as u64 * u64::from(each),
         "{summary}"
     );
+    let env = default_credentials(url.to_owned());
     for c in 0..conversations {
         let expected: Vec<String> = (0..each).map(|m| format!("words {m}")).collect();
         assert_eq!(
@@ -473,7 +481,6 @@ async fn resume_stores_the_rest_once(
             "term-{c:02}: nothing lost or repeated"
         );
     }
-    resumed.err
 }
 
 #[tokio::test]
