@@ -1,6 +1,7 @@
 //! What an import tells on the terminal: recorded in-process on a terminal that keeps every
 //! frame of the bar and every line reported beside it (as `src/log.rs`'s test of the bar
-//! cleared around reports does), and, for Ctrl-C and SIGTERM, of the binary run as a process.
+//! cleared around reports does), and, for Ctrl-C and SIGTERM, of the binary run as a process:
+//! signalled with kill(1), and typed on a real terminal (a pseudo-terminal of script(1)).
 //! The bar follows what ASAPP acknowledged, not what is read ahead; a resume says at once what
 //! it found and waits for, with the bar drawn at once; the last word counts documents as
 //! documents; an interrupted import lets its batches in flight finish, records them, says how
@@ -330,9 +331,12 @@ async fn the_last_word_counts_documents_as_documents() {
     );
 }
 
-/// The binary, importing `args` from `url`, with what it tells gathered as it comes.
+/// The binary, importing `args` from `url`, with what it tells gathered as it comes: its
+/// stderr, or, run [`on a terminal`](Child::on_terminal), everything the terminal shows.
 struct Child {
     child: tokio::process::Child,
+    /// What is typed on the terminal, when it runs on one.
+    keyboard: Option<tokio::process::ChildStdin>,
     told: Arc<Mutex<Vec<u8>>>,
     gathering: tokio::task::JoinHandle<()>,
 }
@@ -346,6 +350,43 @@ impl Child {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
         Self::start(command, url)
+    }
+
+    /// The binary run as a user runs it at a terminal: under script(1), whose pseudo-terminal is
+    /// its stdin, stdout and stderr. What is written to script's stdin is typed on that
+    /// terminal ([`Child::ctrl_c`]), and script's stdout is everything the terminal shows,
+    /// escape sequences and all; script exits with the binary's status.
+    fn on_terminal(args: &[&str], url: &str) -> Self {
+        const SCRIPT: &str = "/usr/bin/script";
+        assert!(
+            std::path::Path::new(SCRIPT).exists(),
+            "{SCRIPT} is missing: it runs asapp on a pseudo-terminal; it is util-linux's, in \
+             Debian's bsdutils (Essential: apt-get install bsdutils)"
+        );
+        // `exec`: asapp, not a shell waiting for it, gets the terminal's Ctrl-C.
+        let line = std::iter::once(env!("CARGO_BIN_EXE_asapp"))
+            .chain(args.iter().copied())
+            .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut command = tokio::process::Command::new(SCRIPT);
+        command
+            .args(["--quiet", "--flush", "--return", "--command"])
+            .arg(format!("exec {line}"))
+            .arg("/dev/null")
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        Self::start(command, url)
+    }
+
+    /// Types Ctrl-C on the terminal: its line discipline sends SIGINT to asapp.
+    async fn ctrl_c(&mut self) {
+        use tokio::io::AsyncWriteExt as _;
+        let keyboard = self.keyboard.as_mut().expect("on a terminal");
+        keyboard.write_all(&[0x03]).await.unwrap();
+        keyboard.flush().await.unwrap();
     }
 
     /// `command`, with the sandbox's credentials for `url`; gathers what it writes to the pipe
@@ -380,6 +421,7 @@ impl Child {
             }
         });
         Self {
+            keyboard: child.stdin.take(),
             child,
             told,
             gathering,
@@ -580,4 +622,144 @@ async fn a_second_ctrl_c_exits_at_once_and_the_resume_reads_back_what_was_in_fli
         told.contains("4 batches in doubt in 4 conversations"),
         "{told}"
     );
+}
+
+/// `shown` on a terminal without its escape sequences (colours, cursor moves, clearing).
+fn unescaped(shown: &str) -> String {
+    let mut plain = String::with_capacity(shown.len());
+    let mut chars = shown.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            plain.push(c);
+        } else if chars.next() == Some('[') {
+            // A control sequence ends with its final byte, from `@` to `~`.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    plain
+}
+
+/// Each thing written on the terminal, in order: `shown` cut at every carriage return and
+/// newline, without escape sequences. Each frame of the bar is one.
+fn written(shown: &str) -> Vec<String> {
+    unescaped(shown)
+        .split(['\r', '\n'])
+        .map(|piece| piece.trim_end().to_owned())
+        .filter(|piece| !piece.is_empty())
+        .collect()
+}
+
+/// The lines left on the terminal once `shown` is written: of each line, what follows its last
+/// carriage return (the bar is drawn over, and cleared before a line is written above it).
+fn screen(shown: &str) -> Vec<String> {
+    unescaped(shown)
+        .split('\n')
+        .map(|line| {
+            let line = line.trim_end_matches('\r');
+            line.rsplit('\r').next().unwrap().trim_end().to_owned()
+        })
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+/// A frame of the bar, as [`written`]: a spinner before the total is known, the bar's cells
+/// after, then the counts.
+fn is_frame(piece: &str) -> bool {
+    piece
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '█' | '░' | '\u{2800}'..='\u{28ff}'))
+        && piece.contains(" messages acknowledged, ")
+}
+
+#[tokio::test]
+async fn ctrl_c_typed_on_a_real_terminal_then_the_resume_on_it() {
+    // As in the test above: batches answered after 500 ms, 4 conversations at a time; Ctrl-C
+    // typed on the pseudo-terminal asapp runs on, once batches are in flight.
+    let server = slow(Duration::from_millis(500)).await;
+    let scratch = Scratch::new("terminal-pty");
+    let file = scratch.0.join("calls.jsonl");
+    transcript(&file, 40, 6);
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(
+        file.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--concurrency", "4", "--batch-size", "2"],
+    );
+    let mut child = Child::on_terminal(&args, &server.url);
+    reached(&server.arrived, 6).await;
+    tokio::time::timeout(Duration::from_secs(5), child.ctrl_c())
+        .await
+        .expect("Ctrl-C typed");
+    let (code, shown) = child.ended(Duration::from_secs(10)).await;
+    let written = written(&shown);
+    let screen = screen(&shown);
+    assert_eq!(code, Some(130), "{written:#?}");
+    assert!(
+        !shown.contains(asapp_conversations_sandbox::DEFAULT_API_SECRET),
+        "{shown:?}"
+    );
+    // The bar (asapp saw a terminal), the terminal's echo of the Ctrl-C typed, asapp's word on
+    // it, and last, what was recorded and how to resume.
+    let at = |what: &dyn Fn(&str) -> bool| {
+        written
+            .iter()
+            .position(|piece| what(piece))
+            .unwrap_or_else(|| panic!("not shown: {written:#?}"))
+    };
+    let drawn = at(&|piece| is_frame(piece) && piece.starts_with('░'));
+    let typed = at(&|piece| piece.ends_with("^C"));
+    let told = at(&|piece| {
+        piece.starts_with("Ctrl-C: no new batch is sent; waiting up to 30s for the ")
+            && piece.contains(" in flight to be answered and recorded (Ctrl-C again to exit")
+    });
+    assert!(drawn < typed && typed < told, "{written:#?}");
+    let last = screen.last().unwrap();
+    assert_eq!(written.last(), Some(last), "{written:#?}");
+    assert!(
+        last.starts_with("interrupted (Ctrl-C): ")
+            && last.ends_with(&format!(
+                "; to resume: {} {} --resume",
+                env!("CARGO_BIN_EXE_asapp"),
+                args.join(" ")
+            )),
+        "{screen:#?}"
+    );
+    assert!(
+        !screen.iter().any(|line| line.contains("error")),
+        "{screen:#?}"
+    );
+    let stored = server.stored.load(Ordering::SeqCst);
+    assert!((6..120).contains(&stored), "stopped midway: {stored}");
+    assert_eq!(acks(&checkpoint), stored, "{written:#?}");
+
+    // The resume, on a terminal too: its first line says what it found, and the bar is drawn.
+    server.slow.store(false, Ordering::SeqCst);
+    let resume = [args.as_slice(), &["--resume"]].concat();
+    let child = Child::on_terminal(&resume, &server.url);
+    let (code, shown) = child.ended(Duration::from_secs(10)).await;
+    let written = self::written(&shown);
+    let screen = self::screen(&shown);
+    assert_eq!(code, Some(0), "{written:#?}");
+    assert!(
+        !shown.contains(asapp_conversations_sandbox::DEFAULT_API_SECRET),
+        "{shown:?}"
+    );
+    assert_eq!(
+        screen.first(),
+        Some(&format!(
+            "resuming {}: {stored} batches acknowledged, none in doubt",
+            checkpoint.display()
+        )),
+        "{written:#?}"
+    );
+    assert!(written.iter().any(|piece| is_frame(piece)), "{written:#?}");
+    // Its summary, pretty on the terminal, is the last thing on it.
+    let summary = screen.iter().position(|line| line == "{").unwrap();
+    let summary: Value = serde_json::from_str(&screen[summary..].join("\n")).unwrap();
+    stored_once(&summary, &server.url, 40, 6).await;
 }
