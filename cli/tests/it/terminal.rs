@@ -1,6 +1,7 @@
 //! What an import tells on the terminal: recorded in-process on a terminal that keeps every
 //! frame of the bar and every line reported beside it (as `src/log.rs`'s test of the bar
-//! cleared around reports does), and, for Ctrl-C and SIGTERM, of the binary run as a process.
+//! cleared around reports does), and, for Ctrl-C and SIGTERM, of the binary run as a process:
+//! signalled with kill(1), and typed on a real terminal (a pseudo-terminal of script(1)).
 //! The bar follows what ASAPP acknowledged, not what is read ahead; a resume says at once what
 //! it found and waits for, with the bar drawn at once; the last word counts documents as
 //! documents; an interrupted import lets its batches in flight finish, records them, says how
@@ -330,16 +331,68 @@ async fn the_last_word_counts_documents_as_documents() {
     );
 }
 
-/// The binary, importing `args` from `url`, with stderr gathered as it comes.
+/// The binary, importing `args` from `url`, with what it tells gathered as it comes: its
+/// stderr, or, run [`on a terminal`](Child::on_terminal), everything the terminal shows.
 struct Child {
     child: tokio::process::Child,
-    stderr: Arc<Mutex<String>>,
+    /// What is typed on the terminal, when it runs on one.
+    keyboard: Option<tokio::process::ChildStdin>,
+    told: Arc<Mutex<Vec<u8>>>,
+    gathering: tokio::task::JoinHandle<()>,
 }
 
 impl Child {
     fn spawn(args: &[&str], url: &str) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"))
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"));
+        command
             .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        Self::start(command, url)
+    }
+
+    /// The binary run as a user runs it at a terminal: under script(1), whose pseudo-terminal is
+    /// its stdin, stdout and stderr. What is written to script's stdin is typed on that
+    /// terminal ([`Child::ctrl_c`]), and script's stdout is everything the terminal shows,
+    /// escape sequences and all; script exits with the binary's status.
+    fn on_terminal(args: &[&str], url: &str) -> Self {
+        const SCRIPT: &str = "/usr/bin/script";
+        assert!(
+            std::path::Path::new(SCRIPT).exists(),
+            "{SCRIPT} is missing: it runs asapp on a pseudo-terminal; it is util-linux's, in \
+             Debian's bsdutils (Essential: apt-get install bsdutils)"
+        );
+        // `exec`: asapp, not a shell waiting for it, gets the terminal's Ctrl-C.
+        let line = std::iter::once(env!("CARGO_BIN_EXE_asapp"))
+            .chain(args.iter().copied())
+            .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut command = tokio::process::Command::new(SCRIPT);
+        command
+            .args(["--quiet", "--flush", "--return", "--command"])
+            .arg(format!("exec {line}"))
+            .arg("/dev/null")
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        Self::start(command, url)
+    }
+
+    /// Types Ctrl-C on the terminal: its line discipline sends SIGINT to asapp.
+    async fn ctrl_c(&mut self) {
+        use tokio::io::AsyncWriteExt as _;
+        let keyboard = self.keyboard.as_mut().expect("on a terminal");
+        keyboard.write_all(&[0x03]).await.unwrap();
+        keyboard.flush().await.unwrap();
+    }
+
+    /// `command`, with the sandbox's credentials for `url`; gathers what it writes to the pipe
+    /// (its stderr, or its stdout when its stderr is not piped).
+    fn start(mut command: tokio::process::Command, url: &str) -> Self {
+        let mut child = command
             .env("ASAPP_BASE_URL", url)
             .env("ASAPP_API_ID", asapp_conversations_sandbox::DEFAULT_API_ID)
             .env(
@@ -348,33 +401,36 @@ impl Child {
             )
             .env_remove("ASAPP_ENVIRONMENT")
             .env_remove("RUST_LOG")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let gathered = stderr.clone();
-        tokio::spawn(async move {
+        let mut pipe: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match child.stderr.take() {
+            Some(stderr) => Box::new(stderr),
+            None => Box::new(child.stdout.take().unwrap()),
+        };
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let gathered = told.clone();
+        let gathering = tokio::spawn(async move {
             use tokio::io::AsyncReadExt as _;
             let mut buffer = [0; 4096];
             while let Ok(n) = pipe.read(&mut buffer).await {
                 if n == 0 {
                     break;
                 }
-                gathered
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                gathered.lock().unwrap().extend_from_slice(&buffer[..n]);
             }
         });
-        Self { child, stderr }
+        Self {
+            keyboard: child.stdin.take(),
+            child,
+            told,
+            gathering,
+        }
     }
 
+    /// What it told so far (gathered as bytes: a character may come in two reads).
     fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.told.lock().unwrap()).into_owned()
     }
 
     /// Sends `signal` (`INT`, `TERM`) with kill(1).
@@ -404,8 +460,11 @@ impl Child {
             .await
             .unwrap_or_else(|_| panic!("not ended within {within:?}: {}", self.stderr()))
             .unwrap();
-        // The pipe's last bytes.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The pipe's last bytes, up to its end.
+        tokio::time::timeout(Duration::from_secs(5), &mut self.gathering)
+            .await
+            .unwrap_or_else(|_| panic!("the pipe not closed: {}", self.stderr()))
+            .unwrap();
         (status.code(), self.stderr())
     }
 }
@@ -443,11 +502,19 @@ async fn resume_stores_the_rest_once(
     let resumed = asapp_env(&[args, &["--resume", "--settle", settle]].concat(), &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
+    stored_once(&summary, url, conversations, each).await;
+    resumed.err
+}
+
+/// Checks that the resume whose summary is `summary` stored the rest, and that each of
+/// `conversations` holds its `each` messages once.
+async fn stored_once(summary: &Value, url: &str, conversations: usize, each: u32) {
     assert_eq!(
         summary["messages"].as_u64().unwrap() + summary["alreadyStored"].as_u64().unwrap(),
         conversations as u64 * u64::from(each),
         "{summary}"
     );
+    let env = default_credentials(url.to_owned());
     for c in 0..conversations {
         let expected: Vec<String> = (0..each).map(|m| format!("words {m}")).collect();
         assert_eq!(
@@ -456,7 +523,6 @@ async fn resume_stores_the_rest_once(
             "term-{c:02}: nothing lost or repeated"
         );
     }
-    resumed.err
 }
 
 #[tokio::test]
@@ -556,4 +622,144 @@ async fn a_second_ctrl_c_exits_at_once_and_the_resume_reads_back_what_was_in_fli
         told.contains("4 batches in doubt in 4 conversations"),
         "{told}"
     );
+}
+
+/// `shown` on a terminal without its escape sequences (colours, cursor moves, clearing).
+fn unescaped(shown: &str) -> String {
+    let mut plain = String::with_capacity(shown.len());
+    let mut chars = shown.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            plain.push(c);
+        } else if chars.next() == Some('[') {
+            // A control sequence ends with its final byte, from `@` to `~`.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    plain
+}
+
+/// Each thing written on the terminal, in order: `shown` cut at every carriage return and
+/// newline, without escape sequences. Each frame of the bar is one.
+fn written(shown: &str) -> Vec<String> {
+    unescaped(shown)
+        .split(['\r', '\n'])
+        .map(|piece| piece.trim_end().to_owned())
+        .filter(|piece| !piece.is_empty())
+        .collect()
+}
+
+/// The lines left on the terminal once `shown` is written: of each line, what follows its last
+/// carriage return (the bar is drawn over, and cleared before a line is written above it).
+fn screen(shown: &str) -> Vec<String> {
+    unescaped(shown)
+        .split('\n')
+        .map(|line| {
+            let line = line.trim_end_matches('\r');
+            line.rsplit('\r').next().unwrap().trim_end().to_owned()
+        })
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+/// A frame of the bar, as [`written`]: a spinner before the total is known, the bar's cells
+/// after, then the counts.
+fn is_frame(piece: &str) -> bool {
+    piece
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '█' | '░' | '\u{2800}'..='\u{28ff}'))
+        && piece.contains(" messages acknowledged, ")
+}
+
+#[tokio::test]
+async fn ctrl_c_typed_on_a_real_terminal_then_the_resume_on_it() {
+    // As in the test above: batches answered after 500 ms, 4 conversations at a time; Ctrl-C
+    // typed on the pseudo-terminal asapp runs on, once batches are in flight.
+    let server = slow(Duration::from_millis(500)).await;
+    let scratch = Scratch::new("terminal-pty");
+    let file = scratch.0.join("calls.jsonl");
+    transcript(&file, 40, 6);
+    let checkpoint = scratch.0.join("cp");
+    let args = import_args(
+        file.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+        &["--concurrency", "4", "--batch-size", "2"],
+    );
+    let mut child = Child::on_terminal(&args, &server.url);
+    reached(&server.arrived, 6).await;
+    tokio::time::timeout(Duration::from_secs(5), child.ctrl_c())
+        .await
+        .expect("Ctrl-C typed");
+    let (code, shown) = child.ended(Duration::from_secs(10)).await;
+    let written = written(&shown);
+    let screen = screen(&shown);
+    assert_eq!(code, Some(130), "{written:#?}");
+    assert!(
+        !shown.contains(asapp_conversations_sandbox::DEFAULT_API_SECRET),
+        "{shown:?}"
+    );
+    // The bar (asapp saw a terminal), the terminal's echo of the Ctrl-C typed, asapp's word on
+    // it, and last, what was recorded and how to resume.
+    let at = |what: &dyn Fn(&str) -> bool| {
+        written
+            .iter()
+            .position(|piece| what(piece))
+            .unwrap_or_else(|| panic!("not shown: {written:#?}"))
+    };
+    let drawn = at(&|piece| is_frame(piece) && piece.starts_with('░'));
+    let typed = at(&|piece| piece.ends_with("^C"));
+    let told = at(&|piece| {
+        piece.starts_with("Ctrl-C: no new batch is sent; waiting up to 30s for the ")
+            && piece.contains(" in flight to be answered and recorded (Ctrl-C again to exit")
+    });
+    assert!(drawn < typed && typed < told, "{written:#?}");
+    let last = screen.last().unwrap();
+    assert_eq!(written.last(), Some(last), "{written:#?}");
+    assert!(
+        last.starts_with("interrupted (Ctrl-C): ")
+            && last.ends_with(&format!(
+                "; to resume: {} {} --resume",
+                env!("CARGO_BIN_EXE_asapp"),
+                args.join(" ")
+            )),
+        "{screen:#?}"
+    );
+    assert!(
+        !screen.iter().any(|line| line.contains("error")),
+        "{screen:#?}"
+    );
+    let stored = server.stored.load(Ordering::SeqCst);
+    assert!((6..120).contains(&stored), "stopped midway: {stored}");
+    assert_eq!(acks(&checkpoint), stored, "{written:#?}");
+
+    // The resume, on a terminal too: its first line says what it found, and the bar is drawn.
+    server.slow.store(false, Ordering::SeqCst);
+    let resume = [args.as_slice(), &["--resume"]].concat();
+    let child = Child::on_terminal(&resume, &server.url);
+    let (code, shown) = child.ended(Duration::from_secs(10)).await;
+    let written = self::written(&shown);
+    let screen = self::screen(&shown);
+    assert_eq!(code, Some(0), "{written:#?}");
+    assert!(
+        !shown.contains(asapp_conversations_sandbox::DEFAULT_API_SECRET),
+        "{shown:?}"
+    );
+    assert_eq!(
+        screen.first(),
+        Some(&format!(
+            "resuming {}: {stored} batches acknowledged, none in doubt",
+            checkpoint.display()
+        )),
+        "{written:#?}"
+    );
+    assert!(written.iter().any(|piece| is_frame(piece)), "{written:#?}");
+    // Its summary, pretty on the terminal, is the last thing on it.
+    let summary = screen.iter().position(|line| line == "{").unwrap();
+    let summary: Value = serde_json::from_str(&screen[summary..].join("\n")).unwrap();
+    stored_once(&summary, &server.url, 40, 6).await;
 }
