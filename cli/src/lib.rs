@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod failure;
 mod formats;
 mod import;
 mod log;
@@ -17,13 +18,15 @@ mod transcript;
 
 pub use import::{FileStorage, Storage, StorageFactory, file_storage};
 
+pub(crate) use failure::Failure;
+
 use std::ffi::OsString;
 use std::io::{Read as _, Write};
 use std::path::Path;
 
 use asapp_conversations::{
     ApiError, Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET,
-    ENV_BASE_URL, ENV_ENVIRONMENT, ErrorKind, ResponseValue, chrono, types,
+    ENV_BASE_URL, ENV_ENVIRONMENT, ResponseValue, chrono, types,
 };
 use asapp_conversations_sandbox::Sandbox;
 use clap::{CommandFactory as _, Parser as _};
@@ -88,37 +91,6 @@ pub async fn on_terminal<F: std::future::Future>(
 
 /// What [`on_terminal`] draws on.
 pub use indicatif::TermLike;
-
-/// A failure with its exit status and one-line message.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-struct Failure {
-    exit: Exit,
-    message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::Usage,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        let exit = match error.kind() {
-            ErrorKind::InvalidRequest { .. } => Exit::Usage,
-            _ if error.status().is_some_and(|s| s.is_client_error()) => Exit::Rejected,
-            _ => Exit::Failed,
-        };
-        Self {
-            exit,
-            message: error.to_string(),
-        }
-    }
-}
 
 /// Runs `asapp` with `args` (the first is the program name) and the variables `env` looks up,
 /// writing results to `out` and errors to `err`.
