@@ -14,6 +14,7 @@ mod failure;
 mod formats;
 mod import;
 mod log;
+mod output;
 mod transcript;
 
 pub use import::{FileStorage, Storage, StorageFactory, file_storage};
@@ -25,12 +26,11 @@ use std::io::{Read as _, Write};
 use std::path::Path;
 
 use asapp_conversations::{
-    ApiError, Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET,
-    ENV_BASE_URL, ENV_ENVIRONMENT, ResponseValue, chrono, types,
+    Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL,
+    ENV_ENVIRONMENT, chrono, types,
 };
 use asapp_conversations_sandbox::Sandbox;
 use clap::{CommandFactory as _, Parser as _};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::args::{Cli, Command, Conversations, EnvironmentName, Messages, Role};
@@ -143,15 +143,7 @@ pub async fn run_with(
     };
     match execute(cli, &argv, env, output, storage, out, err).await {
         Ok(()) => Exit::Success,
-        // Not an error: the import stopped as asked, and says how to resume.
-        Err(failure) if matches!(failure.exit, Exit::Interrupted | Exit::Terminated) => {
-            let _ = writeln!(err, "{failure}");
-            failure.exit
-        }
-        Err(failure) => {
-            let _ = writeln!(err, "error: {failure}");
-            failure.exit
-        }
+        Err(failure) => output::write_failure(err, &failure),
     }
 }
 
@@ -285,7 +277,7 @@ async fn dispatch(
                 "import: client in all",
             );
             let (summary, invalid) = imported?;
-            write_json(out, output, &summary)?;
+            output::write_json(out, output, &summary)?;
             match invalid {
                 Some(invalid) => Err(Failure::usage(invalid)),
                 None => Ok(()),
@@ -304,14 +296,7 @@ async fn dispatch(
             let messages = client.get_messages().conversation_id(id.as_str()).await?;
             for message in &messages.items {
                 let line = transcript::Line::from_stored(conversation, message);
-                let text = serde_json::to_string(&line).map_err(|e| Failure {
-                    exit: Exit::Failed,
-                    message: format!("cannot print a line: {e}"),
-                })?;
-                writeln!(out, "{text}").map_err(|e| Failure {
-                    exit: Exit::Failed,
-                    message: format!("cannot write: {e}"),
-                })?;
+                output::write_line(out, &line)?;
             }
             Ok(())
         }
@@ -350,18 +335,18 @@ async fn dispatch(
                         })?
                 }
             };
-            print(
+            output::print(
                 out,
                 output,
                 client.create_or_update_conversation().body(body).await,
             )
         }
-        Command::Conversations(Conversations::List { external_id }) => print(
+        Command::Conversations(Conversations::List { external_id }) => output::print(
             out,
             output,
             client.get_conversations().external_id(external_id).await,
         ),
-        Command::Conversations(Conversations::Get { conversation_id }) => print(
+        Command::Conversations(Conversations::Get { conversation_id }) => output::print(
             out,
             output,
             client
@@ -408,7 +393,7 @@ async fn dispatch(
                         Failure::usage(format!("invalid message: {e}"))
                     })?,
             };
-            print(
+            output::print(
                 out,
                 output,
                 client
@@ -423,7 +408,7 @@ async fn dispatch(
             json,
         }) => {
             let body: types::BatchMessages = read_json(&json)?;
-            print(
+            output::print(
                 out,
                 output,
                 client
@@ -433,7 +418,7 @@ async fn dispatch(
                     .await,
             )
         }
-        Command::Messages(Messages::List { conversation_id }) => print(
+        Command::Messages(Messages::List { conversation_id }) => output::print(
             out,
             output,
             client
@@ -444,7 +429,7 @@ async fn dispatch(
         Command::Messages(Messages::Get {
             conversation_id,
             message_id,
-        }) => print(
+        }) => output::print(
             out,
             output,
             client
@@ -453,7 +438,7 @@ async fn dispatch(
                 .message_id(message_id.as_str())
                 .await,
         ),
-        Command::Messages(Messages::ListByExternalId { external_id }) => print(
+        Command::Messages(Messages::ListByExternalId { external_id }) => output::print(
             out,
             output,
             client
@@ -488,31 +473,6 @@ fn log_client_stats(now: ClientStats, before: ClientStats, what: &str) {
         limiter_wait_s = (now.limiter_wait - before.limiter_wait).as_secs_f64(),
         "{what}"
     );
-}
-
-/// Writes a successful answer's JSON.
-fn print<T: Serialize>(
-    out: &mut dyn Write,
-    output: Output,
-    result: Result<ResponseValue<T>, ApiError>,
-) -> Result<(), Failure> {
-    write_json(out, output, &result?.into_inner())
-}
-
-fn write_json(out: &mut dyn Write, output: Output, value: &impl Serialize) -> Result<(), Failure> {
-    let text = if output.pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    }
-    .map_err(|e| Failure {
-        exit: Exit::Failed,
-        message: format!("cannot print the answer: {e}"),
-    })?;
-    writeln!(out, "{text}").map_err(|e| Failure {
-        exit: Exit::Failed,
-        message: format!("cannot write the answer: {e}"),
-    })
 }
 
 /// A request body from a JSON file, or stdin for `-`; an error names the file and the JSON path.
