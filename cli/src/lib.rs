@@ -15,6 +15,7 @@ mod formats;
 mod import;
 mod log;
 mod output;
+mod target;
 mod transcript;
 
 pub use import::{FileStorage, Storage, StorageFactory, file_storage};
@@ -25,15 +26,11 @@ use std::ffi::OsString;
 use std::io::{Read as _, Write};
 use std::path::Path;
 
-use asapp_conversations::{
-    Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET, ENV_BASE_URL,
-    ENV_ENVIRONMENT, chrono, types,
-};
-use asapp_conversations_sandbox::Sandbox;
+use asapp_conversations::{Client, ClientStats, DecodeError, chrono, types};
 use clap::{CommandFactory as _, Parser as _};
 use serde::de::DeserializeOwned;
 
-use crate::args::{Cli, Command, Conversations, EnvironmentName, Messages, Role};
+use crate::args::{Cli, Command, Conversations, Messages, Role};
 
 /// How `asapp` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,64 +153,27 @@ async fn execute(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let target = &cli.target;
-    let sandbox = if target.local {
-        Some(
-            Sandbox::start()
-                .await
-                .map_err(|e| Failure::usage(format!("cannot start the local sandbox: {e}")))?,
-        )
-    } else {
-        None
-    };
-    let config = match &sandbox {
-        Some(sandbox) => sandbox.client_config(),
-        None => {
-            let lookup = |name: &str| -> Option<OsString> {
-                let flag = match name {
-                    ENV_API_ID => target.api_id.clone(),
-                    ENV_API_SECRET => target.api_secret.clone(),
-                    ENV_BASE_URL => target.base_url.clone(),
-                    ENV_ENVIRONMENT => target.environment.map(|e| {
-                        match e {
-                            EnvironmentName::Sandbox => "sandbox",
-                            EnvironmentName::Production => "production",
-                        }
-                        .to_owned()
-                    }),
-                    _ => None,
-                };
-                // An option wins over its variable, and a target option over either variable.
-                let target_flag = target.base_url.is_some() || target.environment.is_some();
-                match flag {
-                    Some(value) => Some(value.into()),
-                    None if target_flag && (name == ENV_BASE_URL || name == ENV_ENVIRONMENT) => {
-                        None
-                    }
-                    None => env(name),
-                }
-            };
-            ClientConfig::from_vars(lookup).map_err(|e| Failure::usage(e.to_string()))?
-        }
-    };
-    let mut config = config.user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")));
-    if let Command::Import(import) = &cli.command {
-        // An account's limit can be lower than ASAPP's documented one, or shared: the import
-        // slows down on 429s instead of failing, and fails a batch only when ASAPP keeps
-        // refusing it past the call's deadline.
-        config = config.retry_policy(
-            asapp_conversations::RetryPolicy::asapp().with_rate_limited_retries_until_deadline(),
-        );
-        if import.rate_limit > 0 {
-            config = config.rate_limit(
-                asapp_conversations::RateLimit::per_second(import.rate_limit).adaptive(),
+    let target = target::resolve(&cli.target, &env, |mut config| {
+        if let Command::Import(import) = &cli.command {
+            // An account's limit can be lower than ASAPP's documented one, or shared: the import
+            // slows down on 429s instead of failing, and fails a batch only when ASAPP keeps
+            // refusing it past the call's deadline.
+            config = config.retry_policy(
+                asapp_conversations::RetryPolicy::asapp()
+                    .with_rate_limited_retries_until_deadline(),
             );
+            if import.rate_limit > 0 {
+                config = config.rate_limit(
+                    asapp_conversations::RateLimit::per_second(import.rate_limit).adaptive(),
+                );
+            }
         }
-    }
-    let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
+        config
+    })
+    .await?;
     let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
     let result = dispatch(
-        &client,
+        target.client(),
         cli.command,
         argv,
         output,
@@ -223,9 +183,7 @@ async fn execute(
         err,
     )
     .await;
-    if let Some(sandbox) = sandbox {
-        let _ = sandbox.shutdown().await;
-    }
+    target.close().await;
     result
 }
 
