@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod commands;
 mod failure;
 mod formats;
 mod import;
@@ -23,14 +24,12 @@ pub use import::{FileStorage, Storage, StorageFactory, file_storage};
 pub(crate) use failure::Failure;
 
 use std::ffi::OsString;
-use std::io::{Read as _, Write};
-use std::path::Path;
+use std::io::Write;
 
-use asapp_conversations::{Client, ClientStats, DecodeError, chrono, types};
+use asapp_conversations::{Client, ClientStats};
 use clap::{CommandFactory as _, Parser as _};
-use serde::de::DeserializeOwned;
 
-use crate::args::{Cli, Command, Conversations, Messages, Role};
+use crate::args::{Cli, Command};
 
 /// How `asapp` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,152 +257,10 @@ async fn dispatch(
             }
             Ok(())
         }
-        Command::Conversations(Conversations::Upsert(upsert)) => {
-            let body: types::TimeBasedConversation = match &upsert.json {
-                Some(path) => read_json(path)?,
-                None => {
-                    let mut builder = types::TimeBasedConversation::builder()
-                        .external_id(upsert.external_id.unwrap_or_default())
-                        .customer(
-                            types::Customer::builder()
-                                .external_id(upsert.customer_id.unwrap_or_default())
-                                .name(upsert.customer_name),
-                        )
-                        .metadata(
-                            upsert
-                                .metadata
-                                .into_iter()
-                                .collect::<std::collections::BTreeMap<_, _>>(),
-                        )
-                        .timestamp(timestamp(upsert.timestamp.as_deref())?);
-                    if let Some(agent) = upsert.agent_id {
-                        let agent = types::Agent::builder()
-                            .external_id(agent)
-                            .name(upsert.agent_name)
-                            .try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                Failure::usage(format!("invalid agent: {e}"))
-                            })?;
-                        builder = builder.agent(Some(agent));
-                    }
-                    builder
-                        .try_into()
-                        .map_err(|e: types::error::ConversionError| {
-                            Failure::usage(format!("invalid conversation: {e}"))
-                        })?
-                }
-            };
-            output::print(
-                out,
-                output,
-                client.create_or_update_conversation().body(body).await,
-            )
+        Command::Conversations(command) => {
+            commands::conversations::run(client, command, output, out).await
         }
-        Command::Conversations(Conversations::List { external_id }) => output::print(
-            out,
-            output,
-            client.get_conversations().external_id(external_id).await,
-        ),
-        Command::Conversations(Conversations::Get { conversation_id }) => output::print(
-            out,
-            output,
-            client
-                .get_conversation()
-                .conversation_id(conversation_id.as_str())
-                .await,
-        ),
-        Command::Conversations(Conversations::Authenticate(auth)) => {
-            let body: types::AuthObject = match &auth.json {
-                Some(path) => read_json(path)?,
-                None => types::AuthObject::builder()
-                    .auth(types::AuthPayload::builder().token(auth.token))
-                    .customer_external_id(auth.customer_id.unwrap_or_default())
-                    .stream_id(auth.stream_id)
-                    .try_into()
-                    .map_err(|e: types::error::ConversionError| {
-                        Failure::usage(format!("invalid authentication: {e}"))
-                    })?,
-            };
-            client
-                .post_authenticate()
-                .conversation_id(auth.conversation_id.as_str())
-                .body(body)
-                .await?;
-            Ok(())
-        }
-        Command::Messages(Messages::Create(create)) => {
-            let body: types::Message = match &create.json {
-                Some(path) => read_json(path)?,
-                None => types::Message::builder()
-                    .text(create.text.unwrap_or_default())
-                    .sender(
-                        types::Participant::builder()
-                            .role(match create.role {
-                                Some(Role::Agent) => types::ParticipantRole::Agent,
-                                Some(Role::System) => types::ParticipantRole::System,
-                                Some(Role::Customer) | None => types::ParticipantRole::Customer,
-                            })
-                            .external_id(create.sender_id.unwrap_or_default()),
-                    )
-                    .timestamp(timestamp(create.timestamp.as_deref())?)
-                    .try_into()
-                    .map_err(|e: types::error::ConversionError| {
-                        Failure::usage(format!("invalid message: {e}"))
-                    })?,
-            };
-            output::print(
-                out,
-                output,
-                client
-                    .create_message()
-                    .conversation_id(create.conversation_id.as_str())
-                    .body(body)
-                    .await,
-            )
-        }
-        Command::Messages(Messages::Batch {
-            conversation_id,
-            json,
-        }) => {
-            let body: types::BatchMessages = read_json(&json)?;
-            output::print(
-                out,
-                output,
-                client
-                    .create_batch_messages()
-                    .conversation_id(conversation_id.as_str())
-                    .body(body)
-                    .await,
-            )
-        }
-        Command::Messages(Messages::List { conversation_id }) => output::print(
-            out,
-            output,
-            client
-                .get_messages()
-                .conversation_id(conversation_id.as_str())
-                .await,
-        ),
-        Command::Messages(Messages::Get {
-            conversation_id,
-            message_id,
-        }) => output::print(
-            out,
-            output,
-            client
-                .get_message()
-                .conversation_id(conversation_id.as_str())
-                .message_id(message_id.as_str())
-                .await,
-        ),
-        Command::Messages(Messages::ListByExternalId { external_id }) => output::print(
-            out,
-            output,
-            client
-                .get_messages_by_external_id()
-                .external_id(external_id)
-                .await,
-        ),
+        Command::Messages(command) => commands::messages::run(client, command, output, out).await,
     }
 }
 
@@ -431,31 +288,4 @@ fn log_client_stats(now: ClientStats, before: ClientStats, what: &str) {
         limiter_wait_s = (now.limiter_wait - before.limiter_wait).as_secs_f64(),
         "{what}"
     );
-}
-
-/// A request body from a JSON file, or stdin for `-`; an error names the file and the JSON path.
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
-    let (name, text) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
-        ("stdin".to_owned(), text)
-    } else {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-        (path.display().to_string(), text)
-    };
-    // The error names the place and the reason, never the value: the file holds messages.
-    DecodeError::decode(text.as_bytes()).map_err(|error| Failure::usage(format!("{name}: {error}")))
-}
-
-/// An RFC 3339 time, or now.
-fn timestamp(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
-    match text {
-        None => Ok(chrono::Utc::now()),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|e| Failure::usage(format!("`{text}` is not an RFC 3339 time: {e}"))),
-    }
 }
