@@ -240,23 +240,7 @@ async fn dispatch(
                 None => Ok(()),
             }
         }
-        Command::Export { external_id } => {
-            let found = client
-                .get_conversations()
-                .external_id(external_id.as_str())
-                .await?;
-            let conversation = found.items.first().ok_or_else(|| Failure {
-                exit: Exit::Rejected,
-                message: format!("no conversation has externalId `{external_id}`"),
-            })?;
-            let id = conversation.id.clone().unwrap_or_default();
-            let messages = client.get_messages().conversation_id(id.as_str()).await?;
-            for message in &messages.items {
-                let line = transcript::Line::from_stored(conversation, message);
-                output::write_line(out, &line)?;
-            }
-            Ok(())
-        }
+        Command::Export { external_id } => commands::export::run(client, &external_id, out).await,
         Command::Conversations(command) => {
             commands::conversations::run(client, command, output, out).await
         }

@@ -2,5 +2,6 @@
 //! ([`crate::target`]), builds what it sends, and writes the answer ([`crate::output`]).
 
 pub(crate) mod conversations;
+pub(crate) mod export;
 mod input;
 pub(crate) mod messages;
