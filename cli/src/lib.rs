@@ -26,7 +26,6 @@ pub(crate) use failure::Failure;
 use std::ffi::OsString;
 use std::io::Write;
 
-use asapp_conversations::{Client, ClientStats};
 use clap::{CommandFactory as _, Parser as _};
 
 use crate::args::{Cli, Command};
@@ -143,6 +142,8 @@ pub async fn run_with(
     }
 }
 
+/// Resolves the target once, hands the parsed command to its module, then stops the local
+/// sandbox if one was started.
 async fn execute(
     cli: Cli,
     argv: &[OsString],
@@ -152,124 +153,25 @@ async fn execute(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let target = target::resolve(&cli.target, &env, |mut config| {
-        if let Command::Import(import) = &cli.command {
-            // An account's limit can be lower than ASAPP's documented one, or shared: the import
-            // slows down on 429s instead of failing, and fails a batch only when ASAPP keeps
-            // refusing it past the call's deadline.
-            config = config.retry_policy(
-                asapp_conversations::RetryPolicy::asapp()
-                    .with_rate_limited_retries_until_deadline(),
-            );
-            if import.rate_limit > 0 {
-                config = config.rate_limit(
-                    asapp_conversations::RateLimit::per_second(import.rate_limit).adaptive(),
-                );
-            }
-        }
-        config
+    let command = cli.command;
+    let target = target::resolve(&cli.target, &env, |config| match &command {
+        Command::Import(import) => commands::import::client_config(config, import),
+        _ => config,
     })
     .await?;
-    let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
-    let result = dispatch(
-        target.client(),
-        cli.command,
-        argv,
-        output,
-        environment,
-        storage,
-        out,
-        err,
-    )
-    .await;
-    target.close().await;
-    result
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn dispatch(
-    client: &Client,
-    command: Command,
-    argv: &[OsString],
-    output: Output,
-    environment: impl Fn(&str) -> Option<String>,
-    storage: StorageFactory,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(), Failure> {
-    match command {
+    let client = target.client();
+    let result = match command {
         Command::Import(import) => {
-            let options = import::Options {
-                sources: import.sources,
-                checkpoint: import.checkpoint,
-                resume: import.resume,
-                strict: import.strict,
-                concurrency: usize::from(import.concurrency),
-                batch_size: usize::from(import.batch_size),
-                window: usize::try_from(import.window).unwrap_or(usize::MAX),
-                sync: !import.no_sync,
-                format: import.format,
-                role_map: formats::RoleMap::parse(&import.role_map)
-                    .map_err(|e| Failure::usage(e.to_string()))?,
-                base_time: import.base_time,
-                contact_lens_copy: match import.contact_lens_copy {
-                    args::ContactLensCopy::Redacted => formats::CopyKind::Redacted,
-                    args::ContactLensCopy::Raw => formats::CopyKind::Raw,
-                },
-                contact_records: import.contact_records,
-                settle: import.settle,
-                progress: output.progress,
-                signals: output.signals,
-                argv: argv.to_vec(),
-            };
-            let reporter = tokio::spawn(report_client_stats(client.clone()));
-            // Reported as found, beside the progress bar.
-            let mut reports = log::BesideBar::new(err);
-            let imported = import::run(client, options, environment, storage, &mut reports).await;
-            drop(reports);
-            reporter.abort();
-            log_client_stats(
-                client.stats(),
-                ClientStats::default(),
-                "import: client in all",
-            );
-            let (summary, invalid) = imported?;
-            output::write_json(out, output, &summary)?;
-            match invalid {
-                Some(invalid) => Err(Failure::usage(invalid)),
-                None => Ok(()),
-            }
+            let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
+            commands::import::run(client, import, argv, output, environment, storage, out, err)
+                .await
         }
         Command::Export { external_id } => commands::export::run(client, &external_id, out).await,
         Command::Conversations(command) => {
             commands::conversations::run(client, command, output, out).await
         }
         Command::Messages(command) => commands::messages::run(client, command, output, out).await,
-    }
-}
-
-/// How often a long import tells, at info, what the client rode through.
-const STATS_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Tells every [`STATS_PERIOD`] what `client` went through since the last time, if anything.
-async fn report_client_stats(client: Client) {
-    let mut last = client.stats();
-    loop {
-        tokio::time::sleep(STATS_PERIOD).await;
-        let now = client.stats();
-        if now != last {
-            log_client_stats(now, last, "import: client since the last report");
-            last = now;
-        }
-    }
-}
-
-/// Logs at info, as `what`, what the client went through between `before` and `now`.
-fn log_client_stats(now: ClientStats, before: ClientStats, what: &str) {
-    tracing::info!(
-        retries = now.retries - before.retries,
-        rate_limited = now.rate_limited - before.rate_limited,
-        limiter_wait_s = (now.limiter_wait - before.limiter_wait).as_secs_f64(),
-        "{what}"
-    );
+    };
+    target.close().await;
+    result
 }

@@ -3,5 +3,6 @@
 
 pub(crate) mod conversations;
 pub(crate) mod export;
+pub(crate) mod import;
 mod input;
 pub(crate) mod messages;
