@@ -10,27 +10,25 @@
 #![deny(missing_docs)]
 
 mod args;
+mod commands;
+mod failure;
 mod formats;
 mod import;
 mod log;
+mod output;
+mod target;
 mod transcript;
 
 pub use import::{FileStorage, Storage, StorageFactory, file_storage};
 
+pub(crate) use failure::Failure;
+
 use std::ffi::OsString;
-use std::io::{Read as _, Write};
-use std::path::Path;
+use std::io::Write;
 
-use asapp_conversations::{
-    ApiError, Client, ClientConfig, ClientStats, DecodeError, ENV_API_ID, ENV_API_SECRET,
-    ENV_BASE_URL, ENV_ENVIRONMENT, ErrorKind, ResponseValue, chrono, types,
-};
-use asapp_conversations_sandbox::Sandbox;
 use clap::{CommandFactory as _, Parser as _};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::args::{Cli, Command, Conversations, EnvironmentName, Messages, Role};
+use crate::args::{Cli, Command};
 
 /// How `asapp` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,37 +87,6 @@ pub async fn on_terminal<F: std::future::Future>(
 /// What [`on_terminal`] draws on.
 pub use indicatif::TermLike;
 
-/// A failure with its exit status and one-line message.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-struct Failure {
-    exit: Exit,
-    message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::Usage,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        let exit = match error.kind() {
-            ErrorKind::InvalidRequest { .. } => Exit::Usage,
-            _ if error.status().is_some_and(|s| s.is_client_error()) => Exit::Rejected,
-            _ => Exit::Failed,
-        };
-        Self {
-            exit,
-            message: error.to_string(),
-        }
-    }
-}
-
 /// Runs `asapp` with `args` (the first is the program name) and the variables `env` looks up,
 /// writing results to `out` and errors to `err`.
 pub async fn run(
@@ -171,18 +138,12 @@ pub async fn run_with(
     };
     match execute(cli, &argv, env, output, storage, out, err).await {
         Ok(()) => Exit::Success,
-        // Not an error: the import stopped as asked, and says how to resume.
-        Err(failure) if matches!(failure.exit, Exit::Interrupted | Exit::Terminated) => {
-            let _ = writeln!(err, "{failure}");
-            failure.exit
-        }
-        Err(failure) => {
-            let _ = writeln!(err, "error: {failure}");
-            failure.exit
-        }
+        Err(failure) => output::write_failure(err, &failure),
     }
 }
 
+/// Resolves the target once, hands the parsed command to its module, then stops the local
+/// sandbox if one was started.
 async fn execute(
     cli: Cli,
     argv: &[OsString],
@@ -192,380 +153,25 @@ async fn execute(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let target = &cli.target;
-    let sandbox = if target.local {
-        Some(
-            Sandbox::start()
-                .await
-                .map_err(|e| Failure::usage(format!("cannot start the local sandbox: {e}")))?,
-        )
-    } else {
-        None
-    };
-    let config = match &sandbox {
-        Some(sandbox) => sandbox.client_config(),
-        None => {
-            let lookup = |name: &str| -> Option<OsString> {
-                let flag = match name {
-                    ENV_API_ID => target.api_id.clone(),
-                    ENV_API_SECRET => target.api_secret.clone(),
-                    ENV_BASE_URL => target.base_url.clone(),
-                    ENV_ENVIRONMENT => target.environment.map(|e| {
-                        match e {
-                            EnvironmentName::Sandbox => "sandbox",
-                            EnvironmentName::Production => "production",
-                        }
-                        .to_owned()
-                    }),
-                    _ => None,
-                };
-                // An option wins over its variable, and a target option over either variable.
-                let target_flag = target.base_url.is_some() || target.environment.is_some();
-                match flag {
-                    Some(value) => Some(value.into()),
-                    None if target_flag && (name == ENV_BASE_URL || name == ENV_ENVIRONMENT) => {
-                        None
-                    }
-                    None => env(name),
-                }
-            };
-            ClientConfig::from_vars(lookup).map_err(|e| Failure::usage(e.to_string()))?
-        }
-    };
-    let mut config = config.user_agent_suffix(concat!("asapp-cli/", env!("CARGO_PKG_VERSION")));
-    if let Command::Import(import) = &cli.command {
-        // An account's limit can be lower than ASAPP's documented one, or shared: the import
-        // slows down on 429s instead of failing, and fails a batch only when ASAPP keeps
-        // refusing it past the call's deadline.
-        config = config.retry_policy(
-            asapp_conversations::RetryPolicy::asapp().with_rate_limited_retries_until_deadline(),
-        );
-        if import.rate_limit > 0 {
-            config = config.rate_limit(
-                asapp_conversations::RateLimit::per_second(import.rate_limit).adaptive(),
-            );
-        }
-    }
-    let client = config.build().map_err(|e| Failure::usage(e.to_string()))?;
-    let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
-    let result = dispatch(
-        &client,
-        cli.command,
-        argv,
-        output,
-        environment,
-        storage,
-        out,
-        err,
-    )
-    .await;
-    if let Some(sandbox) = sandbox {
-        let _ = sandbox.shutdown().await;
-    }
-    result
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn dispatch(
-    client: &Client,
-    command: Command,
-    argv: &[OsString],
-    output: Output,
-    environment: impl Fn(&str) -> Option<String>,
-    storage: StorageFactory,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(), Failure> {
-    match command {
-        Command::Import(import) => {
-            let options = import::Options {
-                sources: import.sources,
-                checkpoint: import.checkpoint,
-                resume: import.resume,
-                strict: import.strict,
-                concurrency: usize::from(import.concurrency),
-                batch_size: usize::from(import.batch_size),
-                window: usize::try_from(import.window).unwrap_or(usize::MAX),
-                sync: !import.no_sync,
-                format: import.format,
-                role_map: formats::RoleMap::parse(&import.role_map)
-                    .map_err(|e| Failure::usage(e.to_string()))?,
-                base_time: import.base_time,
-                contact_lens_copy: match import.contact_lens_copy {
-                    args::ContactLensCopy::Redacted => formats::CopyKind::Redacted,
-                    args::ContactLensCopy::Raw => formats::CopyKind::Raw,
-                },
-                contact_records: import.contact_records,
-                settle: import.settle,
-                progress: output.progress,
-                signals: output.signals,
-                argv: argv.to_vec(),
-            };
-            let reporter = tokio::spawn(report_client_stats(client.clone()));
-            // Reported as found, beside the progress bar.
-            let mut reports = log::BesideBar::new(err);
-            let imported = import::run(client, options, environment, storage, &mut reports).await;
-            drop(reports);
-            reporter.abort();
-            log_client_stats(
-                client.stats(),
-                ClientStats::default(),
-                "import: client in all",
-            );
-            let (summary, invalid) = imported?;
-            write_json(out, output, &summary)?;
-            match invalid {
-                Some(invalid) => Err(Failure::usage(invalid)),
-                None => Ok(()),
-            }
-        }
-        Command::Export { external_id } => {
-            let found = client
-                .get_conversations()
-                .external_id(external_id.as_str())
-                .await?;
-            let conversation = found.items.first().ok_or_else(|| Failure {
-                exit: Exit::Rejected,
-                message: format!("no conversation has externalId `{external_id}`"),
-            })?;
-            let id = conversation.id.clone().unwrap_or_default();
-            let messages = client.get_messages().conversation_id(id.as_str()).await?;
-            for message in &messages.items {
-                let line = transcript::Line::from_stored(conversation, message);
-                let text = serde_json::to_string(&line).map_err(|e| Failure {
-                    exit: Exit::Failed,
-                    message: format!("cannot print a line: {e}"),
-                })?;
-                writeln!(out, "{text}").map_err(|e| Failure {
-                    exit: Exit::Failed,
-                    message: format!("cannot write: {e}"),
-                })?;
-            }
-            Ok(())
-        }
-        Command::Conversations(Conversations::Upsert(upsert)) => {
-            let body: types::TimeBasedConversation = match &upsert.json {
-                Some(path) => read_json(path)?,
-                None => {
-                    let mut builder = types::TimeBasedConversation::builder()
-                        .external_id(upsert.external_id.unwrap_or_default())
-                        .customer(
-                            types::Customer::builder()
-                                .external_id(upsert.customer_id.unwrap_or_default())
-                                .name(upsert.customer_name),
-                        )
-                        .metadata(
-                            upsert
-                                .metadata
-                                .into_iter()
-                                .collect::<std::collections::BTreeMap<_, _>>(),
-                        )
-                        .timestamp(timestamp(upsert.timestamp.as_deref())?);
-                    if let Some(agent) = upsert.agent_id {
-                        let agent = types::Agent::builder()
-                            .external_id(agent)
-                            .name(upsert.agent_name)
-                            .try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                Failure::usage(format!("invalid agent: {e}"))
-                            })?;
-                        builder = builder.agent(Some(agent));
-                    }
-                    builder
-                        .try_into()
-                        .map_err(|e: types::error::ConversionError| {
-                            Failure::usage(format!("invalid conversation: {e}"))
-                        })?
-                }
-            };
-            print(
-                out,
-                output,
-                client.create_or_update_conversation().body(body).await,
-            )
-        }
-        Command::Conversations(Conversations::List { external_id }) => print(
-            out,
-            output,
-            client.get_conversations().external_id(external_id).await,
-        ),
-        Command::Conversations(Conversations::Get { conversation_id }) => print(
-            out,
-            output,
-            client
-                .get_conversation()
-                .conversation_id(conversation_id.as_str())
-                .await,
-        ),
-        Command::Conversations(Conversations::Authenticate(auth)) => {
-            let body: types::AuthObject = match &auth.json {
-                Some(path) => read_json(path)?,
-                None => types::AuthObject::builder()
-                    .auth(types::AuthPayload::builder().token(auth.token))
-                    .customer_external_id(auth.customer_id.unwrap_or_default())
-                    .stream_id(auth.stream_id)
-                    .try_into()
-                    .map_err(|e: types::error::ConversionError| {
-                        Failure::usage(format!("invalid authentication: {e}"))
-                    })?,
-            };
-            client
-                .post_authenticate()
-                .conversation_id(auth.conversation_id.as_str())
-                .body(body)
-                .await?;
-            Ok(())
-        }
-        Command::Messages(Messages::Create(create)) => {
-            let body: types::Message = match &create.json {
-                Some(path) => read_json(path)?,
-                None => types::Message::builder()
-                    .text(create.text.unwrap_or_default())
-                    .sender(
-                        types::Participant::builder()
-                            .role(match create.role {
-                                Some(Role::Agent) => types::ParticipantRole::Agent,
-                                Some(Role::System) => types::ParticipantRole::System,
-                                Some(Role::Customer) | None => types::ParticipantRole::Customer,
-                            })
-                            .external_id(create.sender_id.unwrap_or_default()),
-                    )
-                    .timestamp(timestamp(create.timestamp.as_deref())?)
-                    .try_into()
-                    .map_err(|e: types::error::ConversionError| {
-                        Failure::usage(format!("invalid message: {e}"))
-                    })?,
-            };
-            print(
-                out,
-                output,
-                client
-                    .create_message()
-                    .conversation_id(create.conversation_id.as_str())
-                    .body(body)
-                    .await,
-            )
-        }
-        Command::Messages(Messages::Batch {
-            conversation_id,
-            json,
-        }) => {
-            let body: types::BatchMessages = read_json(&json)?;
-            print(
-                out,
-                output,
-                client
-                    .create_batch_messages()
-                    .conversation_id(conversation_id.as_str())
-                    .body(body)
-                    .await,
-            )
-        }
-        Command::Messages(Messages::List { conversation_id }) => print(
-            out,
-            output,
-            client
-                .get_messages()
-                .conversation_id(conversation_id.as_str())
-                .await,
-        ),
-        Command::Messages(Messages::Get {
-            conversation_id,
-            message_id,
-        }) => print(
-            out,
-            output,
-            client
-                .get_message()
-                .conversation_id(conversation_id.as_str())
-                .message_id(message_id.as_str())
-                .await,
-        ),
-        Command::Messages(Messages::ListByExternalId { external_id }) => print(
-            out,
-            output,
-            client
-                .get_messages_by_external_id()
-                .external_id(external_id)
-                .await,
-        ),
-    }
-}
-
-/// How often a long import tells, at info, what the client rode through.
-const STATS_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Tells every [`STATS_PERIOD`] what `client` went through since the last time, if anything.
-async fn report_client_stats(client: Client) {
-    let mut last = client.stats();
-    loop {
-        tokio::time::sleep(STATS_PERIOD).await;
-        let now = client.stats();
-        if now != last {
-            log_client_stats(now, last, "import: client since the last report");
-            last = now;
-        }
-    }
-}
-
-/// Logs at info, as `what`, what the client went through between `before` and `now`.
-fn log_client_stats(now: ClientStats, before: ClientStats, what: &str) {
-    tracing::info!(
-        retries = now.retries - before.retries,
-        rate_limited = now.rate_limited - before.rate_limited,
-        limiter_wait_s = (now.limiter_wait - before.limiter_wait).as_secs_f64(),
-        "{what}"
-    );
-}
-
-/// Writes a successful answer's JSON.
-fn print<T: Serialize>(
-    out: &mut dyn Write,
-    output: Output,
-    result: Result<ResponseValue<T>, ApiError>,
-) -> Result<(), Failure> {
-    write_json(out, output, &result?.into_inner())
-}
-
-fn write_json(out: &mut dyn Write, output: Output, value: &impl Serialize) -> Result<(), Failure> {
-    let text = if output.pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    }
-    .map_err(|e| Failure {
-        exit: Exit::Failed,
-        message: format!("cannot print the answer: {e}"),
-    })?;
-    writeln!(out, "{text}").map_err(|e| Failure {
-        exit: Exit::Failed,
-        message: format!("cannot write the answer: {e}"),
+    let command = cli.command;
+    let target = target::resolve(&cli.target, &env, |config| match &command {
+        Command::Import(import) => commands::import::client_config(config, import),
+        _ => config,
     })
-}
-
-/// A request body from a JSON file, or stdin for `-`; an error names the file and the JSON path.
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, Failure> {
-    let (name, text) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
-        ("stdin".to_owned(), text)
-    } else {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-        (path.display().to_string(), text)
+    .await?;
+    let client = target.client();
+    let result = match command {
+        Command::Import(import) => {
+            let environment = |name: &str| env(name).and_then(|value| value.into_string().ok());
+            commands::import::run(client, import, argv, output, environment, storage, out, err)
+                .await
+        }
+        Command::Export { external_id } => commands::export::run(client, &external_id, out).await,
+        Command::Conversations(command) => {
+            commands::conversations::run(client, command, output, out).await
+        }
+        Command::Messages(command) => commands::messages::run(client, command, output, out).await,
     };
-    // The error names the place and the reason, never the value: the file holds messages.
-    DecodeError::decode(text.as_bytes()).map_err(|error| Failure::usage(format!("{name}: {error}")))
-}
-
-/// An RFC 3339 time, or now.
-fn timestamp(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
-    match text {
-        None => Ok(chrono::Utc::now()),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|e| Failure::usage(format!("`{text}` is not an RFC 3339 time: {e}"))),
-    }
+    target.close().await;
+    result
 }
