@@ -1,14 +1,15 @@
-//! Reading the inputs of an import, one after the other, as the [`listing`](super::listing) finds them.
+//! Reading the inputs of an import, one after the other, as the [`listing`](super::listing)
+//! finds them.
 //!
 //! An input is a file, a directory (its `*.jsonl` and `*.json` files, recursively, in path
 //! order), standard input, or object storage ([`objects`]: one object, or every object under a
 //! prefix, in key order). Each is read as the format its first bytes show (or `--format` says):
 //! JSON Lines are handed over in chunks of whole lines, streamed; a vendor document (one
 //! conversation) is read whole. A Contact Lens copy whose other copy is the one chosen, and is
-//! among the inputs, is left aside unread ([`copies`](super::copies)). Local inputs are walked and read on a
-//! blocking thread, objects listed and read by an async task, and everything goes through a
-//! bounded channel: a slow input never stalls the tasks that send, and no more than a few chunks
-//! or documents are held, however large the input or the tree.
+//! among the inputs, is left aside unread ([`copies`](super::copies)). Local inputs are walked
+//! and read on a blocking thread, objects listed and read by an async task, and everything goes
+//! through a bounded channel: a slow input never stalls the tasks that send, and no more than a
+//! few chunks or documents are held, however large the input or the tree.
 
 use std::borrow::Cow;
 use std::fs::File;
