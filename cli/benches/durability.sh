@@ -25,24 +25,13 @@ with open(sys.argv[1], "w") as out:
                               "timestamp": f"2024-01-23T11:{m // 60:02d}:{m % 60:02d}Z"}) + "\n")
 PY
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source cli/benches/sandbox.sh
 
-# start DIR: a fresh, empty sandbox; prints its URL.
+# start DIR: a fresh, empty sandbox; prints its URL (DIR/pid holds its process).
 start() {
-  local dir=$1 url=""
-  mkdir -p "$dir"
-  target/release/asapp-sandbox --port 0 --empty --max-messages 10000000 > "$dir/sandbox.log" 2>&1 &
-  pids+=("$!")
-  echo "$!" > "$dir/pid"
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://[0-9.:]*' "$dir/sandbox.log" | head -n1 || true)
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "durability bench: the sandbox did not start" >&2; exit 1; }
-  echo "$url"
+  start_sandbox "$1" --max-messages 10000000 >&2
+  echo "$sandbox_pid" > "$1/pid"
+  echo "$sandbox_url"
 }
 
 # import DIR URL ARGS...: the import, its summary in DIR/summary.json.

@@ -57,23 +57,13 @@ generate "$conversations" "$work/1x"
 generate $((conversations * 4)) "$work/4x"
 generate $((conversations * 16)) "$work/16x"
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source cli/benches/sandbox.sh
 
 # import DIR INPUT: the input into a fresh, empty sandbox; DIR/summary.json, DIR/time.
 import() {
-  local dir=$1 input=$2 url=""
-  mkdir -p "$dir"
-  target/release/asapp-sandbox --port 0 --empty --max-messages 10000000 --max-conversations 1000000 > "$dir/sandbox.log" 2>&1 &
-  local sandbox=$!
-  pids+=("$sandbox")
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://[0-9.:]*' "$dir/sandbox.log" | head -n1 || true)
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "formats bench: the sandbox did not start" >&2; exit 1; }
+  local dir=$1 input=$2
+  start_sandbox "$dir" --max-messages 10000000 --max-conversations 1000000
+  local sandbox=$sandbox_pid url=$sandbox_url
   ASAPP_BASE_URL="$url" ASAPP_API_ID=sandbox-api-id ASAPP_API_SECRET=sandbox-api-secret \
     /usr/bin/time -f '%M' -o "$dir/time" \
     target/release/asapp import "$input" --checkpoint "$dir/checkpoint" --rate-limit 0 --base-time "$base" \

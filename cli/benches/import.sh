@@ -33,25 +33,15 @@ generate 100000 100 "$work/100k-by-100.jsonl"
 generate 100000 1000 "$work/100k-by-1000.jsonl"
 generate 200000 100 "$work/200k-by-100.jsonl"
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source cli/benches/sandbox.sh
 
 # run NAME LABEL FILE ARGS...: a fresh, empty sandbox, then the import under /usr/bin/time; the
 # table row goes to $work/NAME.row.
 run() {
   local name=$1 label=$2 file=$3; shift 3
-  local dir="$work/$name" url=""
-  mkdir -p "$dir"
-  target/release/asapp-sandbox --port 0 --empty --max-messages 10000000 --max-conversations 1000000 > "$dir/sandbox.log" 2>&1 &
-  local sandbox=$!
-  pids+=("$sandbox")
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://[0-9.:]*' "$dir/sandbox.log" | head -n1 || true)
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "import bench: the sandbox did not start" >&2; exit 1; }
+  local dir="$work/$name"
+  start_sandbox "$dir" --max-messages 10000000 --max-conversations 1000000
+  local sandbox=$sandbox_pid url=$sandbox_url
   local before; before=$(awk '{print $14 + $15}' "/proc/$sandbox/stat")
   ASAPP_BASE_URL="$url" ASAPP_API_ID=sandbox-api-id ASAPP_API_SECRET=sandbox-api-secret \
     /usr/bin/time -f '%U %S %M' -o "$dir/time" \

@@ -42,24 +42,14 @@ for c in range(count):
 PY
 }
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source cli/benches/sandbox.sh
 
 # import NAME INPUT: the input into a fresh, empty sandbox; NAME/summary.json, NAME/time,
 # NAME/first (seconds to the first acknowledged batch).
 import() {
-  local dir=$work/$1 input=$2 url=""
-  mkdir -p "$dir"
-  target/release/asapp-sandbox --port 0 --empty --max-messages 10000000 --max-conversations 2000000 > "$dir/sandbox.log" 2>&1 &
-  local sandbox=$!
-  pids+=("$sandbox")
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://[0-9.:]*' "$dir/sandbox.log" | head -n1 || true)
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "inputs bench: the sandbox did not start" >&2; exit 1; }
+  local dir=$work/$1 input=$2
+  start_sandbox "$dir" --max-messages 10000000 --max-conversations 2000000
+  local sandbox=$sandbox_pid url=$sandbox_url
   local started
   started=$(date +%s.%N)
   ASAPP_BASE_URL="$url" ASAPP_API_ID=sandbox-api-id ASAPP_API_SECRET=sandbox-api-secret \
@@ -87,7 +77,7 @@ for count in 2000 40000; do
   import "flat-$count-run" "$work/flat-$count"
   rm -rf "$work/flat-$count"
 done
-for count in 2000 40000 "$largest"; do
+for count in $(printf '%s\n' 2000 40000 "$largest" | sort -nu); do
   generate "$count" "$work/dated-$count" dated
   import "dated-$count-run" "$work/dated-$count"
   rm -rf "$work/dated-$count"
