@@ -10,7 +10,7 @@ use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::Sandbox;
 use serde_json::Value;
 
-use super::import::{Scratch, asapp_env, empty, import_args, sandbox_env};
+use super::support::{Scratch, asapp_env, empty, import_args, sandbox_env};
 
 fn sample(format: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
