@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use asapp_conversations_cli::{Exit, FileStorage, Output, Storage, StorageFactory, run_with};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::import::{LIMIT, Scratch, asapp_env, default_credentials, empty, serve};
+use super::support::{
+    LIMIT, Order, Scratch, Transcript, asapp_env, assert_once_in_order, default_credentials, empty,
+    serve,
+};
 
 /// What reached the disk, as far as the double knows.
 #[derive(Debug, Default)]
@@ -86,30 +89,6 @@ pub(super) fn recording(disk: &Arc<Mutex<Disk>>) -> StorageFactory {
     })
 }
 
-/// `conversations` conversations of `messages` each, interleaved line by line, each with its
-/// first message said twice (the second line repeats the first, time and all). Returns the
-/// input and each conversation's texts as they list, by time.
-fn interleaved(conversations: usize, messages: usize) -> (String, Vec<Vec<String>>) {
-    let said = |c: usize, m: usize| if m == 1 { (0, c) } else { (m, c) };
-    let mut text = String::new();
-    for m in 0..messages {
-        for c in 0..conversations {
-            let (m, c) = said(c, m);
-            let line = json!({"externalId": format!("call-{c}"), "customerId": "c", "role": "customer", "senderId": "c", "text": format!("message {m} of call {c}"), "timestamp": format!("2024-01-23T11:{:02}:{:02}Z", m / 60, m % 60)});
-            text.push_str(&line.to_string());
-            text.push('\n');
-        }
-    }
-    let expected = (0..conversations)
-        .map(|c| {
-            (0..messages)
-                .map(|m| format!("message {} of call {c}", said(c, m).0))
-                .collect()
-        })
-        .collect();
-    (text, expected)
-}
-
 pub(super) async fn import_with(
     args: &[&str],
     env: &[(&'static str, String)],
@@ -137,29 +116,6 @@ pub(super) async fn import_with(
     }
 }
 
-pub(super) async fn assert_once_in_order(
-    prefix: &str,
-    expected: &[Vec<String>],
-    env: &[(&'static str, String)],
-) {
-    for (c, texts) in expected.iter().enumerate() {
-        let external_id = format!("{prefix}-{c}");
-        let exported = asapp_env(&["export", "--external-id", &external_id], env).await;
-        assert_eq!(exported.exit, Exit::Success, "{exported:?}");
-        let got: Vec<String> = exported
-            .out
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["text"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
-        assert_eq!(&got, texts, "{external_id}: every message once, in order");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_batch_leaves_before_its_intent_is_synced() {
     // Each batch, when it arrives, must have its conversation's intents synced for it and every
@@ -184,7 +140,8 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
                     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
                     let batch: Value = serde_json::from_slice(&bytes).unwrap();
                     let text = batch["messages"][0]["text"].as_str().unwrap();
-                    let conversation = format!("call-{}", text.rsplit(' ').next().unwrap());
+                    // Each text ends with its conversation's external id.
+                    let conversation = text.rsplit(' ').next().unwrap().to_owned();
                     sent.fetch_add(1, Ordering::SeqCst);
                     let sends = {
                         let mut counts = by_conversation.lock().unwrap();
@@ -210,9 +167,9 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
     };
     let env = default_credentials(serve(app).await);
     let scratch = Scratch::new("synced-intents");
-    let (text, expected) = interleaved(40, 30);
+    let transcript = Transcript::new("call", 40, 30).said_twice();
     let file = scratch.0.join("calls.jsonl");
-    std::fs::write(&file, text).unwrap();
+    transcript.write(&file, Order::InTurn);
     let checkpoint = scratch.0.join("checkpoint");
     let args = [
         "import",
@@ -252,7 +209,7 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
     );
     // Eight conversations in flight share syncs; the header and the final flush have their own.
     assert!(syncs < batches, "{syncs} syncs for {batches} batches");
-    assert_once_in_order("call", &expected, &env).await;
+    assert_once_in_order(&transcript, &env).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,9 +217,9 @@ async fn after_a_power_failure_the_resume_stores_every_message_once() {
     let sandbox_router = asapp_conversations_sandbox::router(&empty()).unwrap();
     let env = default_credentials(serve(sandbox_router).await);
     let scratch = Scratch::new("power-failure");
-    let (text, expected) = interleaved(30, 40);
+    let transcript = Transcript::new("call", 30, 40).said_twice();
     let file = scratch.0.join("calls.jsonl");
-    std::fs::write(&file, text).unwrap();
+    transcript.write(&file, Order::InTurn);
     let checkpoint = scratch.0.join("checkpoint");
     let args = [
         "import",
@@ -308,5 +265,5 @@ async fn after_a_power_failure_the_resume_stores_every_message_once() {
         30 * 40,
         "{summary}"
     );
-    assert_once_in_order("call", &expected, &env).await;
+    assert_once_in_order(&transcript, &env).await;
 }

@@ -10,7 +10,7 @@ use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::Sandbox;
 use serde_json::Value;
 
-use super::import::{Scratch, asapp_env, empty, import_args, sandbox_env};
+use super::support::{Scratch, asapp_env, empty, import_args, sandbox_env};
 
 fn sample(format: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -709,33 +709,45 @@ fn contact_lens_tree(root: &Path, contacts: &[Contact]) -> PathBuf {
     voice
 }
 
+/// `contact` exported once, every turn at `base` plus its offset, the agent's turns from
+/// `agent`, with the text of the copy `redacted` says.
+async fn assert_turns(
+    contact: &Contact,
+    base: &str,
+    agent: &str,
+    redacted: bool,
+    env: &[(&'static str, String)],
+) {
+    let export = asapp_env(&["export", "--external-id", &contact.id], env).await;
+    assert_eq!(export.exit, Exit::Success, "{}: {export:?}", contact.id);
+    let base: DateTime<Utc> = base.parse().unwrap();
+    let wanted: Vec<String> = OFFSETS
+        .iter()
+        .enumerate()
+        .map(|(turn, offset)| {
+            let (role, sender) = if turn % 2 == 0 {
+                ("agent", agent.to_owned())
+            } else {
+                ("customer", format!("customer-{}", &contact.id[..8]))
+            };
+            let at = base + asapp_conversations::chrono::TimeDelta::milliseconds(*offset as i64);
+            format!(
+                "{role} {sender} {} {}",
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                said(contact, turn, redacted)
+            )
+        })
+        .collect();
+    assert_eq!(exported(&export.out), wanted, "{}", contact.id);
+}
+
 /// Each contact exported: once, every turn at its file name's time plus its offset, with the
 /// text of the copy `raw` says (where the contact has both).
 async fn assert_contacts(contacts: &[Contact], raw: bool, env: &[(&'static str, String)]) {
     for contact in contacts {
-        let export = asapp_env(&["export", "--external-id", &contact.id], env).await;
-        assert_eq!(export.exit, Exit::Success, "{}: {export:?}", contact.id);
-        let connected: DateTime<Utc> = contact.connected.parse().unwrap();
+        let agent = format!("agent-{}", &contact.id[..8]);
         let redacted = contact.redacted && !(raw && contact.raw);
-        let wanted: Vec<String> = OFFSETS
-            .iter()
-            .enumerate()
-            .map(|(turn, offset)| {
-                let (role, sender) = if turn % 2 == 0 {
-                    ("agent", format!("agent-{}", &contact.id[..8]))
-                } else {
-                    ("customer", format!("customer-{}", &contact.id[..8]))
-                };
-                let at = connected
-                    + asapp_conversations::chrono::TimeDelta::milliseconds(*offset as i64);
-                format!(
-                    "{role} {sender} {} {}",
-                    at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-                    said(contact, turn, redacted)
-                )
-            })
-            .collect();
-        assert_eq!(exported(&export.out), wanted, "{}", contact.id);
+        assert_turns(contact, contact.connected, &agent, redacted, env).await;
     }
 }
 
@@ -998,28 +1010,7 @@ async fn assert_timed(timed: &[Timed], env: &[(&'static str, String)]) {
         agent,
     } in timed
     {
-        let export = asapp_env(&["export", "--external-id", &contact.id], env).await;
-        assert_eq!(export.exit, Exit::Success, "{}: {export:?}", contact.id);
-        let base: DateTime<Utc> = base.parse().unwrap();
-        let wanted: Vec<String> = OFFSETS
-            .iter()
-            .enumerate()
-            .map(|(turn, offset)| {
-                let (role, sender) = if turn % 2 == 0 {
-                    ("agent", agent.clone())
-                } else {
-                    ("customer", format!("customer-{}", &contact.id[..8]))
-                };
-                let at =
-                    base + asapp_conversations::chrono::TimeDelta::milliseconds(*offset as i64);
-                format!(
-                    "{role} {sender} {} {}",
-                    at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-                    said(contact, turn, contact.redacted)
-                )
-            })
-            .collect();
-        assert_eq!(exported(&export.out), wanted, "{}", contact.id);
+        assert_turns(contact, base, agent, contact.redacted, env).await;
     }
 }
 

@@ -2,7 +2,7 @@
 //! conversations goes in and comes back out exactly once and in order, also when the import is
 //! killed midway and resumed; bad lines are reported and counted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,93 +10,30 @@ use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-use super::asapp_with;
-
-/// The longest any wait of these tests may take: past it, the test fails instead of hanging.
-pub(super) const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+use super::support::{
+    LIMIT, Order, Scratch, Transcript, asapp_env, assert_once_in_order, counting_sandbox,
+    default_credentials, empty, export, exported_texts, import_args, injected, message_line,
+    sandbox_env, serve,
+};
 
 const CONVERSATIONS: usize = 100;
 const PER_CONVERSATION: usize = 100;
 
-/// A scratch directory, removed when dropped.
-pub(super) struct Scratch(pub(super) PathBuf);
-
-impl Scratch {
-    pub(super) fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("asapp-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The transcript, conversation by conversation, with each conversation's lines out of
-/// timestamp order; split over two files. Returns the lines in the order export gives them.
-fn transcript(dir: &Path) -> Vec<Vec<Value>> {
-    let mut expected = Vec::new();
-    let mut files = [Vec::new(), Vec::new()];
+/// timestamp order; split over two files.
+fn transcript(dir: &Path) -> Transcript {
+    let transcript = Transcript::new("call", CONVERSATIONS, PER_CONVERSATION);
+    let mut files = [String::new(), String::new()];
     for c in 0..CONVERSATIONS {
-        let mut lines: Vec<Value> = (0..PER_CONVERSATION)
-            .map(|m| {
-                let customer = m % 2 == 0;
-                json!({
-                    "externalId": format!("call-{c:03}"),
-                    "customerId": format!("customer-{c}"),
-                    "customerName": format!("Customer {c}"),
-                    "agentId": format!("agent-{}", c % 7),
-                    "agentName": "Grace",
-                    "role": if customer { "customer" } else { "agent" },
-                    "senderId": if customer { format!("customer-{c}") } else { format!("agent-{}", c % 7) },
-                    "text": format!("message {m} of call {c}"),
-                    "timestamp": format!("2024-01-23T{:02}:{:02}:{:02}Z", 10 + m / 3600, m / 60 % 60, m % 60),
-                })
-            })
-            .collect();
-        expected.push(lines.clone());
+        let mut lines = transcript.conversation(c);
         // Out of order within the conversation: reversed in pairs.
         lines.chunks_mut(2).for_each(<[Value]>::reverse);
-        files[c % 2].extend(lines);
+        files[c % 2].extend(lines.iter().map(|l| format!("{l}\n")));
     }
-    for (index, lines) in files.iter().enumerate() {
-        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    for (index, text) in files.iter().enumerate() {
         std::fs::write(dir.join(format!("part-{index}.jsonl")), text).unwrap();
     }
-    expected
-}
-
-pub(super) async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> super::Ran {
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    asapp_with(args, &env).await
-}
-
-/// Every conversation exported, compared with what went in.
-async fn assert_exported(sandbox: &Sandbox, expected: &[Vec<Value>]) {
-    let env = sandbox_env(sandbox);
-    for lines in expected {
-        let external_id = lines[0]["externalId"].as_str().unwrap();
-        let ran = asapp_env(&["export", "--external-id", external_id], &env).await;
-        assert_eq!(ran.exit, asapp_conversations_cli::Exit::Success, "{ran:?}");
-        let exported: Vec<Value> = ran
-            .out
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(exported.len(), lines.len(), "{external_id}: exactly once");
-        assert_eq!(&exported, lines, "{external_id}: in order");
-    }
-}
-
-pub(super) fn empty() -> SandboxConfig {
-    SandboxConfig {
-        seed: false,
-        ..SandboxConfig::default()
-    }
+    transcript
 }
 
 #[tokio::test]
@@ -124,7 +61,7 @@ async fn ten_thousand_messages_round_trip() {
     assert_eq!(summary["conversations"], 100);
     assert_eq!(summary["batches"], 100);
     assert_eq!(summary["invalidLines"], 0);
-    assert_exported(&sandbox, &expected).await;
+    assert_once_in_order(&expected, &sandbox_env(&sandbox)).await;
 
     // The same import again is refused without --resume, and a no-op with it.
     let again = asapp_env(
@@ -158,49 +95,7 @@ async fn ten_thousand_messages_round_trip() {
         ),
         (json!(0), json!(10_000))
     );
-    assert_exported(&sandbox, &expected).await;
-}
-
-/// Serves `app` on 127.0.0.1 until the test ends; returns its base URL.
-pub(super) async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-/// A sandbox whose batch requests are counted: `reached` fires when the `n`-th arrives.
-pub(super) async fn counting_sandbox(
-    n: usize,
-) -> (String, tokio::sync::oneshot::Receiver<()>, Sandbox) {
-    // The counted server serves the sandbox's router; the plain sandbox beside it (same store is
-    // not needed: exports go to the counted one) only provides the credentials.
-    let sandbox = Sandbox::start_with(empty()).await.unwrap();
-    let router = asapp_conversations_sandbox::router(&SandboxConfig {
-        api_id: sandbox.api_id().to_owned(),
-        api_secret: sandbox.api_secret().to_owned(),
-        ..empty()
-    })
-    .unwrap();
-    let (tell, reached) = tokio::sync::oneshot::channel();
-    let tell = Arc::new(std::sync::Mutex::new(Some(tell)));
-    let seen = Arc::new(AtomicUsize::new(0));
-    let app = router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let (tell, seen) = (tell.clone(), seen.clone());
-            async move {
-                if request.uri().path().ends_with("/messages/batch")
-                    && seen.fetch_add(1, Ordering::SeqCst) + 1 == n
-                    && let Some(tell) = tell.lock().unwrap().take()
-                {
-                    let _ = tell.send(());
-                }
-                next.run(request).await
-            }
-        },
-    ));
-    let url = serve(app).await;
-    (url, reached, sandbox)
+    assert_once_in_order(&expected, &sandbox_env(&sandbox)).await;
 }
 
 #[tokio::test]
@@ -271,16 +166,7 @@ async fn a_killed_import_resumes_exactly_once() {
         "{summary}"
     );
     // Export from the counted server, which holds the data.
-    for lines in &expected {
-        let external_id = lines[0]["externalId"].as_str().unwrap();
-        let ran = asapp_env(&["export", "--external-id", external_id], &env).await;
-        let exported: Vec<Value> = ran
-            .out
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(&exported, lines, "{external_id}: exactly once, in order");
-    }
+    assert_once_in_order(&expected, &env).await;
 }
 
 #[tokio::test]
@@ -417,23 +303,14 @@ async fn the_documented_example_file_imports() {
     assert_eq!(summary["conversations"], 2);
     // Three messages in batches of two, then two: three batches.
     assert_eq!(summary["batches"], 3);
-    let exported = asapp_env(
-        &["export", "--external-id", "call-2024-0002"],
-        &sandbox_env(&sandbox),
-    )
-    .await;
     let input: Vec<Value> = std::fs::read_to_string(example)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|l: &Value| l["externalId"] == "call-2024-0002")
         .collect();
-    let output: Vec<Value> = exported
-        .out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(output, input);
+    let output = export("call-2024-0002", &sandbox_env(&sandbox)).await;
+    assert_eq!(output.unwrap(), input);
 }
 
 #[tokio::test]
@@ -508,7 +385,7 @@ async fn resuming_needs_the_same_batch_size_and_survives_a_torn_record_and_anoth
             .unwrap()
             .contains("where.jsonl")
     );
-    assert_exported(&sandbox, &expected).await;
+    assert_once_in_order(&expected, &sandbox_env(&sandbox)).await;
 }
 
 #[tokio::test]
@@ -593,17 +470,7 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
         r#"{"externalId":"call-409","customerId":"c","role":"customer","senderId":"c","text":"only once","timestamp":"2024-01-23T11:42:42Z"}"#,
     )
     .unwrap();
-    let env = vec![
-        ("ASAPP_BASE_URL", url),
-        (
-            "ASAPP_API_ID",
-            asapp_conversations_sandbox::DEFAULT_API_ID.to_owned(),
-        ),
-        (
-            "ASAPP_API_SECRET",
-            asapp_conversations_sandbox::DEFAULT_API_SECRET.to_owned(),
-        ),
-    ];
+    let env = default_credentials(url);
     let ran = asapp_env(
         &[
             "import",
@@ -617,20 +484,8 @@ async fn a_conflict_answering_a_retried_batch_counts_as_persisted() {
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
     let summary: Value = serde_json::from_str(&ran.out).unwrap();
     assert_eq!(summary["messages"], 1);
-    let exported = asapp_env(&["export", "--external-id", "call-409"], &env).await;
-    assert_eq!(exported.out.lines().count(), 1, "{exported:?}");
-}
-
-/// An error answer in ASAPP's envelope.
-pub(super) fn injected(status: u16) -> axum::response::Response {
-    axum::response::Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(
-            json!({"error": {"requestId": "r", "code": format!("{status}-01"), "message": "injected"}})
-                .to_string(),
-        ))
-        .unwrap()
+    let exported = export("call-409", &env).await.unwrap();
+    assert_eq!(exported.len(), 1, "{exported:?}");
 }
 
 /// Serves `router` behind a middleware that sees each batch request's body first: `script`
@@ -665,69 +520,6 @@ async fn scripted(
         },
     ));
     serve(app).await
-}
-
-/// The environment pointing `asapp` at `sandbox`, with its credentials.
-pub(super) fn sandbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    vec![
-        ("ASAPP_BASE_URL", sandbox.base_url().to_owned()),
-        ("ASAPP_API_ID", sandbox.api_id().to_owned()),
-        ("ASAPP_API_SECRET", sandbox.api_secret().to_owned()),
-    ]
-}
-
-pub(super) fn default_credentials(url: String) -> Vec<(&'static str, String)> {
-    vec![
-        ("ASAPP_BASE_URL", url),
-        (
-            "ASAPP_API_ID",
-            asapp_conversations_sandbox::DEFAULT_API_ID.to_owned(),
-        ),
-        (
-            "ASAPP_API_SECRET",
-            asapp_conversations_sandbox::DEFAULT_API_SECRET.to_owned(),
-        ),
-    ]
-}
-
-pub(super) fn import_args<'a>(
-    file: &'a str,
-    checkpoint: &'a str,
-    extra: &[&'a str],
-) -> Vec<&'a str> {
-    let mut args = vec![
-        "import",
-        file,
-        "--checkpoint",
-        checkpoint,
-        "--rate-limit",
-        "0",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// The texts of a conversation, exported.
-pub(super) async fn exported_texts(
-    external_id: &str,
-    env: &[(&'static str, String)],
-) -> Vec<String> {
-    let exported = asapp_env(&["export", "--external-id", external_id], env).await;
-    assert_eq!(exported.exit, Exit::Success, "{exported:?}");
-    exported
-        .out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
-pub(super) fn message_line(external_id: &str, text: &str, second: u32) -> String {
-    json!({"externalId": external_id, "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
 }
 
 #[tokio::test]
@@ -839,18 +631,20 @@ async fn a_batch_in_doubt_is_completed_without_losing_or_repeating_a_message() {
 async fn stdin_resumed_twice_stores_each_message_once() {
     // Two batches are refused on the way, one before and one after the store kept it; each
     // refusal ends a run, and the next run resumes from stdin again.
-    let lines: Vec<String> = (0..6)
-        .map(|n| message_line(&format!("call-{}", n / 2), &format!("m{n}"), n as u32))
-        .collect();
+    let transcript = Transcript::new("call", 3, 2);
     let refusals = Arc::new(AtomicUsize::new(0));
     let script = {
         let refusals = refusals.clone();
         move |body: &str| match body {
-            b if b.contains("\"m1\"") && refusals.load(Ordering::SeqCst) == 0 => {
+            b if b.contains("\"message 1 of call-000\"")
+                && refusals.load(Ordering::SeqCst) == 0 =>
+            {
                 refusals.fetch_add(1, Ordering::SeqCst);
                 Some((400, false))
             }
-            b if b.contains("\"m4\"") && refusals.load(Ordering::SeqCst) == 1 => {
+            b if b.contains("\"message 0 of call-002\"")
+                && refusals.load(Ordering::SeqCst) == 1 =>
+            {
                 refusals.fetch_add(1, Ordering::SeqCst);
                 Some((400, true))
             }
@@ -861,7 +655,7 @@ async fn stdin_resumed_twice_stores_each_message_once() {
     let env = default_credentials(scripted(router, script).await);
     let scratch = Scratch::new("stdin");
     let checkpoint = scratch.0.join("cp");
-    let input = lines.join("\n");
+    let input = transcript.jsonl(Order::OneAfterAnother);
     let mut exits = Vec::new();
     for resume in [false, true, true] {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_asapp"));
@@ -891,13 +685,7 @@ async fn stdin_resumed_twice_stores_each_message_once() {
         exits.push(output.status.code());
     }
     assert_eq!(exits, [Some(3), Some(3), Some(0)]);
-    for n in 0..3 {
-        assert_eq!(
-            exported_texts(&format!("call-{n}"), &env).await,
-            [format!("m{}", 2 * n), format!("m{}", 2 * n + 1)],
-            "call-{n}: each message once"
-        );
-    }
+    assert_once_in_order(&transcript, &env).await;
 }
 
 #[tokio::test]
@@ -1106,12 +894,10 @@ async fn a_resume_refuses_an_input_that_changed() {
 #[tokio::test]
 async fn interleaved_conversations_are_gathered_within_the_window() {
     // Three conversations, line by line in turn, as a dump in time order has them.
-    let lines: Vec<String> = (0..30)
-        .map(|n| message_line(&format!("call-{}", n % 3), &format!("m{n}"), n as u32))
-        .collect();
+    let transcript = Transcript::new("call", 3, 10);
     let scratch = Scratch::new("interleaved");
     let file = scratch.0.join("calls.jsonl");
-    std::fs::write(&file, lines.join("\n")).unwrap();
+    transcript.write(&file, Order::InTurn);
     let path = file.to_str().unwrap();
     // (window, batches): one run a conversation; windows of at least 12 lines, closed where
     // the conversation changes (lines 1-12, 13-24, 25-30); a window of one line.
@@ -1124,10 +910,7 @@ async fn interleaved_conversations_are_gathered_within_the_window() {
         let summary: Value = serde_json::from_str(&ran.out).unwrap();
         assert_eq!(summary["batches"], batches, "window {window}: {summary}");
         assert_eq!(summary["conversations"], 3, "window {window}: {summary}");
-        for c in 0..3 {
-            let expected: Vec<String> = (0..10).map(|k| format!("m{}", 3 * k + c)).collect();
-            assert_eq!(exported_texts(&format!("call-{c}"), &env).await, expected);
-        }
+        assert_once_in_order(&transcript, &env).await;
         let other = asapp_env(
             &import_args(
                 path,
@@ -1308,12 +1091,8 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
     .unwrap();
     let scratch = Scratch::new("account-limit");
     let file = scratch.0.join("calls.jsonl");
-    let lines: Vec<String> = (0..20)
-        .flat_map(|c| {
-            (0..100).map(move |m| message_line(&format!("limited-{c}"), &format!("m{m}"), m % 60))
-        })
-        .collect();
-    std::fs::write(&file, lines.join("\n")).unwrap();
+    let transcript = Transcript::new("limited", 20, 100);
+    transcript.write(&file, Order::OneAfterAnother);
     let checkpoint = scratch.0.join("cp");
     let ran = asapp_env(
         &[
@@ -1333,13 +1112,7 @@ async fn against_a_lower_account_limit_the_default_import_slows_down_and_finishe
         (1.0..=15.0).contains(&settled),
         "settled at {settled}: {summary}"
     );
-    let env = sandbox_env(&sandbox);
-    for c in 0..20 {
-        let mut exported = exported_texts(&format!("limited-{c}"), &env).await;
-        exported.sort_by_key(|text| text[1..].parse::<u32>().unwrap());
-        let wanted: Vec<String> = (0..100).map(|m| format!("m{m}")).collect();
-        assert_eq!(exported, wanted, "limited-{c}: every message once");
-    }
+    assert_once_in_order(&transcript, &sandbox_env(&sandbox)).await;
 }
 
 #[tokio::test]

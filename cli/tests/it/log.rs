@@ -9,7 +9,7 @@ use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
 use serde_json::Value;
 
 use super::asapp_with;
-use super::import::Scratch;
+use super::support::{Order, Scratch, Transcript};
 
 const CONVERSATION: &str = "01BX5ZZKBKACTAV9WEVGEMMVRZ";
 /// Stands for a customer's words in the import's input.
@@ -122,22 +122,9 @@ async fn retries_and_their_429s_show_at_v_and_not_by_default() {
 /// A transcript of `conversations` conversations of 2 messages each, the text holding [`TEXT`].
 fn transcript(dir: &std::path::Path, conversations: usize) -> std::path::PathBuf {
     let path = dir.join("calls.jsonl");
-    let lines: Vec<String> = (0..conversations)
-        .flat_map(|c| {
-            (0..2).map(move |m| {
-                serde_json::json!({
-                    "externalId": format!("log-call-{c}"),
-                    "customerId": format!("customer-{c}"),
-                    "role": "customer",
-                    "senderId": format!("customer-{c}"),
-                    "text": format!("{TEXT} {m}"),
-                    "timestamp": format!("2024-01-23T10:00:0{m}Z"),
-                })
-                .to_string()
-            })
-        })
-        .collect();
-    std::fs::write(&path, lines.join("\n")).unwrap();
+    Transcript::new("log-call", conversations, 2)
+        .saying(TEXT)
+        .write(&path, Order::OneAfterAnother);
     path
 }
 

@@ -34,9 +34,9 @@ async fn asapp_with(args: &[&str], env: &[(&str, &str)]) -> Ran {
         &mut out,
         &mut err,
     );
-    let exit = tokio::time::timeout(import::LIMIT, running)
+    let exit = tokio::time::timeout(support::LIMIT, running)
         .await
-        .unwrap_or_else(|_| panic!("asapp {args:?} did not end within {:?}", import::LIMIT));
+        .unwrap_or_else(|_| panic!("asapp {args:?} did not end within {:?}", support::LIMIT));
     Ran {
         exit,
         out: String::from_utf8(out).unwrap(),
@@ -438,6 +438,7 @@ mod formats;
 mod import;
 mod log;
 mod objects;
+mod support;
 mod terminal;
 mod torture;
 mod unknown_values;
@@ -455,8 +456,8 @@ async fn customer_text_is_in_no_error_line() {
         let body = answer.to_string();
         async move { ([("content-type", "application/json")], body) }
     });
-    let url = import::serve(app).await;
-    let env = import::default_credentials(url);
+    let url = support::serve(app).await;
+    let env = support::default_credentials(url);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let listed = asapp_with(&["messages", "list", CONVERSATION], &env).await;
     assert_eq!(listed.exit, Exit::Failed, "{listed:?}");
@@ -467,7 +468,7 @@ async fn customer_text_is_in_no_error_line() {
         "{listed:?}"
     );
 
-    let scratch = import::Scratch::new("marker");
+    let scratch = support::Scratch::new("marker");
     let file = scratch.0.join("message.json");
     std::fs::write(
         &file,

@@ -15,8 +15,9 @@ use asapp_conversations_sandbox::Sandbox;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 
-use super::import::{
-    LIMIT, Scratch, asapp_env, counting_sandbox, empty, message_line, sandbox_env,
+use super::support::{
+    LIMIT, Order, Scratch, Transcript, asapp_env, assert_once_in_order, counting_sandbox, empty,
+    export, exported_texts, message_line, sandbox_env, serve,
 };
 
 /// A moto server, stopped when dropped.
@@ -151,22 +152,6 @@ impl Moto {
     }
 }
 
-async fn texts(external_id: &str, env: &[(&'static str, String)]) -> Option<Vec<String>> {
-    let exported = asapp_env(&["export", "--external-id", external_id], env).await;
-    (exported.exit == Exit::Success).then(|| {
-        exported
-            .out
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["text"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect()
-    })
-}
-
 #[tokio::test]
 async fn a_prefix_is_read_recursively_and_leaves_out_what_is_not_under_it() {
     let moto = Moto::start().await;
@@ -217,14 +202,13 @@ async fn a_prefix_is_read_recursively_and_leaves_out_what_is_not_under_it() {
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
     let summary: Value = serde_json::from_str(&ran.out).unwrap();
     assert_eq!(summary["messages"], 4, "{summary}");
-    assert_eq!(texts("s3-call-1", &env).await.unwrap(), ["one", "two"]);
+    assert_eq!(exported_texts("s3-call-1", &env).await, ["one", "two"]);
     assert_eq!(
-        texts("s3-contact-1", &env).await.unwrap(),
+        exported_texts("s3-contact-1", &env).await,
         ["from the voice analysis", "and the customer"]
     );
-    assert_eq!(
-        texts("s3-outside", &env).await,
-        None,
+    assert!(
+        export("s3-outside", &env).await.is_err(),
         "left out by the prefix"
     );
     // The checkpoint names each object by its URL and ETag.
@@ -361,12 +345,8 @@ async fn a_contact_lens_prefix_takes_each_base_time_from_the_objects_name_and_on
 #[tokio::test]
 async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() {
     let moto = Moto::start().await;
-    let lines: Vec<String> = (0..40)
-        .flat_map(|c| {
-            (0..30).map(move |m| message_line(&format!("s3-kill-{c}"), &format!("m{m}"), m))
-        })
-        .collect();
-    let body = lines.join("\n");
+    let transcript = Transcript::new("s3-kill", 40, 30);
+    let body = transcript.jsonl(Order::OneAfterAnother);
     moto.put("dump", &[("export/all.jsonl", &body)]).await;
     // The counting server holds the store; killed while its 20th batch is in flight.
     let (url, reached, sandbox) = counting_sandbox(20).await;
@@ -404,20 +384,16 @@ async fn a_killed_import_from_s3_resumes_once_and_a_changed_object_is_refused() 
     let resume: Vec<&str> = [args.as_slice(), &["--resume", "--settle", "0s"]].concat();
     let resumed = asapp_env(&resume, &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
-    for c in 0..40 {
-        let wanted: Vec<String> = (0..30).map(|m| format!("m{m}")).collect();
-        assert_eq!(
-            texts(&format!("s3-kill-{c}"), &env).await.unwrap(),
-            wanted,
-            "s3-kill-{c}"
-        );
-    }
+    assert_once_in_order(&transcript, &env).await;
 
     // The object changes: a resume against it is refused, naming it.
     moto.replace(
         "dump",
         "export/all.jsonl",
-        &body.replace("\"m3\"", "\"m3, edited\""),
+        &body.replace(
+            "message 3 of s3-kill-000",
+            "message 3 of s3-kill-000, edited",
+        ),
     )
     .await;
     let refused = asapp_env(&resume, &env).await;
@@ -491,7 +467,7 @@ async fn any_object_name_reads_given_or_listed_on_s3_and_google_cloud_storage() 
         // Imported four times: listed and given, from each store; stored once each time, as
         // ASAPP stores a message sent again.
         assert_eq!(
-            texts(conversation, &s3).await.unwrap(),
+            exported_texts(conversation, &s3).await,
             [key, key, key, key],
             "{conversation}"
         );
@@ -582,7 +558,7 @@ async fn failing_s3(
             response
         },
     ));
-    (super::import::serve(app).await, listings)
+    (serve(app).await, listings)
 }
 
 #[tokio::test]
@@ -616,7 +592,7 @@ async fn a_throttled_listing_is_retried_and_a_refused_one_says_access_denied() {
     .await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
     assert_eq!(listings.load(std::sync::atomic::Ordering::SeqCst), 3);
-    assert_eq!(texts("s3-busy", &env).await.unwrap(), ["one", "two"]);
+    assert_eq!(exported_texts("s3-busy", &env).await, ["one", "two"]);
 
     let denied = asapp_env(
         &[
@@ -647,7 +623,7 @@ async fn every_store_reaches_a_plain_http_endpoint_through_its_own_variables() {
         counted.fetch_add(1, Ordering::SeqCst);
         async { axum::http::StatusCode::FORBIDDEN }
     });
-    let emulator = super::import::serve(app).await;
+    let emulator = serve(app).await;
     let sandbox = Sandbox::start_with(empty()).await.unwrap();
     let scratch = Scratch::new("objects-http");
     let stores = [

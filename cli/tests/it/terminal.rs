@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use asapp_conversations_cli::{Exit, Output, TermLike, on_terminal, run};
 use serde_json::Value;
 
-use super::import::{
-    LIMIT, Scratch, asapp_env, default_credentials, empty, exported_texts, import_args, injected,
-    message_line, serve,
+use super::support::{
+    LIMIT, Order, Scratch, Transcript, asapp_env, assert_once_in_order, default_credentials, empty,
+    import_args, injected, message_line, serve,
 };
 
 /// What the terminal showed, in order: `bar …` for each frame drawn, `report …` for each
@@ -176,16 +176,6 @@ async fn slow(delay: Duration) -> Slow {
     }
 }
 
-/// `conversations` conversations of `each` messages, one after the other.
-fn transcript(path: &std::path::Path, conversations: usize, each: u32) {
-    let lines: Vec<String> = (0..conversations)
-        .flat_map(|c| {
-            (0..each).map(move |m| message_line(&format!("term-{c:02}"), &format!("words {m}"), m))
-        })
-        .collect();
-    std::fs::write(path, lines.join("\n") + "\n").unwrap();
-}
-
 #[tokio::test]
 async fn the_bar_follows_what_asapp_acknowledged_not_what_is_read_ahead() {
     // 20 conversations of 10 messages, read at once (the runs held may hold them all), sent
@@ -195,7 +185,8 @@ async fn the_bar_follows_what_asapp_acknowledged_not_what_is_read_ahead() {
     let env = default_credentials(server.url.clone());
     let scratch = Scratch::new("terminal-bar");
     let file = scratch.0.join("calls.jsonl");
-    transcript(&file, 20, 10);
+    let transcript = Transcript::new("term", 20, 10);
+    transcript.write(&file, Order::OneAfterAnother);
     let checkpoint = scratch.0.join("cp");
     let terminal = Recorded::default();
     let args = import_args(
@@ -216,8 +207,9 @@ async fn the_bar_follows_what_asapp_acknowledged_not_what_is_read_ahead() {
         "all read, little acknowledged, the bar far from full: {frames:?}"
     );
     for &(done, acknowledged, _) in &frames {
-        // Every line is as long as the others, so the share of messages acknowledged is the
-        // share done (give or take the one batch, 5%, acknowledged between the two counts).
+        // Every conversation (one batch) is as long as the others, so the share of messages
+        // acknowledged is the share done (give or take the one batch, 5%, acknowledged between
+        // the two counts).
         let share = acknowledged * 100 / 200;
         assert!(
             done.abs_diff(share) <= 5,
@@ -260,7 +252,8 @@ async fn a_resume_says_at_once_what_it_found_and_waits_for_with_the_bar_drawn_at
     let env = default_credentials(serve(app).await);
     let scratch = Scratch::new("terminal-resume");
     let file = scratch.0.join("calls.jsonl");
-    transcript(&file, 1, 3);
+    let transcript = Transcript::new("term", 1, 3);
+    transcript.write(&file, Order::OneAfterAnother);
     let checkpoint = scratch.0.join("cp");
     let args = import_args(file.to_str().unwrap(), checkpoint.to_str().unwrap(), &[]);
     let first = asapp_env(&args, &env).await;
@@ -489,40 +482,31 @@ fn acks(checkpoint: &std::path::Path) -> usize {
         .count()
 }
 
-/// Resumes the import of `args` (fast now), and checks that each of `conversations` holds its
-/// `each` messages once; returns what the resume told on stderr.
+/// Resumes the import of `args` (fast now), and checks that each conversation of `transcript`
+/// holds its messages once; returns what the resume told on stderr.
 async fn resume_stores_the_rest_once(
     args: &[&str],
     url: &str,
     settle: &str,
-    conversations: usize,
-    each: u32,
+    transcript: &Transcript,
 ) -> String {
     let env = default_credentials(url.to_owned());
     let resumed = asapp_env(&[args, &["--resume", "--settle", settle]].concat(), &env).await;
     assert_eq!(resumed.exit, Exit::Success, "{resumed:?}");
     let summary: Value = serde_json::from_str(&resumed.out).unwrap();
-    stored_once(&summary, url, conversations, each).await;
+    stored_once(&summary, url, transcript).await;
     resumed.err
 }
 
-/// Checks that the resume whose summary is `summary` stored the rest, and that each of
-/// `conversations` holds its `each` messages once.
-async fn stored_once(summary: &Value, url: &str, conversations: usize, each: u32) {
+/// Checks that the resume whose summary is `summary` stored the rest, and that each
+/// conversation of `transcript` holds its messages once.
+async fn stored_once(summary: &Value, url: &str, transcript: &Transcript) {
     assert_eq!(
         summary["messages"].as_u64().unwrap() + summary["alreadyStored"].as_u64().unwrap(),
-        conversations as u64 * u64::from(each),
+        transcript.lines(Order::OneAfterAnother).len() as u64,
         "{summary}"
     );
-    let env = default_credentials(url.to_owned());
-    for c in 0..conversations {
-        let expected: Vec<String> = (0..each).map(|m| format!("words {m}")).collect();
-        assert_eq!(
-            exported_texts(&format!("term-{c:02}"), &env).await,
-            expected,
-            "term-{c:02}: nothing lost or repeated"
-        );
-    }
+    assert_once_in_order(transcript, &default_credentials(url.to_owned())).await;
 }
 
 #[tokio::test]
@@ -532,7 +516,8 @@ async fn ctrl_c_and_sigterm_let_the_batches_in_flight_finish_record_them_and_say
         let server = slow(Duration::from_millis(500)).await;
         let scratch = Scratch::new(&format!("terminal-{signal}"));
         let file = scratch.0.join("calls.jsonl");
-        transcript(&file, 40, 6);
+        let transcript = Transcript::new("term", 40, 6);
+        transcript.write(&file, Order::OneAfterAnother);
         let checkpoint = scratch.0.join("cp");
         let args = import_args(
             file.to_str().unwrap(),
@@ -574,7 +559,7 @@ async fn ctrl_c_and_sigterm_let_the_batches_in_flight_finish_record_them_and_say
         server.slow.store(false, Ordering::SeqCst);
         // The batches whose intents were on record were sent too: nothing is left in doubt, so
         // the resume has nothing to wait for (its --settle is the default).
-        let told = resume_stores_the_rest_once(&args, &server.url, "30s", 40, 6).await;
+        let told = resume_stores_the_rest_once(&args, &server.url, "30s", &transcript).await;
         assert!(
             told.contains(&format!(
                 "resuming {}: {} acknowledged, none in doubt",
@@ -595,7 +580,8 @@ async fn a_second_ctrl_c_exits_at_once_and_the_resume_reads_back_what_was_in_fli
     let server = slow(Duration::from_secs(20)).await;
     let scratch = Scratch::new("terminal-twice");
     let file = scratch.0.join("calls.jsonl");
-    transcript(&file, 4, 2);
+    let transcript = Transcript::new("term", 4, 2);
+    transcript.write(&file, Order::OneAfterAnother);
     let checkpoint = scratch.0.join("cp");
     let args = import_args(
         file.to_str().unwrap(),
@@ -617,7 +603,7 @@ async fn a_second_ctrl_c_exits_at_once_and_the_resume_reads_back_what_was_in_fli
     assert_eq!(acks(&checkpoint), 0);
     server.slow.store(false, Ordering::SeqCst);
     // The requests the process left may still be on their way: --settle covers them.
-    let told = resume_stores_the_rest_once(&args, &server.url, "1s", 4, 2).await;
+    let told = resume_stores_the_rest_once(&args, &server.url, "1s", &transcript).await;
     assert!(
         told.contains("4 batches in doubt in 4 conversations"),
         "{told}"
@@ -683,7 +669,8 @@ async fn ctrl_c_typed_on_a_real_terminal_then_the_resume_on_it() {
     let server = slow(Duration::from_millis(500)).await;
     let scratch = Scratch::new("terminal-pty");
     let file = scratch.0.join("calls.jsonl");
-    transcript(&file, 40, 6);
+    let transcript = Transcript::new("term", 40, 6);
+    transcript.write(&file, Order::OneAfterAnother);
     let checkpoint = scratch.0.join("cp");
     let args = import_args(
         file.to_str().unwrap(),
@@ -761,5 +748,5 @@ async fn ctrl_c_typed_on_a_real_terminal_then_the_resume_on_it() {
     // Its summary, pretty on the terminal, is the last thing on it.
     let summary = screen.iter().position(|line| line == "{").unwrap();
     let summary: Value = serde_json::from_str(&screen[summary..].join("\n")).unwrap();
-    stored_once(&summary, &server.url, 40, 6).await;
+    stored_once(&summary, &server.url, &transcript).await;
 }

@@ -14,12 +14,10 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::durability::{Disk, import_with, recording};
+use super::support::{Order, Scratch, Seeded, Transcript, assert_once_in_order, sandbox_env};
 use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
-use serde_json::json;
-
-use super::durability::{Disk, assert_once_in_order, import_with, recording};
-use super::import::{Scratch, sandbox_env};
 
 const CONVERSATIONS: usize = 320;
 const MESSAGES: usize = 64;
@@ -29,72 +27,9 @@ const CRASH_LOOP: usize = 150;
 /// The whole run stops here, failed, rather than go on.
 const BUDGET: Duration = Duration::from_secs(240);
 
-/// A small seeded generator (xorshift64*), for the kill moments and the interleaving.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// `seconds` after 08:00 on a day, in RFC 3339.
-fn at(seconds: usize) -> String {
-    format!(
-        "2024-02-01T{:02}:{:02}:{:02}Z",
-        8 + seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
-/// The input, in an interleaved order, and each conversation's texts as they list (by time).
-/// Message 1 of each conversation repeats message 0, time and all: said twice.
-fn transcript(seed: &mut Seeded, prefix: &str) -> (String, Vec<Vec<String>>) {
-    let text = |c: usize, m: usize| format!("call {c} says {}", if m == 1 { 0 } else { m });
-    let second = |m: usize| if m == 1 { 0 } else { m };
-    // Each conversation's lines keep their order, the conversations interleave at random: a dump
-    // in time order of concurrent calls.
-    let mut next = vec![0usize; CONVERSATIONS];
-    let mut open: Vec<usize> = (0..CONVERSATIONS).collect();
-    let mut input = String::new();
-    while !open.is_empty() {
-        let pick = usize::try_from(seed.below(open.len() as u64)).unwrap();
-        let c = open[pick];
-        let m = next[c];
-        let line = json!({
-            "externalId": format!("{prefix}-{c}"),
-            "customerId": format!("customer-{c}"),
-            "agentId": format!("agent-{}", c % 9),
-            "role": if m % 3 == 2 { "agent" } else { "customer" },
-            "senderId": if m % 3 == 2 { format!("agent-{}", c % 9) } else { format!("customer-{c}") },
-            "text": text(c, m),
-            "timestamp": at(c * 100 + second(m)),
-        });
-        input.push_str(&line.to_string());
-        input.push('\n');
-        next[c] += 1;
-        if next[c] == MESSAGES {
-            open.swap_remove(pick);
-        }
-    }
-    let expected = (0..CONVERSATIONS)
-        .map(|c| (0..MESSAGES).map(|m| text(c, m)).collect())
-        .collect();
-    (input, expected)
-}
-
 /// One import of a transcript of its own into the torture's sandbox.
 struct Import {
-    prefix: &'static str,
-    expected: Vec<Vec<String>>,
+    transcript: Transcript,
     args: Vec<String>,
     log: std::path::PathBuf,
     env: Vec<(&'static str, String)>,
@@ -107,9 +42,10 @@ impl Import {
         seed: &mut Seeded,
         env: &[(&'static str, String)],
     ) -> Self {
-        let (input, expected) = transcript(seed, prefix);
+        // Each conversation's message 1 repeats its message 0: said twice.
+        let transcript = Transcript::new(prefix, CONVERSATIONS, MESSAGES).said_twice();
         let file = scratch.0.join(format!("{prefix}.jsonl"));
-        std::fs::write(&file, input).unwrap();
+        transcript.write(&file, Order::Shuffled(seed));
         let checkpoint = scratch.0.join(format!("{prefix}.checkpoint"));
         let args = [
             "import",
@@ -122,8 +58,7 @@ impl Import {
         .map(str::to_owned)
         .to_vec();
         Self {
-            prefix,
-            expected,
+            transcript,
             args,
             log: scratch.0.join(format!("{prefix}.stderr")),
             env: env.to_vec(),
@@ -185,12 +120,12 @@ impl Import {
         for c in 0..CONVERSATIONS {
             let listed = client
                 .get_messages_by_external_id()
-                .external_id(format!("{}-{c}", self.prefix))
+                .external_id(self.transcript.external_id(c))
                 .await;
             stored += match listed {
                 Ok(listed) => listed.into_inner().items.len().min(MESSAGES),
                 Err(error) if error.is_not_found() => 0,
-                Err(error) => panic!("{}-{c}: {error}", self.prefix),
+                Err(error) => panic!("{}: {error}", self.transcript.external_id(c)),
             };
         }
         stored
@@ -329,7 +264,7 @@ async fn killed_resumed_and_powered_off_the_import_stores_every_message_once() {
     assert!(powered_off);
 
     for import in [&crash_loop, &import] {
-        assert_once_in_order(import.prefix, &import.expected, &import.env).await;
+        assert_once_in_order(&import.transcript, &import.env).await;
     }
     let faults = sandbox.faults_injected();
     // Answers were lost after storing, and retries of them were answered 409: the paths that

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use asapp_conversations_cli::Exit;
 use serde_json::Value;
 
-use super::import::{
+use super::support::{
     Scratch, asapp_env, default_credentials, empty, import_args, injected, message_line, serve,
 };
 
