@@ -261,11 +261,12 @@ impl<'a> Walk<'a> {
             };
             let cannot =
                 |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
-            let linked = std::fs::symlink_metadata(&path)
+            let kind = std::fs::symlink_metadata(&path)
                 .map_err(cannot)?
-                .file_type()
-                .is_symlink();
-            if path.is_dir() {
+                .file_type();
+            let linked = kind.is_symlink();
+            // Only a link needs a second look at what it points to.
+            if (linked && path.is_dir()) || kind.is_dir() {
                 if linked {
                     let target = std::fs::canonicalize(&path).map_err(cannot)?;
                     if self.inputs.walks_directory(&target) {
@@ -283,7 +284,7 @@ impl<'a> Walk<'a> {
             {
                 continue;
             }
-            File::open(&path).map_err(cannot)?;
+            // Opened when it is read, which says so if it cannot be.
             let canonical = std::fs::canonicalize(&path).map_err(cannot)?;
             let direct = path
                 .strip_prefix(&self.root)

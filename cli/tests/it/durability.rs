@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::support::{
     LIMIT, Order, Scratch, Transcript, asapp_env, assert_once_in_order, default_credentials, empty,
-    serve,
+    import_args, serve,
 };
 
 /// What reached the disk, as far as the double knows.
@@ -171,16 +171,11 @@ async fn no_batch_leaves_before_its_intent_is_synced() {
     let file = scratch.0.join("calls.jsonl");
     transcript.write(&file, Order::InTurn);
     let checkpoint = scratch.0.join("checkpoint");
-    let args = [
-        "import",
+    let args = import_args(
         file.to_str().unwrap(),
-        "--checkpoint",
         checkpoint.to_str().unwrap(),
-        "--rate-limit",
-        "0",
-        "--batch-size",
-        "5",
-    ];
+        &["--batch-size", "5"],
+    );
     let ran = import_with(&args, &env, recording(&disk)).await;
     assert_eq!(ran.exit, Exit::Success, "{ran:?}");
     let batches = sent.load(Ordering::SeqCst);
@@ -221,16 +216,11 @@ async fn after_a_power_failure_the_resume_stores_every_message_once() {
     let file = scratch.0.join("calls.jsonl");
     transcript.write(&file, Order::InTurn);
     let checkpoint = scratch.0.join("checkpoint");
-    let args = [
-        "import",
+    let args = import_args(
         file.to_str().unwrap(),
-        "--checkpoint",
         checkpoint.to_str().unwrap(),
-        "--rate-limit",
-        "0",
-        "--batch-size",
-        "7",
-    ];
+        &["--batch-size", "7"],
+    );
     let disk = Arc::new(Mutex::new(Disk {
         power_fails_after: Some(40),
         ..Disk::default()

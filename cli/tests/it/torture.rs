@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::durability::{Disk, import_with, recording};
-use super::support::{Order, Scratch, Seeded, Transcript, assert_once_in_order, sandbox_env};
+use super::support::{
+    Order, Scratch, Seeded, Transcript, assert_once_in_order, import_args, sandbox_env,
+};
 use asapp_conversations_cli::Exit;
 use asapp_conversations_sandbox::{Faults, Sandbox, SandboxConfig};
 
@@ -47,16 +49,10 @@ impl Import {
         let file = scratch.0.join(format!("{prefix}.jsonl"));
         transcript.write(&file, Order::Shuffled(seed));
         let checkpoint = scratch.0.join(format!("{prefix}.checkpoint"));
-        let args = [
-            "import",
-            file.to_str().unwrap(),
-            "--checkpoint",
-            checkpoint.to_str().unwrap(),
-            "--rate-limit",
-            "0",
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        let args = import_args(file.to_str().unwrap(), checkpoint.to_str().unwrap(), &[])
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         Self {
             transcript,
             args,
