@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use asapp_conversations::chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::formats::{Format, RoleMapEntry};
+use asapp_conversations_import::formats::{Format, RoleMapEntry};
 
 fn parse_format(text: &str) -> Result<Format, String> {
     text.parse()
-        .map_err(|e: crate::formats::UnknownFormatName| e.to_string())
+        .map_err(|e: asapp_conversations_import::formats::UnknownFormatName| e.to_string())
 }
 
 /// Checks one `--role-map` entry; the entries are read together into a map later, which

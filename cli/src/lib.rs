@@ -12,14 +12,13 @@
 mod args;
 mod commands;
 mod failure;
-mod formats;
-mod import;
+mod interrupt;
 mod log;
 mod output;
+mod progress;
 mod target;
-mod transcript;
 
-pub use import::{FileStorage, Storage, StorageFactory, file_storage};
+pub use asapp_conversations_import::{FileStorage, Storage, StorageFactory, file_storage};
 
 pub(crate) use failure::Failure;
 
@@ -81,7 +80,7 @@ pub async fn on_terminal<F: std::future::Future>(
     terminal: std::sync::Arc<dyn TermLike>,
     future: F,
 ) -> F::Output {
-    import::on_terminal(terminal, future).await
+    progress::on_terminal(terminal, future).await
 }
 
 /// What [`on_terminal`] draws on.
@@ -96,7 +95,7 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    run_with(args, env, output, import::file_storage(), out, err).await
+    run_with(args, env, output, file_storage(), out, err).await
 }
 
 /// [`run`], with the import's checkpoint written through what `storage` makes of its file: for

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use asapp_conversations::Client;
 
-use crate::{Exit, Failure, output, transcript};
+use asapp_conversations_import::transcript;
+
+use crate::{Exit, Failure, output};
 
 /// Finds the conversation `external_id` names and writes its messages to `out`, one line each.
 pub(crate) async fn run(

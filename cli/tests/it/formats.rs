@@ -1,5 +1,5 @@
 //! Vendor exports through `asapp import` into the sandbox and back out with `asapp export`: every
-//! sample document under `cli/tests/data/formats/` (written from the vendors' documented field
+//! sample document under `import/tests/data/formats/` (written from the vendors' documented field
 //! lists), each message once, in order, with the roles, senders, times and text the format's
 //! rules give, and the entries no rule maps reported instead of guessed.
 
@@ -14,7 +14,7 @@ use super::support::{Scratch, asapp_env, empty, import_args, sandbox_env};
 
 fn sample(format: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/formats")
+        .join("../import/tests/data/formats")
         .join(format)
         .join(name)
 }

@@ -1142,7 +1142,7 @@ async fn a_checkpoint_in_use_and_changed_reading_options_are_refused() {
     // Documents read with another base time would be other messages: a resume must read them
     // as the import it continues did.
     let document = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "tests/data/formats/contact-lens/0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
+        "../import/tests/data/formats/contact-lens/0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
     );
     let checkpoint = scratch.0.join("cp-documents");
     let at = |time| {

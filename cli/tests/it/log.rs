@@ -247,7 +247,7 @@ async fn each_documents_base_time_is_told_at_v() {
     let sandbox = rate_limited(0.0).await;
     let scratch = Scratch::new("log-base-time");
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/formats/twilio/resource-with-sentences-added.json");
+        .join("../import/tests/data/formats/twilio/resource-with-sentences-added.json");
     let checkpoint = scratch.0.join("checkpoint");
     let args = [
         "-v",

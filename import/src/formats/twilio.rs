@@ -49,8 +49,8 @@ use asapp_conversations::types::ParticipantRole;
 
 use super::redact::{entry, pointer, top_level};
 use super::{
-    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, after, choose_base,
-    non_blank, parse_time,
+    Conversation, Document, Format, MessageEntry, Parties, Party, ReadOptions, Refusal, after,
+    choose_base, non_blank, parse_time,
 };
 use crate::transcript::Line;
 
@@ -142,7 +142,7 @@ fn channel_number(value: &Value) -> Option<u64> {
 }
 
 /// Reads a saved transcript with its sentences from its text.
-pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
+pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusal> {
     let saved: SavedTranscript =
         top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::Twilio)?;
     let nested = saved.transcript.as_ref();
@@ -153,7 +153,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         Some(base) => base.at,
         None if saved.sentences.is_empty() => Default::default(),
         None => {
-            return Err(ErrorKind::NoBaseTime {
+            return Err(Refusal::NoBaseTime {
                 explanation: "twilio sentence times are offsets from the start of the media and the document has no media_start_time",
             });
         }
@@ -201,7 +201,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
     let conversation = parties.conversation(&external_id)?;
     let entries = sentences
         .into_iter()
-        .map(|(at, sentence)| Entry {
+        .map(|(at, sentence)| MessageEntry {
             pointer: at,
             line: sentence.and_then(|s| line(&s, &channels, &conversation, base)),
         })
@@ -219,7 +219,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
 }
 
 /// The transcript's sid: the resource's, else the one in the list answer's `meta.url`.
-fn external_id(saved: &SavedTranscript<'_>) -> Result<(String, &'static str), ErrorKind> {
+fn external_id(saved: &SavedTranscript<'_>) -> Result<(String, &'static str), Refusal> {
     let nested = saved
         .transcript
         .as_ref()
@@ -236,7 +236,7 @@ fn external_id(saved: &SavedTranscript<'_>) -> Result<(String, &'static str), Er
         .and_then(|meta| meta.url.as_deref())
         .and_then(sid_of_sentences_url)
         .map(|sid| (sid.to_owned(), "meta.url"))
-        .ok_or(ErrorKind::NoExternalId {
+        .ok_or(Refusal::NoExternalId {
             looked_for: "transcript.sid, sid, then the transcript in meta.url",
         })
 }
@@ -253,7 +253,7 @@ fn sid_of_sentences_url(url: &str) -> Option<&str> {
 /// The document's `media_start_time` (nested or at the top level), with its field name.
 fn media_start_time(
     saved: &SavedTranscript<'_>,
-) -> Result<Option<(super::Time, &'static str)>, ErrorKind> {
+) -> Result<Option<(super::Time, &'static str)>, Refusal> {
     let nested = saved
         .transcript
         .as_ref()
@@ -271,7 +271,7 @@ fn media_start_time(
         None => Ok(None),
         Some((text, field, at)) => parse_time(text)
             .map(|time| Some((time, field)))
-            .ok_or(ErrorKind::BadBaseTime { pointer: at }),
+            .ok_or(Refusal::BadBaseTime { pointer: at }),
     }
 }
 
@@ -279,7 +279,7 @@ fn media_start_time(
 struct Channels<'a> {
     participants: &'a [ChannelParticipant<'a>],
     external_id: &'a str,
-    options: &'a Options,
+    options: &'a ReadOptions,
 }
 
 /// Who speaks on a channel.
@@ -515,7 +515,7 @@ mod tests {
             },
         ];
         for case in cases {
-            let options = Options {
+            let options = ReadOptions {
                 role_map: RoleMap::parse(case.role_map).expect("valid role map"),
                 base_time: case.base_time.and_then(parse_time),
                 contact_records: None,
@@ -549,7 +549,7 @@ mod tests {
 
     #[test]
     fn without_media_start_time_or_option_the_document_is_refused() {
-        let error = read_sample("sentences-answer-only.json", None, &Options::default())
+        let error = read_sample("sentences-answer-only.json", None, &ReadOptions::default())
             .expect_err("no base");
         assert_eq!(
             error.to_string(),
@@ -561,7 +561,7 @@ mod tests {
     fn a_bad_media_start_time_is_named() {
         let document =
             br#"{"transcript": {"sid": "GT1", "media_start_time": "last week"}, "sentences": []}"#;
-        let error = read_document("t.json", document, None, &Options::default()).unwrap_err();
+        let error = read_document("t.json", document, None, &ReadOptions::default()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "t.json: at /transcript/media_start_time: not an RFC 3339 time"

@@ -20,7 +20,7 @@ pub(crate) fn known_role(text: &str) -> Option<ParticipantRole> {
 
 /// Why a role map entry was refused. The entry is the user's own option value, so it is shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum RoleMapError {
+pub enum RoleMapError {
     /// No `=` in the entry.
     #[error("role map entry `{entry}` is not VENDOR_ROLE=customer|agent|system")]
     NotAnEntry {
@@ -57,11 +57,11 @@ pub(crate) enum RoleMapError {
 
 /// One parsed entry: a vendor role and the ASAPP role it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RoleMapEntry {
+pub struct RoleMapEntry {
     /// The vendor role, trimmed (matched case-insensitively).
-    pub(crate) vendor_role: String,
+    pub vendor_role: String,
     /// The ASAPP role.
-    pub(crate) role: ParticipantRole,
+    pub role: ParticipantRole,
 }
 
 impl FromStr for RoleMapEntry {
@@ -94,7 +94,7 @@ impl FromStr for RoleMapEntry {
 
 /// Vendor roles mapped to ASAPP roles by the user; empty by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct RoleMap {
+pub struct RoleMap {
     /// By the vendor role in lower case.
     roles: BTreeMap<String, ParticipantRole>,
 }
@@ -102,7 +102,7 @@ pub(crate) struct RoleMap {
 impl RoleMap {
     /// Parses the option values, one entry each; the first bad entry is the error. The same
     /// entry twice is fine; the same vendor role mapped to two roles is not.
-    pub(crate) fn parse<I, S>(entries: I) -> Result<Self, RoleMapError>
+    pub fn parse<I, S>(entries: I) -> Result<Self, RoleMapError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -134,7 +134,7 @@ impl RoleMap {
 
     /// The entries, as `vendor_role=role` in the vendor roles' order, lower case: the same map
     /// however it was spelled.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         self.roles
             .iter()
             .map(|(vendor, role)| format!("{vendor}={role}"))
@@ -143,7 +143,7 @@ impl RoleMap {
     }
 
     /// The role the user gave `vendor_role`, matched case-insensitively.
-    pub(crate) fn get(&self, vendor_role: &str) -> Option<ParticipantRole> {
+    pub fn get(&self, vendor_role: &str) -> Option<ParticipantRole> {
         if self.roles.is_empty() {
             return None;
         }
@@ -152,7 +152,7 @@ impl RoleMap {
 
     /// The ASAPP role of `vendor_role`: the user's entry, else the format's documented rule.
     /// The error (for an invalid entry) names the field and says how to map the role.
-    pub(crate) fn resolve(
+    pub fn resolve(
         &self,
         field: &str,
         vendor_role: &str,

@@ -18,7 +18,7 @@
 //! Reading a document takes two passes over its text, and builds no `serde_json::Value` of it
 //! (but for what does not fit, below):
 //! - [`outline`] checks it as JSON, exactly as parsing it as a `Value` would (so that what is
-//!   [`ErrorKind::NotJson`] is unchanged), and keeps only what [`detect_value`]'s rules look at;
+//!   [`Refusal::NotJson`] is unchanged), and keeps only what [`detect_value`]'s rules look at;
 //! - the format's reader parses it once into borrowed typed structures, its message entries left
 //!   as their text (`RawValue`), and then each entry on its own, so that a bad entry is invalid
 //!   (its pointer and the reason) while the others import. Where a part does not fit, the
@@ -31,7 +31,7 @@
 //!   entry invalid (its JSON pointer and the reason), never a guess; the other entries still
 //!   import.
 //! - **Times** are UTC. A format whose times are offsets needs a base time: from the document
-//!   where it has one, else [`Options::base_time`] (`--base-time`), else the document's file name
+//!   where it has one, else [`ReadOptions::base_time`] (`--base-time`), else the document's file name
 //!   where the format puts one there (Contact Lens), else the whole document is refused.
 //!   [`Document::base_time`] says which base was used and where it came from. Offsets are added
 //!   in integer milliseconds.
@@ -48,8 +48,8 @@
 //! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
 //!
 //! The files, each with one job:
-//! - `mod.rs` (here): the document model ([`Format`], [`Options`], [`Document`] and its
-//!   [`Entry`]s, [`ErrorKind`]), what the readers share (participants, times), and
+//! - `mod.rs` (here): the document model ([`Format`], [`ReadOptions`], [`Document`] and its
+//!   [`MessageEntry`]s, [`Refusal`]), what the readers share (participants, times), and
 //!   [`read_document`], which hands a document to its format's reader;
 //! - [`contact_lens`], [`connect_chat`], [`genesys`], [`twilio`]: one reader per vendor format,
 //!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and [`roles`]
@@ -63,7 +63,7 @@
 
 mod connect_chat;
 mod contact_lens;
-pub(crate) mod contact_records;
+pub mod contact_records;
 mod detect;
 mod genesys;
 mod outline;
@@ -80,17 +80,17 @@ use std::sync::Arc;
 use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
-pub(crate) use self::contact_lens::analysis_name;
-pub(crate) use self::detect::is_jsonl;
+pub use self::contact_lens::analysis_name;
+pub use self::detect::is_jsonl;
 use self::detect::{detect_value, strip_bom};
 use self::redact::shown;
-pub(crate) use self::roles::{RoleMap, RoleMapEntry};
+pub use self::roles::{RoleMap, RoleMapEntry};
 use crate::transcript::Line;
 use asapp_conversations::types::ParticipantRole;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Format {
+pub enum Format {
     /// The CLI's own JSON Lines.
     Jsonl,
     /// Amazon Connect Contact Lens voice post-call analysis.
@@ -105,7 +105,7 @@ pub(crate) enum Format {
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub(crate) const ALL: [Self; 5] = [
+    pub const ALL: [Self; 5] = [
         Self::Jsonl,
         Self::ContactLens,
         Self::ConnectChat,
@@ -114,7 +114,7 @@ impl Format {
     ];
 
     /// The name `--format` takes.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Jsonl => "jsonl",
             Self::ContactLens => "contact-lens",
@@ -125,7 +125,7 @@ impl Format {
     }
 
     /// Every name, comma-separated, for messages.
-    pub(crate) fn names() -> String {
+    pub fn names() -> String {
         Self::ALL.map(Self::name).join(", ")
     }
 }
@@ -139,7 +139,7 @@ impl fmt::Display for Format {
 /// A `--format` value that names no format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown format `{0}`: expected one of {names}", names = Format::names())]
-pub(crate) struct UnknownFormatName(pub(crate) String);
+pub struct UnknownFormatName(pub String);
 
 impl FromStr for Format {
     type Err = UnknownFormatName;
@@ -155,41 +155,41 @@ impl FromStr for Format {
 
 /// What the user said about reading documents.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Options {
+pub struct ReadOptions {
     /// Roles for the vendor roles no documented rule maps (`--role-map`).
-    pub(crate) role_map: RoleMap,
+    pub role_map: RoleMap,
     /// The base for offset times when the document has none (`--base-time`).
-    pub(crate) base_time: Option<DateTime<Utc>>,
+    pub base_time: Option<DateTime<Utc>>,
     /// Amazon Connect's contact records, for Contact Lens files (`--contact-records`).
-    pub(crate) contact_records: Option<Arc<contact_records::ContactRecords>>,
+    pub contact_records: Option<Arc<contact_records::ContactRecords>>,
 }
 
 /// One document, read: its conversation's lines in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Document {
+pub struct Document {
     /// The format it was read as.
-    pub(crate) format: Format,
+    pub format: Format,
     /// The conversation's `externalId`.
-    pub(crate) external_id: String,
+    pub external_id: String,
     /// Where the external id came from: a document field, or `the file name`.
-    pub(crate) external_id_from: &'static str,
+    pub external_id_from: &'static str,
     /// The message entries, valid or not, in document order.
-    pub(crate) entries: Vec<Entry>,
+    pub entries: Vec<MessageEntry>,
     /// The base the offsets were added to, if the document's times needed one.
-    pub(crate) base_time: Option<BaseTime>,
+    pub base_time: Option<BaseTime>,
     /// Items without text that were left out on purpose: joins, leaves, typing, receipts.
-    pub(crate) skipped_events: usize,
+    pub skipped_events: usize,
     /// Attachments, left out: only text is imported.
-    pub(crate) skipped_attachments: usize,
+    pub skipped_attachments: usize,
     /// Which copy a Contact Lens file is, raw or redacted (from `ContentMetadata.Output`, else
     /// from its name); `None` for the other formats, or where neither says.
-    pub(crate) copy: Option<CopyKind>,
+    pub copy: Option<CopyKind>,
 }
 
 /// Contact Lens's two outputs of one contact's analysis: the raw transcript, and the redacted
 /// copy it writes beside it (under `Redacted/`, named `_analysis_redacted_`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum CopyKind {
+pub enum CopyKind {
     /// `ContentMetadata.Output` `Raw`; `<contactId>_analysis_<time>.json`.
     Raw,
     /// `ContentMetadata.Output` `Redacted`; `<contactId>_analysis_redacted_<time>.json`.
@@ -198,7 +198,7 @@ pub(crate) enum CopyKind {
 
 impl CopyKind {
     /// `raw` or `redacted`, as `--contact-lens-copy` takes it.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Raw => "raw",
             Self::Redacted => "redacted",
@@ -214,25 +214,25 @@ impl fmt::Display for CopyKind {
 
 /// One message entry of a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub struct MessageEntry {
     /// The entry's JSON pointer in the document, e.g. `/Transcript/3`.
-    pub(crate) pointer: String,
+    pub pointer: String,
     /// The line, or why the entry cannot be one (never containing the message's text).
-    pub(crate) line: Result<Line<'static>, String>,
+    pub line: Result<Line<'static>, String>,
 }
 
 /// The base time of a document's offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BaseTime {
+pub struct BaseTime {
     /// The time offset zero stands for.
-    pub(crate) at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
     /// Where it came from.
-    pub(crate) source: BaseTimeSource,
+    pub source: BaseTimeSource,
 }
 
 /// Where a base time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BaseTimeSource {
+pub enum BaseTimeSource {
     /// A field of the document, named as the document spells it.
     Field(&'static str),
     /// The `--base-time` option.
@@ -256,17 +256,17 @@ impl fmt::Display for BaseTimeSource {
 
 /// A document refused as a whole: the file, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {kind}")]
-pub(crate) struct DocumentError {
+#[error("{file}: {refusal}")]
+pub struct DocumentError {
     /// The file as the user named it, or `stdin`.
-    pub(crate) file: String,
+    pub file: String,
     /// Why.
-    pub(crate) kind: ErrorKind,
+    pub refusal: Refusal,
 }
 
 /// Why a document was refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum ErrorKind {
+pub enum Refusal {
     /// Not JSON at all.
     #[error("not JSON: {0}")]
     NotJson(String),
@@ -341,15 +341,15 @@ fn location(pointer: &str) -> &str {
 
 /// Reads one document of `format` (or whichever format recognises it) from `bytes`; `file` is
 /// how messages name it, and its file name can give the conversation id (Contact Lens).
-pub(crate) fn read_document(
+pub fn read_document(
     file: &str,
     bytes: &[u8],
     format: Option<Format>,
-    options: &Options,
+    options: &ReadOptions,
 ) -> Result<Document, DocumentError> {
-    read_value(file, bytes, format, options).map_err(|kind| DocumentError {
+    read_value(file, bytes, format, options).map_err(|refusal| DocumentError {
         file: file.to_owned(),
-        kind,
+        refusal,
     })
 }
 
@@ -359,21 +359,21 @@ fn read_value(
     file: &str,
     bytes: &[u8],
     format: Option<Format>,
-    options: &Options,
-) -> Result<Document, ErrorKind> {
+    options: &ReadOptions,
+) -> Result<Document, Refusal> {
     let is_lines = match format {
         Some(format) => format == Format::Jsonl,
         None => is_jsonl(bytes),
     };
     if is_lines {
-        return Err(ErrorKind::LinesNotDocument);
+        return Err(Refusal::LinesNotDocument);
     }
     let bytes = strip_bom(bytes);
-    let not_json = |e: &dyn fmt::Display| ErrorKind::NotJson(e.to_string());
+    let not_json = |e: &dyn fmt::Display| Refusal::NotJson(e.to_string());
     let outline = outline::outline(bytes).map_err(|e| not_json(&e))?;
     let format = match format {
         Some(format) => format,
-        None => detect_value(&outline.value).ok_or(ErrorKind::UnknownFormat)?,
+        None => detect_value(&outline.value).ok_or(Refusal::UnknownFormat)?,
     };
     // Checked JSON is UTF-8 throughout: its strings were decoded, and the rest is ASCII.
     let text = std::str::from_utf8(bytes).map_err(|e| not_json(&e))?;
@@ -387,7 +387,7 @@ fn read_value(
         text
     };
     match format {
-        Format::Jsonl => Err(ErrorKind::LinesNotDocument),
+        Format::Jsonl => Err(Refusal::LinesNotDocument),
         Format::ContactLens => contact_lens::read(text, file_name(file), options),
         Format::ConnectChat => connect_chat::read(text, options),
         Format::Genesys => genesys::read(text, options),
@@ -396,7 +396,7 @@ fn read_value(
 }
 
 /// The last component of a path as the user gave it, or of an object's URL.
-pub(crate) fn file_name(file: &str) -> &str {
+pub fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 
@@ -419,7 +419,7 @@ fn after(base: DateTime<Utc>, millis: u64) -> Option<DateTime<Utc>> {
 /// The base for a document's offsets: the document's own field if it has one, else the option.
 fn choose_base(
     document: Option<(DateTime<Utc>, &'static str)>,
-    options: &Options,
+    options: &ReadOptions,
 ) -> Option<BaseTime> {
     match document {
         Some((at, field)) => Some(BaseTime {
@@ -476,7 +476,7 @@ impl Parties {
 
     /// The conversation of `external_id`: its customer and agent are the first parties with
     /// those roles; no customer refuses the document.
-    fn conversation(&self, external_id: &str) -> Result<Conversation, ErrorKind> {
+    fn conversation(&self, external_id: &str) -> Result<Conversation, Refusal> {
         let customer = self.first(ParticipantRole::Customer).ok_or_else(|| {
             let mut seen: Vec<String> = Vec::new();
             for party in self.0.iter().filter(|p| !p.vendor_role.trim().is_empty()) {
@@ -485,7 +485,7 @@ impl Parties {
                     seen.push(role);
                 }
             }
-            ErrorKind::NoCustomer {
+            Refusal::NoCustomer {
                 seen: if seen.is_empty() {
                     "none".to_owned()
                 } else {
@@ -578,9 +578,9 @@ mod tests {
     fn the_document_base_time_wins_over_the_option_and_the_option_fills_in() {
         let option = parse_time("2030-01-01T00:00:00Z");
         let document = parse_time("2024-05-06T07:08:09.010Z").map(|t| (t, "media_start_time"));
-        let options = Options {
+        let options = ReadOptions {
             base_time: option,
-            ..Options::default()
+            ..ReadOptions::default()
         };
         assert_eq!(
             choose_base(document, &options),
@@ -596,7 +596,7 @@ mod tests {
                 source: BaseTimeSource::Option
             })
         );
-        assert_eq!(choose_base(None, &Options::default()), None);
+        assert_eq!(choose_base(None, &ReadOptions::default()), None);
         assert_eq!(
             BaseTimeSource::Field("media_start_time").to_string(),
             "the document's `media_start_time`"
@@ -627,8 +627,8 @@ mod tests {
         let formats: Vec<Option<Format>> =
             std::iter::once(None).chain(Format::ALL.map(Some)).collect();
         let option_sets = [
-            Options::default(),
-            Options {
+            ReadOptions::default(),
+            ReadOptions {
                 base_time: parse_time("2024-01-01T00:00:00Z"),
                 role_map: RoleMap::parse(["CUSTOM_BOT=system", "supervisor=agent"]).expect("valid"),
                 contact_records: None,
@@ -686,14 +686,14 @@ mod tests {
         ];
         for bytes in inputs {
             for format in std::iter::once(None).chain(Format::ALL.map(Some)) {
-                let _ = read_document("x.json", &bytes, format, &Options::default());
+                let _ = read_document("x.json", &bytes, format, &ReadOptions::default());
                 let _ = detect(&bytes);
             }
         }
         // Every sample read as every other format.
         for (_, name) in sample_names() {
             for format in Format::ALL {
-                let _ = read_sample(&name, Some(format), &Options::default());
+                let _ = read_sample(&name, Some(format), &ReadOptions::default());
             }
         }
     }

@@ -19,11 +19,11 @@ use tokio::task::JoinSet;
 
 use super::runs::Run;
 use super::send::{self, Sending};
-use crate::{Exit, Failure};
+use crate::Error;
 
 /// The runs being sent.
 pub(crate) struct Workers {
-    set: JoinSet<Result<(), Failure>>,
+    set: JoinSet<Result<(), Error>>,
     concurrency: usize,
     /// A place among those sending, for each of `concurrency`.
     sending_places: Arc<Semaphore>,
@@ -110,7 +110,7 @@ impl Workers {
     /// goes no further ahead than that; a run that must wait (for its conversation's run before
     /// it, or for a batch in doubt to settle) is held instead, within the held messages, and
     /// takes its place once it may be sent.
-    pub(crate) async fn start(&mut self, run: Run) -> Result<(), Failure> {
+    pub(crate) async fn start(&mut self, run: Run) -> Result<(), Error> {
         while let Some(joined) = self.set.try_join_next() {
             flatten(joined)?;
         }
@@ -134,7 +134,7 @@ impl Workers {
                 matches!(before.try_recv(), Err(oneshot::error::TryRecvError::Empty))
                     .then_some(before)
             });
-        let settle_until = self.sending.checkpoint.settle_until(external_id);
+        let settle_until = self.sending.reconciliation.settle_until(external_id);
         let (place, held) = if after.is_none() && settle_until.is_none() {
             let place = self.room(&self.sending_places.clone(), 1).await?;
             (Some(place), None)
@@ -145,7 +145,7 @@ impl Workers {
             let held = self.room(&self.held_messages.clone(), messages).await?;
             (None, Some(held))
         };
-        let guard = Done {
+        let guard = RunGuard {
             sending: self.sending.clone(),
             sent: false,
             _signal: done,
@@ -160,12 +160,12 @@ impl Workers {
             }
             let sending = &guard.sending;
             if let Some(until) = sending
-                .checkpoint
+                .reconciliation
                 .settle_until(&run.conversation.external_id)
             {
                 tokio::select! {
                     () = tokio::time::sleep_until(until) => {}
-                    () = sending.stopped() => return Ok(()),
+                    () = sending.stop.cancelled() => return Ok(()),
                 }
             }
             let _place = match place {
@@ -185,7 +185,7 @@ impl Workers {
         &mut self,
         semaphore: &Arc<Semaphore>,
         permits: u32,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
         loop {
             match semaphore.clone().try_acquire_many_owned(permits) {
                 Ok(room) => return Ok(room),
@@ -212,7 +212,7 @@ impl Workers {
     }
 
     /// Waits for every run started; the first failure, if any.
-    pub(crate) async fn finish(&mut self) -> Result<(), Failure> {
+    pub(crate) async fn finish(&mut self) -> Result<(), Error> {
         let mut failure = None;
         while let Some(joined) = self.set.join_next().await {
             if let Err(f) = flatten(joined) {
@@ -225,13 +225,13 @@ impl Workers {
 
 /// Held by a run's task. Dropped, it marks the import failed unless the run was sent (so also
 /// when the task panics), then lets the conversation's next run go.
-struct Done {
+struct RunGuard {
     sending: Arc<Sending>,
     sent: bool,
     _signal: oneshot::Sender<()>,
 }
 
-impl Drop for Done {
+impl Drop for RunGuard {
     fn drop(&mut self) {
         if !self.sent {
             self.sending.fail();
@@ -239,11 +239,8 @@ impl Drop for Done {
     }
 }
 
-fn flatten(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Result<(), Failure> {
-    joined.map_err(|e| Failure {
-        exit: Exit::Failed,
-        message: format!("an import task failed: {e}"),
-    })?
+fn flatten(joined: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
+    joined.map_err(|e| Error::internal(format!("an import task failed: {e}")))?
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@
 //! way into ASAPP while a request of the import that sent it could be under way: until
 //! `--settle` after that import ended, which was before the next one started (or, for the last
 //! import, at the checkpoint's last write). Only its conversation waits that long before it is
-//! read back; the others go at once.
+//! read back; the others go at once. The checkpoint hands what it recorded of the batches in
+//! doubt ([`InDoubt`]) to the [reconciliation](super::reconcile) when it is opened, and keeps no
+//! state of them.
 //!
 //! What survives what:
 //! - The header is synced, and so is the directory entry of a new checkpoint, before anything is
@@ -43,15 +45,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use asapp_conversations::chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::journal::{FileStorage, Journal, Storage};
-use super::message_key::{Digest, MessageKey, Multiset};
-use crate::{Exit, Failure};
+use super::message_key::Digest;
+use super::runs::Cut;
+use crate::Error;
 
 /// Where a run starts: the source (a canonical path, or `stdin`) and its first line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,44 +255,38 @@ pub(crate) struct Keeping {
     pub(crate) storage: StorageFactory,
 }
 
-/// A conversation with batches in doubt, while its runs are sent.
+/// What the checkpoint recorded of the batches in doubt, handed to the reconciliation when the
+/// checkpoint is opened: the conversations with batches in doubt, each with how many and until
+/// when its read-back waits, and the messages acknowledged of each conversation.
 #[derive(Debug, Default)]
-struct Doubtful {
-    /// Its batches in doubt not resolved yet.
-    remaining: usize,
-    /// The messages of its runs sent (or found acknowledged) so far in this import.
-    earlier: Multiset,
-    /// Until when a request that sent one of its batches in doubt may still be under way: its
-    /// read-back waits until then. `None` once that time had passed when the import began.
-    settle_until: Option<tokio::time::Instant>,
+pub(crate) struct InDoubt {
+    pub(crate) conversations: HashMap<String, (usize, Option<tokio::time::Instant>)>,
+    pub(crate) acknowledged: HashMap<String, usize>,
 }
 
-/// What a resume found in the checkpoint, for the operator.
+/// What a resume found in the checkpoint, told before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Resumed {
+#[non_exhaustive]
+pub struct Resumed {
     /// Batches recorded as acknowledged.
-    pub(crate) acknowledged: usize,
-    /// Batches recorded as sent and never acknowledged.
-    pub(crate) in_doubt: usize,
+    pub acknowledged: usize,
+    /// Batches recorded as sent and never acknowledged: in doubt.
+    pub in_doubt: usize,
     /// The conversations of those batches.
-    pub(crate) conversations_in_doubt: usize,
-    /// Those of them whose read-back waits, and until when the last one does.
-    pub(crate) waiting: usize,
-    pub(crate) waiting_until: Option<DateTime<Utc>>,
+    pub conversations_in_doubt: usize,
+    /// Those of them whose read-back waits for the batches to settle.
+    pub waiting: usize,
+    /// Until when the last of them waits.
+    pub waiting_until: Option<DateTime<Utc>>,
 }
 
-/// The checkpoint file, what it recorded when the import began, and the conversations whose
-/// batches in doubt are still to be resolved.
+/// The checkpoint file, and what it recorded when the import began.
 pub(crate) struct Checkpoint {
     path: PathBuf,
     journal: Journal,
     batches: HashMap<(RunKey, usize), RecordedBatch>,
     /// Where the recorded runs start, how many messages each held, and their conversation.
     runs: BTreeMap<RunKey, (usize, Arc<str>)>,
-    /// Messages recorded as acknowledged, by conversation.
-    acknowledged: HashMap<String, usize>,
-    /// By external id.
-    doubtful: Mutex<HashMap<String, Doubtful>>,
     /// What a resume found, `None` for a new import.
     resumed: Option<Resumed>,
     /// The inputs recorded, in order, which a resume must reach again the same.
@@ -308,11 +305,11 @@ impl std::fmt::Debug for Checkpoint {
 impl Checkpoint {
     /// Opens the checkpoint: a new one for a fresh import, the recorded one with `resume`, which
     /// must have cut the input the same way. What a crash left half-written is dropped.
-    pub(crate) fn open(keeping: &Keeping, cutting: &Cutting) -> Result<Self, Failure> {
+    pub(crate) fn open(keeping: &Keeping, cutting: &Cutting) -> Result<(Self, InDoubt), Error> {
         let path = &keeping.path;
         let shown = path.display();
         let cannot_write = |e: &dyn std::fmt::Display| {
-            Failure::usage(format!("cannot write checkpoint {shown}: {e}"))
+            Error::cannot_open(path, format!("cannot write checkpoint {shown}: {e}"))
         };
         let mut file = if keeping.resume {
             OpenOptions::new()
@@ -320,7 +317,10 @@ impl Checkpoint {
                 .write(true)
                 .open(path)
                 .map_err(|e| {
-                    Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
+                    Error::cannot_open(
+                        path,
+                        format!("--resume: cannot read checkpoint {shown}: {e}"),
+                    )
                 })?
         } else {
             OpenOptions::new()
@@ -328,19 +328,25 @@ impl Checkpoint {
                 .create_new(true)
                 .open(path)
                 .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Failure::usage(format!(
-                        "checkpoint {shown} exists from an earlier import: add --resume to \
+                    std::io::ErrorKind::AlreadyExists => Error::mismatch(
+                        path,
+                        format!(
+                            "checkpoint {shown} exists from an earlier import: add --resume to \
                          continue it, or delete it"
-                    )),
+                        ),
+                    ),
                     _ => cannot_write(&e),
                 })?
         };
         // One import at a time per checkpoint: two would both send every new batch. The lock
         // goes with the file, which the journal holds until the import ends.
         file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => Failure::usage(format!(
-                "checkpoint {shown} is in use by another import: let it end, or stop it first"
-            )),
+            std::fs::TryLockError::WouldBlock => Error::mismatch(
+                path,
+                format!(
+                    "checkpoint {shown} is in use by another import: let it end, or stop it first"
+                ),
+            ),
             std::fs::TryLockError::Error(e) => cannot_write(&e),
         })?;
         let now = SystemTime::now();
@@ -348,7 +354,10 @@ impl Checkpoint {
             let modified = file.metadata().and_then(|m| m.modified()).ok();
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes).map_err(|e| {
-                Failure::usage(format!("--resume: cannot read checkpoint {shown}: {e}"))
+                Error::cannot_open(
+                    path,
+                    format!("--resume: cannot read checkpoint {shown}: {e}"),
+                )
             })?;
             // Only records that end in a newline were written whole.
             let whole = bytes
@@ -356,11 +365,12 @@ impl Checkpoint {
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |end| end + 1);
             let mut loaded = Loaded::read(&bytes[..whole]).map_err(|(line, why)| {
-                Failure::usage(format!(
-                    "checkpoint {shown}:{line}: not a checkpoint record: {why}"
-                ))
+                Error::mismatch(
+                    path,
+                    format!("checkpoint {shown}:{line}: not a checkpoint record: {why}"),
+                )
             })?;
-            loaded.check_cutting(&shown, cutting)?;
+            loaded.check_cutting(path, cutting)?;
             // Drop a record cut short, then append after the whole ones.
             file.set_len(whole as u64)
                 .and_then(|()| file.seek(std::io::SeekFrom::End(0)).map(drop))
@@ -406,24 +416,25 @@ impl Checkpoint {
                 .map_err(|e| cannot_write(&e))?;
             journal.append(started).map_err(|e| cannot_write(&e))?;
         }
-        let acknowledged = loaded.acknowledged_messages(cutting.batch_size);
-        let doubtful = loaded.doubtful(keeping.settle, now);
-        Ok(Self {
+        let in_doubt = InDoubt {
+            conversations: loaded.doubtful(keeping.settle, now),
+            acknowledged: loaded.acknowledged_messages(cutting.batch_size),
+        };
+        let checkpoint = Self {
             path: path.clone(),
             journal,
             batches: loaded.batches,
             runs: loaded.runs,
-            acknowledged,
-            doubtful: Mutex::new(doubtful),
             resumed,
             inputs: loaded.inputs,
-        })
+        };
+        Ok((checkpoint, in_doubt))
     }
 
     /// The import reached its input number `index` (from 0): on a resume, it must be the one
     /// recorded there, read the same way; past what was recorded, it is recorded (before any
     /// batch of it, so a sync of that batch's intent covers it too).
-    pub(crate) fn reach(&self, index: usize, input: &InputRecord<'_>) -> Result<(), Failure> {
+    pub(crate) fn reach(&self, index: usize, input: &InputRecord<'_>) -> Result<(), Error> {
         match self.inputs.get(index) {
             Some(recorded) if recorded == input => Ok(()),
             Some(recorded)
@@ -464,7 +475,7 @@ impl Checkpoint {
 
     /// The import reached every input, `reached` of them: a resume must have reached every one
     /// recorded.
-    pub(crate) fn reached_all(&self, reached: usize) -> Result<(), Failure> {
+    pub(crate) fn reached_all(&self, reached: usize) -> Result<(), Error> {
         match self.inputs.get(reached) {
             None => Ok(()),
             Some(missing) => Err(self.changed(format!(
@@ -480,16 +491,6 @@ impl Checkpoint {
         self.resumed.as_ref()
     }
 
-    /// Until when the conversation's read-back of a batch in doubt must wait, so that it sees
-    /// what a request of the import that sent the batch stored: `None` when it has no batch in
-    /// doubt, or may be read back now.
-    pub(crate) fn settle_until(&self, external_id: &str) -> Option<tokio::time::Instant> {
-        lock(&self.doubtful)
-            .get(external_id)
-            .filter(|doubtful| doubtful.remaining > 0)
-            .and_then(|doubtful| doubtful.settle_until)
-    }
-
     /// What the checkpoint recorded of each batch of the run at `run` of the conversation
     /// `external_id`, given its number of messages and the digests of its batches now. An error
     /// when the run holds more or fewer messages than recorded, or an acknowledged batch holds
@@ -500,7 +501,7 @@ impl Checkpoint {
         external_id: &str,
         run_length: usize,
         digests: &[Digest],
-    ) -> Result<Vec<State>, Failure> {
+    ) -> Result<Vec<State>, Error> {
         let recorded = |batch: usize| self.batches.get(&(run.clone(), batch));
         let named = || {
             format!(
@@ -550,15 +551,17 @@ impl Checkpoint {
             .collect()
     }
 
-    /// Checks that every run recorded as starting in `source` after line `after` and up to line
-    /// `last` starts at one of `starts` (sorted) now.
-    pub(crate) fn check_starts(
-        &self,
-        source: &Arc<str>,
-        after: usize,
-        last: usize,
-        starts: &[usize],
-    ) -> Result<(), Failure> {
+    /// Checks that every run recorded as starting in the window `cut` closed starts at one of
+    /// its runs now.
+    pub(crate) fn check_starts(&self, cut: &Cut) -> Result<(), Error> {
+        let Cut {
+            source,
+            after,
+            last,
+            runs,
+        } = cut;
+        let (after, last) = (*after, *last);
+        let starts: Vec<usize> = runs.iter().map(|run| run.key.line).collect();
         let from = RunKey {
             source: source.clone(),
             line: after.saturating_add(1),
@@ -584,63 +587,20 @@ impl Checkpoint {
         }
     }
 
-    fn changed(&self, what: String) -> Failure {
-        Failure::usage(format!(
-            "the input changed since checkpoint {} was written: {what}; --resume needs the same \
+    fn changed(&self, what: String) -> Error {
+        Error::mismatch(
+            &self.path,
+            format!(
+                "the input changed since checkpoint {} was written: {what}; --resume needs the same \
              input",
-            self.path.display()
-        ))
-    }
-
-    /// How many messages of the conversation the checkpoint showed as acknowledged when the
-    /// import began.
-    pub(crate) fn acknowledged_messages(&self, external_id: &str) -> usize {
-        self.acknowledged.get(external_id).copied().unwrap_or(0)
-    }
-
-    /// Whether the conversation has a batch in doubt not resolved yet.
-    pub(crate) fn has_doubt(&self, external_id: &str) -> bool {
-        lock(&self.doubtful).contains_key(external_id)
-    }
-
-    /// What the conversation stored in this import's input before the run now being sent: the
-    /// messages to set aside when its batch in doubt is read back.
-    pub(crate) fn earlier(&self, external_id: &str) -> Multiset {
-        lock(&self.doubtful)
-            .get(external_id)
-            .map(|doubtful| doubtful.earlier.clone())
-            .unwrap_or_default()
-    }
-
-    /// A batch in doubt of the conversation is resolved.
-    pub(crate) fn resolved(&self, external_id: &str) {
-        if let Some(doubtful) = lock(&self.doubtful).get_mut(external_id) {
-            doubtful.remaining = doubtful.remaining.saturating_sub(1);
-        }
-    }
-
-    /// The conversation's run is sent: its messages join what a later batch in doubt sets
-    /// aside; a conversation with no batch in doubt left is forgotten.
-    pub(crate) fn remember<'a>(
-        &self,
-        external_id: &str,
-        messages: impl IntoIterator<Item = MessageKey<'a>>,
-    ) {
-        let mut doubtful = lock(&self.doubtful);
-        if let Some(conversation) = doubtful.get_mut(external_id) {
-            if conversation.remaining == 0 {
-                doubtful.remove(external_id);
-            } else {
-                messages
-                    .into_iter()
-                    .for_each(|key| conversation.earlier.add(key));
-            }
-        }
+                self.path.display()
+            ),
+        )
     }
 
     /// Records that the batch is about to be sent; returns once the record is on stable
     /// storage.
-    pub(crate) async fn intend(&self, batch: &BatchRecord<'_>) -> Result<(), Failure> {
+    pub(crate) async fn intend(&self, batch: &BatchRecord<'_>) -> Result<(), Error> {
         let line = self.line(&Record::Intent(batch.clone()))?;
         self.journal
             .append_durably(line)
@@ -650,38 +610,32 @@ impl Checkpoint {
 
     /// Records that ASAPP acknowledged the batch; written in order, without waiting (see the
     /// module's documentation for why that is safe).
-    pub(crate) fn acknowledge(&self, batch: &BatchRecord<'_>) -> Result<(), Failure> {
+    pub(crate) fn acknowledge(&self, batch: &BatchRecord<'_>) -> Result<(), Error> {
         let line = self.line(&Record::Ack(batch.clone()))?;
         self.journal.append(line).map_err(|e| self.cannot_write(&e))
     }
 
-    fn line(&self, record: &Record<'_>) -> Result<Vec<u8>, Failure> {
+    fn line(&self, record: &Record<'_>) -> Result<Vec<u8>, Error> {
         let mut line = serde_json::to_vec(record).map_err(|e| self.cannot_write(&e))?;
         line.push(b'\n');
         Ok(line)
     }
 
-    fn cannot_write(&self, error: &dyn std::fmt::Display) -> Failure {
-        Failure {
-            exit: Exit::Failed,
-            message: format!("cannot write checkpoint {}: {error}", self.path.display()),
-        }
+    fn cannot_write(&self, error: &dyn std::fmt::Display) -> Error {
+        Error::cannot_write(
+            &self.path,
+            format!("cannot write checkpoint {}: {error}", self.path.display()),
+        )
     }
 
     /// Writes and syncs what is left, and stops the journal's thread.
-    pub(crate) async fn close(self) -> Result<(), Failure> {
-        let path = self.path.display().to_string();
-        self.journal.close().await.map_err(|e| Failure {
-            exit: Exit::Failed,
-            message: format!("cannot write checkpoint {path}: {e}"),
+    pub(crate) async fn close(self) -> Result<(), Error> {
+        let path = self.path;
+        self.journal.close().await.map_err(|e| {
+            let detail = format!("cannot write checkpoint {}: {e}", path.display());
+            Error::cannot_write(&path, detail)
         })
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Makes a new file's directory entry survive a power failure.
@@ -820,11 +774,8 @@ impl Loaded {
     }
 
     /// Checks that the import being resumed cuts its input as the recorded one did.
-    fn check_cutting(
-        &mut self,
-        shown: &std::path::Display<'_>,
-        cutting: &Cutting,
-    ) -> Result<(), Failure> {
+    fn check_cutting(&mut self, path: &Path, cutting: &Cutting) -> Result<(), Error> {
+        let shown = path.display();
         for (option, recorded, now) in [
             ("--batch-size", self.batch_size, cutting.batch_size),
             ("--window", self.window, cutting.window),
@@ -832,16 +783,22 @@ impl Loaded {
             match recorded {
                 Some(recorded) if recorded == now => {}
                 Some(recorded) => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} was written with {option} {recorded}: resume with \
+                    return Err(Error::mismatch(
+                        path,
+                        format!(
+                            "checkpoint {shown} was written with {option} {recorded}: resume with \
                          the same {option}"
-                    )));
+                        ),
+                    ));
                 }
                 None => {
-                    return Err(Failure::usage(format!(
-                        "checkpoint {shown} records no {option}: it was cut short before the \
+                    return Err(Error::mismatch(
+                        path,
+                        format!(
+                            "checkpoint {shown} records no {option}: it was cut short before the \
                          import sent anything; delete it and import again"
-                    )));
+                        ),
+                    ));
                 }
             }
         }
@@ -854,12 +811,15 @@ impl Loaded {
                     format!("`{o}`")
                 }
             };
-            return Err(Failure::usage(format!(
-                "checkpoint {shown} was written reading documents with {}, not {}: resume with \
+            return Err(Error::mismatch(
+                path,
+                format!(
+                    "checkpoint {shown} was written reading documents with {}, not {}: resume with \
                  the same --format, --role-map, --base-time and --contact-records",
-                shown_options(&reading),
-                shown_options(&cutting.reading)
-            )));
+                    shown_options(&reading),
+                    shown_options(&cutting.reading)
+                ),
+            ));
         }
         Ok(())
     }
@@ -881,17 +841,21 @@ impl Loaded {
 
     /// The conversations with batches in doubt, each with how many and until when its read-back
     /// waits.
-    fn doubtful(&self, settle: Duration, now: SystemTime) -> HashMap<String, Doubtful> {
+    fn doubtful(
+        &self,
+        settle: Duration,
+        now: SystemTime,
+    ) -> HashMap<String, (usize, Option<tokio::time::Instant>)> {
         let instant = tokio::time::Instant::now();
-        let mut doubtful: HashMap<String, Doubtful> = HashMap::new();
+        let mut doubtful: HashMap<String, (usize, Option<tokio::time::Instant>)> = HashMap::new();
         for (external_id, import) in self.in_doubt.values() {
-            let conversation = doubtful.entry(external_id.clone()).or_default();
-            conversation.remaining += 1;
+            let (remaining, settle_until) = doubtful.entry(external_id.clone()).or_default();
+            *remaining += 1;
             let until = self
                 .settle_until(*import, settle, now)
                 .and_then(|until| until.duration_since(now).ok())
                 .map(|left| instant + left);
-            conversation.settle_until = conversation.settle_until.max(until);
+            *settle_until = (*settle_until).max(until);
         }
         doubtful
     }
@@ -1032,8 +996,8 @@ mod tests {
             }
         );
         let doubtful = loaded.doubtful(settle, second(41));
-        assert!(doubtful["call-1"].settle_until.is_none());
-        assert!(doubtful["call-2"].settle_until.is_some());
+        assert!(doubtful["call-1"].1.is_none(), "settled");
+        assert!(doubtful["call-2"].1.is_some(), "waits");
         // A checkpoint written before imports recorded their start: its last write.
         let mut legacy = read(&[record("intent", 0, D1)]).unwrap();
         legacy.last_write = Some(second(5));

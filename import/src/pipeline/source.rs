@@ -23,13 +23,18 @@ use tokio::sync::mpsc;
 use super::copies::Copies;
 use super::listing::{Given, Inputs, Walk, is_transcript};
 use super::objects::{self, Object, Place};
-use crate::Failure;
+use crate::Error;
 use crate::formats::{self, Format};
 
 /// Where an input lives.
 #[derive(Debug, Clone)]
 pub(crate) enum Location {
     Stdin,
+    /// Bytes or a reader the caller gave, with their size when known.
+    Given {
+        name: Arc<str>,
+        size: Option<u64>,
+    },
     /// The path as given (or as found in a folder given).
     File(Box<Path>),
     Object(Box<Object>),
@@ -51,6 +56,7 @@ impl Source {
     pub(crate) fn name(&self) -> Cow<'_, str> {
         match &self.location {
             Location::Stdin => Cow::Borrowed("stdin"),
+            Location::Given { name, .. } => Cow::Borrowed(name),
             Location::File(path) => path.to_string_lossy(),
             Location::Object(object) => Cow::Borrowed(&object.url),
         }
@@ -60,6 +66,7 @@ impl Source {
     pub(crate) fn size(&self) -> Option<u64> {
         match &self.location {
             Location::Stdin => None,
+            Location::Given { size, .. } => *size,
             Location::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             Location::Object(object) => Some(object.size),
         }
@@ -95,7 +102,7 @@ pub(crate) enum Read {
     /// Every input was reached: the listing is over.
     Listed,
     /// Reading failed; nothing more comes.
-    Failed(Failure),
+    Failed(Error),
 }
 
 /// Chunks of lines are cut after the line that makes them this long; the format is told from
@@ -131,6 +138,9 @@ impl Reader {
                     Given::Objects(place) => {
                         let place = place.clone();
                         reading.objects(&place, &send).await
+                    }
+                    Given::Bytes { .. } | Given::Reader { .. } => {
+                        reading.given_input(given, &send).await
                     }
                     Given::Directory { .. } | Given::File { .. } | Given::Stdin => {
                         let send = send.clone();
@@ -203,7 +213,7 @@ impl Feed {
     /// Reads the local input `given` (a file, a directory walked, or standard input), on a
     /// blocking thread.
     fn local(&mut self, given: usize, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
-        let failed = |failure: Failure| {
+        let failed = |failure: Error| {
             let _ = send.blocking_send(Read::Failed(failure));
             Stop
         };
@@ -231,8 +241,54 @@ impl Feed {
                 }
                 Ok(())
             }
-            Given::Objects(_) => Ok(()),
+            Given::Objects(_) | Given::Bytes { .. } | Given::Reader { .. } => Ok(()),
         }
+    }
+
+    /// Reads the bytes or the reader given as input `given`.
+    async fn given_input(&mut self, given: usize, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
+        let inputs = self.inputs.clone();
+        let (name, chunks, size): (Arc<str>, Chunks, Option<u64>) = match &inputs.given[given] {
+            Given::Bytes { name, bytes } => {
+                let chunk = Ok(bytes.clone());
+                let chunks = futures_util::stream::once(std::future::ready(chunk)).boxed();
+                (name.as_str().into(), chunks, Some(bytes.len() as u64))
+            }
+            Given::Reader { name, reader } => {
+                let taken = reader
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let Some(reader) = taken else {
+                    let error = Error::internal(format!("{name}: the reader was read already"));
+                    let _ = send.send(Read::Failed(error)).await;
+                    return Err(Stop);
+                };
+                let shown: Arc<str> = name.as_str().into();
+                let named = shown.clone();
+                let chunks = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK)
+                    .map(move |chunk| {
+                        chunk.map_err(|e| {
+                            Error::input(named.to_string(), format!("{named}: cannot read: {e}"))
+                        })
+                    })
+                    .boxed();
+                (shown, chunks, None)
+            }
+            _ => return Ok(()),
+        };
+        let source = Source {
+            key: name.clone(),
+            version: None,
+            location: Location::Given {
+                name: name.clone(),
+                size,
+            },
+        };
+        for read in self.announce(source, false, true) {
+            send.send(read).await.map_err(|_| Stop)?;
+        }
+        read_chunks(&name, chunks, self.format, send).await
     }
 
     /// Reads the local file at `path`, unless it is a copy left aside; `last` of its input given.
@@ -260,7 +316,7 @@ impl Feed {
 
     /// Lists the objects `place` names and reads each, unless it is a copy left aside.
     async fn objects(&mut self, place: &Place, send: &mpsc::Sender<Read>) -> Result<(), Stop> {
-        let failed = |failure: Failure| async move {
+        let failed = |failure: Error| async move {
             let _ = send.send(Read::Failed(failure)).await;
             Stop
         };
@@ -310,7 +366,7 @@ impl Feed {
             }
         }
         if !found {
-            return Err(failed(Failure::usage(format!(
+            return Err(failed(Error::setting(format!(
                 "{}: no *.jsonl or *.json object under this prefix",
                 place.url()
             )))
@@ -358,7 +414,7 @@ fn read_local(
     send: &mpsc::Sender<Read>,
 ) -> Result<(), Stop> {
     let failed = |message: String| {
-        let _ = send.blocking_send(Read::Failed(Failure::usage(message)));
+        let _ = send.blocking_send(Read::Failed(Error::setting(message)));
         Stop
     };
     let mut input: Box<dyn std::io::Read> = match path {
@@ -404,7 +460,7 @@ fn read_lines(name: &str, mut reader: impl BufRead, send: &mpsc::Sender<Read>) -
             Ok(_) => lines += 1,
             Err(e) => {
                 let failure =
-                    Failure::usage(format!("{name}:{}: cannot read: {e}", first_line + lines));
+                    Error::setting(format!("{name}:{}: cannot read: {e}", first_line + lines));
                 let _ = send.blocking_send(Read::Failed(failure));
                 return Err(Stop);
             }
@@ -428,19 +484,35 @@ fn read_lines(name: &str, mut reader: impl BufRead, send: &mpsc::Sender<Read>) -
     hand_over(send, Read::End)
 }
 
+/// Chunks of an input's bytes, as they are read.
+type Chunks = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, Error>>;
+
 async fn read_object(
     object: &Object,
     format: Option<Format>,
     send: &mpsc::Sender<Read>,
 ) -> Result<(), Stop> {
+    match objects::open(object).await {
+        Ok(chunks) => read_chunks(&object.url, chunks.boxed(), format, send).await,
+        Err(failure) => {
+            let _ = send.send(Read::Failed(failure)).await;
+            Err(Stop)
+        }
+    }
+}
+
+/// Hands over the input `name`, read in `chunks`: in chunks of whole lines, or whole as one
+/// document.
+async fn read_chunks(
+    name: &str,
+    mut chunks: Chunks,
+    format: Option<Format>,
+    send: &mpsc::Sender<Read>,
+) -> Result<(), Stop> {
     let give = |read: Read| async move { send.send(read).await.map_err(|_| Stop) };
-    let failed = |failure: Failure| async move {
+    let failed = |failure: Error| async move {
         let _ = send.send(Read::Failed(failure)).await;
         Stop
-    };
-    let mut chunks = match objects::open(object).await {
-        Ok(chunks) => chunks,
-        Err(failure) => return Err(failed(failure).await),
     };
     // The first bytes, to tell the format.
     let mut head = Vec::with_capacity(CHUNK);
@@ -455,7 +527,7 @@ async fn read_object(
             }
         }
     }
-    if !is_lines(&object.url, &head, format) {
+    if !is_lines(name, &head, format) {
         while !ended {
             match chunks.next().await {
                 Some(Ok(chunk)) => head.extend_from_slice(&chunk),
@@ -463,7 +535,7 @@ async fn read_object(
                 None => ended = true,
             }
             if head.len() as u64 >= DOCUMENT_LIMIT {
-                return Err(failed(Failure::usage(too_large(&object.url))).await);
+                return Err(failed(Error::input(name, too_large(name))).await);
             }
         }
         give(Read::Document { bytes: head }).await?;
@@ -513,7 +585,8 @@ mod tests {
 
     /// The reading of the one input `path`.
     fn reader(path: &Path) -> Reader {
-        let inputs = Inputs::check(&[path.to_path_buf()], &mut Stores::new(|_| None)).unwrap();
+        let inputs =
+            Inputs::check(vec![crate::Input::path(path)], &mut Stores::new(|_| None)).unwrap();
         Reader::start(
             Arc::new(inputs),
             None,

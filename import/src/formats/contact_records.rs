@@ -88,7 +88,7 @@ struct RecordingInfo<'a> {
 
 /// Where a record's base time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum RecordTime {
+pub enum RecordTime {
     /// `Recordings[].StartTimestamp`.
     RecordingStart,
     /// `Agent.ConnectedToAgentTimestamp`.
@@ -97,7 +97,7 @@ pub(crate) enum RecordTime {
 
 impl RecordTime {
     /// The field, as the record spells it.
-    pub(crate) fn field(self) -> &'static str {
+    pub fn field(self) -> &'static str {
         match self {
             Self::RecordingStart => "Recordings[].StartTimestamp",
             Self::ConnectedToAgent => "Agent.ConnectedToAgentTimestamp",
@@ -178,20 +178,20 @@ struct Kept {
 
 /// What a contact's record says, for its analysis file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ContactRecord {
+pub struct ContactRecord {
     /// The contact's start, and the field it came from.
-    pub(crate) base: Option<(DateTime<Utc>, RecordTime)>,
+    pub base: Option<(DateTime<Utc>, RecordTime)>,
     /// The agent's id.
-    pub(crate) agent_id: Option<Arc<str>>,
+    pub agent_id: Option<Arc<str>>,
     /// `Queue.Name`.
-    pub(crate) queue: Option<Arc<str>>,
+    pub queue: Option<Arc<str>>,
     /// `InitialContactId`, where the contact is a later segment of a transferred one.
-    pub(crate) initial_contact_id: Option<String>,
+    pub initial_contact_id: Option<String>,
 }
 
 /// The contact records read, by contact.
 #[derive(Default)]
-pub(crate) struct ContactRecords {
+pub struct ContactRecords {
     contacts: HashMap<ContactKey, Kept>,
     /// Agent ids and queue names, each held once.
     interned: HashSet<Arc<str>>,
@@ -212,13 +212,13 @@ impl fmt::Debug for ContactRecords {
 /// A file of contact records that cannot be read: the file, where, and why (never a value).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: not contact records as Kinesis Data Firehose writes them: {place}{reason}", place = place(*at))]
-pub(crate) struct RecordsError {
+pub struct RecordsError {
     /// The file or object, as the user named it.
-    pub(crate) file: String,
+    pub file: String,
     /// The byte offset of the record (of the decompressed text, for a gzip file).
-    pub(crate) at: Option<u64>,
+    pub at: Option<u64>,
     /// Why.
-    pub(crate) reason: String,
+    pub reason: String,
 }
 
 fn place(at: Option<u64>) -> String {
@@ -227,7 +227,7 @@ fn place(at: Option<u64>) -> String {
 
 impl ContactRecords {
     /// Reads the records of one file, `bytes` (gzip-compressed or not), named `file` in errors.
-    pub(crate) fn add_file(&mut self, file: &str, bytes: &[u8]) -> Result<(), RecordsError> {
+    pub fn add_file(&mut self, file: &str, bytes: &[u8]) -> Result<(), RecordsError> {
         let error = |at: Option<u64>, reason: String| RecordsError {
             file: file.to_owned(),
             at,
@@ -353,7 +353,7 @@ impl ContactRecords {
     }
 
     /// What the record of `contact_id` says, if one was read.
-    pub(crate) fn get(&self, contact_id: &str) -> Option<ContactRecord> {
+    pub fn get(&self, contact_id: &str) -> Option<ContactRecord> {
         let kept = self.contacts.get(&ContactKey::of(contact_id.trim()))?;
         Some(ContactRecord {
             base: kept.base,
@@ -364,29 +364,29 @@ impl ContactRecords {
     }
 
     /// Whether a record of `contact_id` was read.
-    pub(crate) fn has(&self, contact_id: &str) -> bool {
+    pub fn has(&self, contact_id: &str) -> bool {
         self.contacts
             .contains_key(&ContactKey::of(contact_id.trim()))
     }
 
     /// Files read.
-    pub(crate) fn files(&self) -> u64 {
+    pub fn files(&self) -> u64 {
         self.files
     }
 
     /// Records read, duplicates included.
-    pub(crate) fn records(&self) -> u64 {
+    pub fn records(&self) -> u64 {
         self.records
     }
 
     /// Contacts: records less their duplicates.
-    pub(crate) fn contacts(&self) -> u64 {
+    pub fn contacts(&self) -> u64 {
         self.contacts.len() as u64
     }
 
     /// A fingerprint of everything kept, whatever the order the records came in: for the
     /// checkpoint, so that a resume with records that say something else is refused.
-    pub(crate) fn fingerprint(&self) -> String {
+    pub fn fingerprint(&self) -> String {
         let mut sum: u64 = 0;
         for (key, kept) in &self.contacts {
             let mut hash = Fnv::default();

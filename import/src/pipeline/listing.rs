@@ -12,14 +12,22 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::objects::{self, Place, Stores};
-use crate::Failure;
+use super::objects::{Place, Stores};
+use crate::Error;
+use crate::import::{Input, InputKind};
 
-/// One input as given on the command line.
-#[derive(Debug)]
+/// A reader given as an input, taken when it is read.
+pub(crate) type GivenReader =
+    std::sync::Mutex<Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>>;
+
+/// One input as given.
 pub(crate) enum Given {
-    /// `-`.
+    /// Standard input.
     Stdin,
+    /// Bytes held in memory, with their name.
+    Bytes { name: String, bytes: bytes::Bytes },
+    /// A reader, with its name.
+    Reader { name: String, reader: GivenReader },
     /// A file: the path as given, and its canonical path.
     File { path: PathBuf, canonical: PathBuf },
     /// A directory, walked recursively for its `*.jsonl` and `*.json` files.
@@ -28,11 +36,18 @@ pub(crate) enum Given {
     Objects(Place),
 }
 
+impl std::fmt::Debug for Given {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
 impl Given {
     /// How messages name it.
     pub(crate) fn name(&self) -> String {
         match self {
             Self::Stdin => "stdin".to_owned(),
+            Self::Bytes { name, .. } | Self::Reader { name, .. } => name.clone(),
             Self::File { path, .. } | Self::Directory { path, .. } => path.display().to_string(),
             Self::Objects(place) => place.url().to_owned(),
         }
@@ -53,39 +68,57 @@ pub(crate) struct Inputs {
 
 impl Inputs {
     /// Checks `inputs`, in order; object stores are made from `stores`.
-    pub(crate) fn check(inputs: &[PathBuf], stores: &mut Stores) -> Result<Self, Failure> {
+    pub(crate) fn check(inputs: Vec<Input>, stores: &mut Stores) -> Result<Self, Error> {
         let mut given: Vec<Given> = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let text = input.to_str().unwrap_or_default();
-            let cannot =
-                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", input.display()));
-            let this = if input == Path::new("-") {
-                Given::Stdin
-            } else if objects::is_url(text) {
-                Given::Objects(stores.place(text)?)
-            } else if input.is_dir() {
-                std::fs::read_dir(input).map_err(cannot)?;
-                Given::Directory {
-                    path: input.clone(),
-                    canonical: std::fs::canonicalize(input).map_err(cannot)?,
-                }
-            } else {
-                File::open(input).map_err(cannot)?;
-                Given::File {
-                    path: input.clone(),
-                    canonical: std::fs::canonicalize(input).map_err(cannot)?,
-                }
+            let this = match input.0 {
+                InputKind::Stdin => Given::Stdin,
+                InputKind::Url(url) => Given::Objects(stores.place(&url)?),
+                InputKind::Bytes { name, bytes } => Given::Bytes { name, bytes },
+                InputKind::Reader { name, reader } => Given::Reader {
+                    name,
+                    reader: std::sync::Mutex::new(Some(reader)),
+                },
+                InputKind::Path(path) => Self::local(path)?,
             };
             if let Some(other) = given.iter().find(|other| overlap(other, &this)) {
-                return Err(Failure::usage(format!(
-                    "{} and {} are the same input: each is read once",
-                    other.name(),
-                    this.name()
-                )));
+                return Err(Error::input(
+                    this.name(),
+                    format!(
+                        "{} and {} are the same input: each is read once",
+                        other.name(),
+                        this.name()
+                    ),
+                ));
             }
             given.push(this);
         }
         Ok(Self { given })
+    }
+
+    /// Checks the file or directory at `input`.
+    fn local(input: PathBuf) -> Result<Given, Error> {
+        let cannot = |e: std::io::Error| {
+            Error::input(
+                input.display().to_string(),
+                format!("cannot read {}: {e}", input.display()),
+            )
+        };
+        Ok(if input.is_dir() {
+            std::fs::read_dir(&input).map_err(cannot)?;
+            let canonical = std::fs::canonicalize(&input).map_err(cannot)?;
+            Given::Directory {
+                path: input,
+                canonical,
+            }
+        } else {
+            File::open(&input).map_err(cannot)?;
+            let canonical = std::fs::canonicalize(&input).map_err(cannot)?;
+            Given::File {
+                path: input,
+                canonical,
+            }
+        })
     }
 
     /// Whether the local file at `canonical` is read as one of the inputs: a file given, or a
@@ -135,6 +168,8 @@ fn overlap(a: &Given, b: &Given) -> bool {
     };
     match (a, b) {
         (Given::Stdin, Given::Stdin) => true,
+        (Given::Bytes { .. } | Given::Reader { .. }, _)
+        | (_, Given::Bytes { .. } | Given::Reader { .. }) => a.name() == b.name(),
         (Given::Objects(a), Given::Objects(b)) => {
             a.url() == b.url() || a.contains(b.url()) || b.contains(a.url())
         }
@@ -173,16 +208,16 @@ struct Entries {
 }
 
 impl Entries {
-    fn read(directory: &Path) -> Result<Self, Failure> {
+    fn read(directory: &Path) -> Result<Self, Error> {
         let cannot =
-            |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
+            |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", directory.display()));
         let mut names = Vec::new();
         let mut ends = Vec::new();
         for entry in std::fs::read_dir(directory).map_err(cannot)? {
             let name = entry.map_err(cannot)?.file_name();
             let bytes = name.as_encoded_bytes();
             let start = u32::try_from(names.len()).map_err(|_| {
-                Failure::usage(format!(
+                Error::setting(format!(
                     "{}: too many entries in one directory",
                     directory.display()
                 ))
@@ -227,7 +262,7 @@ impl<'a> Walk<'a> {
         directory: &Path,
         canonical: &Path,
         inputs: &'a Inputs,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Error> {
         let mut walk = Self {
             inputs,
             root: directory.to_path_buf(),
@@ -240,9 +275,9 @@ impl<'a> Walk<'a> {
         Ok(walk)
     }
 
-    fn enter(&mut self, directory: &Path) -> Result<(), Failure> {
+    fn enter(&mut self, directory: &Path) -> Result<(), Error> {
         let canonical = std::fs::canonicalize(directory)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", directory.display())))?;
+            .map_err(|e| Error::setting(format!("cannot read {}: {e}", directory.display())))?;
         if self.visited.insert(canonical) {
             self.stack.push(Entries::read(directory)?);
         }
@@ -250,7 +285,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The next transcript file, with its canonical path; `None` at the end.
-    pub(crate) fn next_file(&mut self) -> Result<Option<(PathBuf, PathBuf)>, Failure> {
+    pub(crate) fn next_file(&mut self) -> Result<Option<(PathBuf, PathBuf)>, Error> {
         loop {
             let Some(entries) = self.stack.last_mut() else {
                 return Ok(None);
@@ -260,7 +295,7 @@ impl<'a> Walk<'a> {
                 continue;
             };
             let cannot =
-                |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", path.display()));
+                |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", path.display()));
             let kind = std::fs::symlink_metadata(&path)
                 .map_err(cannot)?
                 .file_type();
@@ -292,7 +327,7 @@ impl<'a> Walk<'a> {
             if !direct {
                 let read_there = self.inputs.reads_file(&canonical);
                 if read_there || !self.linked.insert(canonical.clone()) {
-                    return Err(Failure::usage(format!(
+                    return Err(Error::setting(format!(
                         "{} and {} are the same input: each is read once",
                         canonical.display(),
                         path.display()
@@ -334,13 +369,16 @@ mod tests {
         }
     }
 
-    fn check(inputs: &[&Path]) -> Result<Inputs, Failure> {
-        let inputs: Vec<PathBuf> = inputs.iter().map(|p| p.to_path_buf()).collect();
-        Inputs::check(&inputs, &mut Stores::new(|_| None))
+    fn check(inputs: &[&Path]) -> Result<Inputs, Error> {
+        let inputs = inputs.iter().map(|path| match path.to_str() {
+            Some("-") => Input::stdin(),
+            _ => Input::path(*path),
+        });
+        Inputs::check(inputs.collect(), &mut Stores::new(|_| None))
     }
 
     /// The files the walk of the one directory in `inputs` finds, relative to it.
-    fn walked(inputs: &Inputs) -> Result<Vec<String>, Failure> {
+    fn walked(inputs: &Inputs) -> Result<Vec<String>, Error> {
         let Given::Directory { path, canonical } = &inputs.given[0] else {
             panic!("not a directory");
         };
@@ -404,11 +442,11 @@ mod tests {
         let refused = walked(&inputs).unwrap_err();
         assert!(
             refused
-                .message
+                .to_string()
                 .contains("are the same input: each is read once")
-                && refused.message.contains("p.jsonl"),
+                && refused.to_string().contains("p.jsonl"),
             "{}",
-            refused.message
+            refused.to_string()
         );
         // So is a link to a file that is read where it is.
         std::fs::remove_file(scratch.0.join("tree/p.jsonl")).unwrap();
@@ -435,34 +473,34 @@ mod tests {
             let refused = check(&inputs).unwrap_err();
             assert!(
                 refused
-                    .message
+                    .to_string()
                     .ends_with("are the same input: each is read once"),
-                "{inputs:?}: {}",
-                refused.message
+                "{inputs:?}: {refused}"
             );
         }
         assert!(check(&[&file, Path::new("-")]).is_ok());
         let missing = check(&[&scratch.0.join("missing.jsonl")]).unwrap_err();
-        assert!(
-            missing.message.starts_with("cannot read "),
-            "{}",
-            missing.message
-        );
+        assert!(missing.to_string().starts_with("cannot read "), "{missing}");
     }
 
     #[test]
+    #[cfg(feature = "object-store")]
     fn urls_that_hold_one_another_are_refused() {
         let mut stores = Stores::new(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
-        let urls = |list: &[&str]| -> Vec<PathBuf> { list.iter().map(PathBuf::from).collect() };
+        let urls =
+            |list: &[&str]| -> Vec<Input> { list.iter().map(|url| Input::url(*url)).collect() };
         for list in [
             ["s3://b/calls/", "s3://b/calls/2024/a.jsonl"],
             ["s3://b", "s3://b/calls/"],
             ["s3://b/calls/a.jsonl", "s3://b/calls/a.jsonl"],
         ] {
-            let refused = Inputs::check(&urls(&list), &mut stores).unwrap_err();
-            assert!(refused.message.contains("are the same input"), "{list:?}");
+            let refused = Inputs::check(urls(&list), &mut stores).unwrap_err();
+            assert!(
+                refused.to_string().contains("are the same input"),
+                "{list:?}"
+            );
         }
-        let apart = Inputs::check(&urls(&["s3://b/calls/", "s3://b/calls-old/"]), &mut stores);
+        let apart = Inputs::check(urls(&["s3://b/calls/", "s3://b/calls-old/"]), &mut stores);
         assert!(apart.is_ok());
         let inputs = apart.unwrap();
         assert!(inputs.reads_object("s3://b/calls/x/a.json").is_some());

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use futures_util::StreamExt as _;
 
 use super::objects::{self, Stores};
-use crate::Failure;
+use crate::Error;
 use crate::formats::contact_records::ContactRecords;
 
 /// The records of every input, keeping the latest of each contact; `None` without inputs.
 pub(crate) async fn load(
     inputs: &[PathBuf],
     stores: &mut Stores,
-) -> Result<Option<Arc<ContactRecords>>, Failure> {
+) -> Result<Option<Arc<ContactRecords>>, Error> {
     if inputs.is_empty() {
         return Ok(None);
     }
@@ -42,7 +42,7 @@ pub(crate) async fn load(
                 records = parse(records, name, Source::Bytes(bytes)).await?;
             }
             if !found {
-                return Err(Failure::usage(format!(
+                return Err(Error::setting(format!(
                     "{text}: no object under this prefix (--contact-records)"
                 )));
             }
@@ -52,7 +52,7 @@ pub(crate) async fn load(
                 walk(input, &mut files, &mut HashSet::new())?;
                 files.sort();
                 if files.is_empty() {
-                    return Err(Failure::usage(format!(
+                    return Err(Error::setting(format!(
                         "{}: no file in this directory (--contact-records)",
                         input.display()
                     )));
@@ -86,23 +86,20 @@ async fn parse(
     mut records: ContactRecords,
     name: String,
     source: Source,
-) -> Result<ContactRecords, Failure> {
+) -> Result<ContactRecords, Error> {
     tokio::task::spawn_blocking(move || {
         let bytes = match source {
             Source::Bytes(bytes) => bytes,
             Source::File(path) => std::fs::read(&path)
-                .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?,
+                .map_err(|e| Error::setting(format!("cannot read {name}: {e}")))?,
         };
         records
             .add_file(&name, &bytes)
-            .map_err(|e| Failure::usage(format!("{e} (--contact-records)")))?;
+            .map_err(|e| Error::setting(format!("{e} (--contact-records)")))?;
         Ok(records)
     })
     .await
-    .map_err(|e| Failure {
-        exit: crate::Exit::Failed,
-        message: format!("reading the contact records stopped: {e}"),
-    })?
+    .map_err(|e| Error::internal(format!("reading the contact records stopped: {e}")))?
 }
 
 /// Every file under `directory`, at any depth. Links to directories are followed, each
@@ -111,9 +108,9 @@ fn walk(
     directory: &Path,
     files: &mut Vec<PathBuf>,
     visited: &mut HashSet<PathBuf>,
-) -> Result<(), Failure> {
+) -> Result<(), Error> {
     let cannot =
-        |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", directory.display()));
+        |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", directory.display()));
     if !visited.insert(std::fs::canonicalize(directory).map_err(cannot)?) {
         return Ok(());
     }

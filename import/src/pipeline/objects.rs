@@ -23,7 +23,8 @@ use object_store::{
     gcp::GoogleCloudStorageBuilder,
 };
 
-use crate::Failure;
+use crate::Error;
+use crate::error::StoreProblem;
 
 /// The environment variables the stores are configured from, as `object_store` names them.
 pub(crate) const ENVIRONMENT: [&str; 45] = [
@@ -125,7 +126,7 @@ impl Stores {
 
     /// Where the objects `url` names are found: its store, made (and checked) now, and what it
     /// names in it. Nothing is listed yet: see [`Place::objects`].
-    pub(crate) fn place(&mut self, url: &str) -> Result<Place, Failure> {
+    pub(crate) fn place(&mut self, url: &str) -> Result<Place, Error> {
         let (bucket_url, key) = split(url)?;
         let store = self.store(&bucket_url, url)?;
         let prefix = is_prefix(url);
@@ -146,12 +147,15 @@ impl Stores {
         })
     }
 
-    fn store(&mut self, bucket_url: &str, url: &str) -> Result<Arc<dyn ObjectStore>, Failure> {
+    fn store(&mut self, bucket_url: &str, url: &str) -> Result<Arc<dyn ObjectStore>, Error> {
         if let Some(store) = self.made.get(bucket_url) {
             return Ok(store.clone());
         }
         let configured = |e: object_store::Error| {
-            Failure::usage(format!("{url}: cannot configure its object store: {e}"))
+            Error::input(
+                url,
+                format!("{url}: cannot configure its object store: {e}"),
+            )
         };
         let client = ClientOptions::new().with_timeout(Duration::from_secs(60));
         let store: Arc<dyn ObjectStore> = match bucket_url.split_once("://").map(|(s, _)| s) {
@@ -192,9 +196,10 @@ impl Stores {
                 Arc::new(builder.build().map_err(configured)?)
             }
             _ => {
-                return Err(Failure::usage(format!(
-                    "{url}: not an s3://, gs:// or az:// URL"
-                )));
+                return Err(Error::input(
+                    url,
+                    format!("{url}: not an s3://, gs:// or az:// URL"),
+                ));
             }
         };
         self.made.insert(bucket_url.to_owned(), store.clone());
@@ -247,7 +252,7 @@ impl Place {
     /// is an error, since a resume must find the objects in the same order.
     pub(crate) fn objects(
         &self,
-    ) -> impl futures_util::Stream<Item = Result<Object, Failure>> + use<> {
+    ) -> impl futures_util::Stream<Item = Result<Object, Error>> + use<> {
         let place = self.clone();
         let listing = if self.prefix {
             self.store.list(Some(&self.path))
@@ -259,9 +264,10 @@ impl Place {
         listing.map(move |meta| {
             let meta = meta.map_err(|e| failure(&place.url, &e))?;
             if last.as_ref().is_some_and(|last| *last >= meta.location) {
-                return Err(Failure {
-                    exit: crate::Exit::Failed,
-                    message: format!(
+                return Err(Error::ObjectStore {
+                    url: place.url.to_string(),
+                    problem: StoreProblem::Failed,
+                    detail: format!(
                         "{}: the store listed {} after {}, out of key order",
                         place.url,
                         meta.location,
@@ -275,7 +281,7 @@ impl Place {
     }
 
     /// Whether the object at `url` (in this place's bucket) exists, for a copy's look-up.
-    pub(crate) async fn exists(&self, url: &str) -> Result<bool, Failure> {
+    pub(crate) async fn exists(&self, url: &str) -> Result<bool, Error> {
         let Some(key) = url
             .strip_prefix(&*self.bucket_url)
             .and_then(|rest| rest.strip_prefix('/'))
@@ -289,7 +295,7 @@ impl Place {
             Err(e) => {
                 let failed = failure(url, &e);
                 // A listing's 404 comes as text: not there either.
-                if failed.message.ends_with(": not found") {
+                if failed.to_string().ends_with(": not found") {
                     Ok(false)
                 } else {
                     Err(failed)
@@ -340,13 +346,13 @@ pub(crate) fn is_prefix(url: &str) -> bool {
 }
 
 /// `s3://bucket/a/b` as (`s3://bucket`, `a/b`).
-fn split(url: &str) -> Result<(String, &str), Failure> {
+fn split(url: &str) -> Result<(String, &str), Error> {
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| Failure::usage(format!("{url}: not a URL")))?;
+        .ok_or_else(|| Error::input(url, format!("{url}: not a URL")))?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
-        return Err(Failure::usage(format!("{url}: no bucket or container")));
+        return Err(Error::input(url, format!("{url}: no bucket or container")));
     }
     Ok((format!("{scheme}://{bucket}"), key))
 }
@@ -356,23 +362,24 @@ fn split(url: &str) -> Result<(String, &str), Failure> {
 /// `#`, non-ASCII characters and more, and the store would then ask for another key). What a
 /// store's path cannot hold (an empty segment, as in `a//b`, a `.` or `..` segment, a control
 /// character) is refused, naming the key.
-fn object_path(url: &str, key: &str) -> Result<Path, Failure> {
+fn object_path(url: &str, key: &str) -> Result<Path, Error> {
     Path::parse(key).map_err(|e| {
         let why = match e {
             object_store::path::Error::EmptySegment { .. } => "an empty segment (`//`)".to_owned(),
             object_store::path::Error::BadSegment { source, .. } => source.to_string(),
             other => other.to_string(),
         };
-        Failure::usage(format!(
-            "{url}: the object store client cannot address this key: {why}"
-        ))
+        Error::input(
+            url,
+            format!("{url}: the object store client cannot address this key: {why}"),
+        )
     })
 }
 
 /// The chunks of `object`, at the version it was listed with.
 pub(crate) async fn open(
     object: &Object,
-) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes, Failure>> + use<>, Failure> {
+) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes, Error>> + use<>, Error> {
     let options = GetOptions {
         if_match: object.e_tag.clone(),
         // Without an ETag, the version listed (a version id is not an ETag).
@@ -397,15 +404,15 @@ pub(crate) async fn open(
 /// What went wrong with `url`, said plainly, with the exit status it gives: what is not there
 /// or changed is the input's fault (2), what the store refuses is a refusal (3), the rest (the
 /// store or the network failing, after the store's own retries) a failure (4).
-pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
-    use crate::Exit;
+pub(crate) fn failure(url: &str, error: &object_store::Error) -> Error {
+    use StoreProblem as P;
     use object_store::Error as E;
     let (exit, why) = match error {
-        E::NotFound { .. } => (Exit::Usage, "not found".to_owned()),
-        E::PermissionDenied { .. } => (Exit::Rejected, "access denied".to_owned()),
-        E::Unauthenticated { .. } => (Exit::Rejected, "the credentials were refused".to_owned()),
+        E::NotFound { .. } => (P::Input, "not found".to_owned()),
+        E::PermissionDenied { .. } => (P::Denied, "access denied".to_owned()),
+        E::Unauthenticated { .. } => (P::Denied, "the credentials were refused".to_owned()),
         E::Precondition { .. } => (
-            Exit::Usage,
+            P::Input,
             "it changed while the import read it (its ETag is not the one listed)".to_owned(),
         ),
         other => {
@@ -423,20 +430,21 @@ pub(crate) fn failure(url: &str, error: &object_store::Error) -> Failure {
                     && text.contains(" http://")
                     && text.contains("builder error") =>
                 {
-                    (Exit::Usage, plain_http_refused(url))
+                    (P::Input, plain_http_refused(url))
                 }
-                Some(404) => (Exit::Usage, "not found".to_owned()),
-                Some(403) => (Exit::Rejected, "access denied".to_owned()),
-                Some(401) => (Exit::Rejected, "the credentials were refused".to_owned()),
-                Some(429 | 503) => (Exit::Failed, throttled()),
-                _ if text.contains("SlowDown") => (Exit::Failed, throttled()),
-                _ => (Exit::Failed, text),
+                Some(404) => (P::Input, "not found".to_owned()),
+                Some(403) => (P::Denied, "access denied".to_owned()),
+                Some(401) => (P::Denied, "the credentials were refused".to_owned()),
+                Some(429 | 503) => (P::Failed, throttled()),
+                _ if text.contains("SlowDown") => (P::Failed, throttled()),
+                _ => (P::Failed, text),
             }
         }
     };
-    Failure {
-        exit,
-        message: format!("{url}: {why}"),
+    Error::ObjectStore {
+        url: url.to_owned(),
+        problem: exit,
+        detail: format!("{url}: {why}"),
     }
 }
 
@@ -469,7 +477,7 @@ mod tests {
 
     #[test]
     fn a_failure_says_why_and_exits_by_whose_fault_it_is() {
-        use crate::Exit;
+        use crate::error::StoreProblem as P;
         let source = || -> Box<dyn std::error::Error + Send + Sync> {
             "Server returned non-2xx status code: 503 Service Unavailable: <Code>SlowDown</Code>"
                 .into()
@@ -480,7 +488,7 @@ mod tests {
                     path: "k".into(),
                     source: source(),
                 },
-                Exit::Usage,
+                P::Input,
                 "s3://b/k: not found",
             ),
             (
@@ -488,7 +496,7 @@ mod tests {
                     path: "k".into(),
                     source: source(),
                 },
-                Exit::Rejected,
+                P::Denied,
                 "s3://b/k: access denied",
             ),
             (
@@ -496,7 +504,7 @@ mod tests {
                     store: "S3",
                     source: source(),
                 },
-                Exit::Failed,
+                P::Failed,
                 "s3://b/k: throttled, still after retries: ",
             ),
             (
@@ -506,7 +514,7 @@ mod tests {
                              code: 403 Forbidden: <Code>AccessDenied</Code>"
                         .into(),
                 },
-                Exit::Rejected,
+                P::Denied,
                 "s3://b/k: access denied",
             ),
             (
@@ -514,14 +522,20 @@ mod tests {
                     store: "S3",
                     source: "connection refused".into(),
                 },
-                Exit::Failed,
+                P::Failed,
                 "s3://b/k: Generic S3 error: connection refused",
             ),
         ];
         for (error, exit, message) in cases {
             let failure = failure("s3://b/k", &error);
-            assert_eq!(failure.exit, exit, "{error}");
-            assert!(failure.message.starts_with(message), "{}", failure.message);
+            let Error::ObjectStore {
+                problem, detail, ..
+            } = failure
+            else {
+                panic!("not a store's error: {failure}");
+            };
+            assert_eq!(problem, exit, "{error}");
+            assert!(detail.starts_with(message), "{detail}");
         }
     }
 }

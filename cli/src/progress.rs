@@ -1,100 +1,18 @@
-//! What an import has done so far ([`Counts`], updated as inputs are found, read and sent), and
-//! its display on stderr: a bar on a terminal, a plain line every 5 seconds otherwise.
+//! The display of an import's progress on stderr: a bar on a terminal, a plain line every 5
+//! seconds otherwise, drawn from the library's [`ProgressWatch`].
 //!
 //! The bar's unit is bytes of input, the only total known before reading. Its position is what
-//! is *done*: the bytes of the runs whose batches ASAPP acknowledged (or that were found stored),
-//! a run's bytes shared among its batches by their messages, and the bytes that have nothing to
-//! send (blank and invalid lines, refused documents, copies left aside) as soon as they are
-//! read. What the reader has read ahead is shown apart (`read 63%`), and the eta follows what is
-//! done. While inputs are still being listed the total is not known: the display says so, with
-//! no percentage and no eta; so does an input whose size is not known (stdin).
+//! is *done* (see [`Progress`]); what the reader has read ahead is shown apart (`read 63%`), and
+//! the eta follows what is done. While inputs are still being listed the total is not known:
+//! the display says so, with no percentage and no eta; so does an input whose size is not known
+//! (stdin).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counters of an import, shared by the listing, the reading, the tasks that send, the display
-/// and the summary.
-#[derive(Debug, Default)]
-pub(crate) struct Counts {
-    /// Messages sent and acknowledged.
-    pub(crate) messages: AtomicU64,
-    pub(crate) conversations: AtomicU64,
-    pub(crate) batches: AtomicU64,
-    /// Messages found already stored: acknowledged before, or read back.
-    pub(crate) already_stored: AtomicU64,
-    /// Bytes of input read (ahead of what is done).
-    pub(crate) bytes: AtomicU64,
-    /// Bytes of input done: their messages acknowledged or found stored, or nothing to send.
-    pub(crate) bytes_done: AtomicU64,
-    /// Batch requests in flight.
-    pub(crate) in_flight: AtomicU64,
-    /// Inputs found so far, the bytes of those whose size is known, and how many have none.
-    inputs: AtomicU64,
-    input_bytes: AtomicU64,
-    unsized_inputs: AtomicU64,
-    /// Every input is found.
-    listed: AtomicBool,
-}
-
-impl Counts {
-    /// An input found, of `size` bytes when known.
-    pub(crate) fn add_input(&self, size: Option<u64>) {
-        self.inputs.fetch_add(1, Ordering::Relaxed);
-        match size {
-            Some(size) => self.input_bytes.fetch_add(size, Ordering::Relaxed),
-            None => self.unsized_inputs.fetch_add(1, Ordering::Relaxed),
-        };
-    }
-
-    /// Every input is found: the total is known (unless an input's size is not).
-    pub(crate) fn listing_done(&self) {
-        self.listed.store(true, Ordering::Relaxed);
-    }
-
-    /// `bytes` of input done.
-    pub(crate) fn done(&self, bytes: u64) {
-        self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        Snapshot {
-            messages: load(&self.messages),
-            already_stored: load(&self.already_stored),
-            conversations: load(&self.conversations),
-            read: load(&self.bytes),
-            done: load(&self.bytes_done),
-            inputs: load(&self.inputs),
-            total: load(&self.input_bytes),
-            unsized_inputs: load(&self.unsized_inputs),
-            listed: self.listed.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The counts at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Snapshot {
-    messages: u64,
-    already_stored: u64,
-    conversations: u64,
-    read: u64,
-    done: u64,
-    inputs: u64,
-    total: u64,
-    unsized_inputs: u64,
-    listed: bool,
-}
-
-impl Snapshot {
-    /// The total, once it is known.
-    fn total(&self) -> Option<u64> {
-        (self.listed && self.unsized_inputs == 0).then_some(self.total)
-    }
-}
+use asapp_conversations_import::{Progress, ProgressWatch};
 
 /// What the display shows at one moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +25,7 @@ struct View {
 
 impl View {
     /// The view of `now`; `rate` is messages a second, `eta` the time left.
-    fn of(now: &Snapshot, rate: f64, eta: Option<Duration>) -> Self {
+    fn of(now: &Progress, rate: f64, eta: Option<Duration>) -> Self {
         let mut messages = format!("{} messages acknowledged", now.messages);
         if now.already_stored > 0 {
             let _ = write!(messages, ", {} already stored", now.already_stored);
@@ -117,27 +35,27 @@ impl View {
             ", {} conversations, {rate:.0} messages/s",
             now.conversations
         );
-        match now.total() {
+        match now.total_bytes() {
             _ if !now.listed => View {
                 bar: None,
                 text: format!(
                     "listing… {} inputs, {} so far; {messages}, read {}",
                     now.inputs,
-                    size(now.total),
-                    size(now.read)
+                    size(now.input_bytes),
+                    size(now.bytes_read)
                 ),
             },
             None => View {
                 bar: None,
-                text: format!("{messages}, read {}", size(now.read)),
+                text: format!("{messages}, read {}", size(now.bytes_read)),
             },
             Some(total) => {
-                let mut text = format!("{messages}, read {}%", percent(now.read, total));
+                let mut text = format!("{messages}, read {}%", percent(now.bytes_read, total));
                 if let Some(eta) = eta {
                     let _ = write!(text, ", eta {}", duration(eta));
                 }
                 View {
-                    bar: Some((now.done.min(total), total)),
+                    bar: Some((now.bytes_done.min(total), total)),
                     text,
                 }
             }
@@ -290,18 +208,18 @@ impl indicatif::TermLike for Shared {
     }
 }
 
-/// The display, until [`Progress::finish`] (or until dropped, when the import stops early).
-pub(crate) struct Progress {
+/// The display, until dropped: the bar is then cleared.
+pub(crate) struct Display {
     /// Shows the counts at once.
     now: Arc<tokio::sync::Notify>,
     ticker: Option<tokio::task::JoinHandle<()>>,
     bar: Option<indicatif::ProgressBar>,
 }
 
-impl Progress {
-    /// Shows `counts`: a bar when `terminal` (or on the [`on_terminal`] terminal), drawn at once,
-    /// plain lines every 5 s otherwise (and at once on [`Progress::show_now`]).
-    pub(crate) fn start(terminal: bool, counts: Arc<Counts>) -> Self {
+impl Display {
+    /// Shows what `watch` reads: a bar when `terminal` (or on the [`on_terminal`] terminal),
+    /// drawn at once, plain lines every 5 s otherwise (and at once on [`Display::show_now`]).
+    pub(crate) fn start(terminal: bool, watch: ProgressWatch) -> Self {
         let started = Instant::now();
         let target = TERMINAL.try_with(Arc::clone).ok();
         let bar = (terminal || target.is_some()).then(|| {
@@ -322,11 +240,11 @@ impl Progress {
         // Log lines clear the bar and draw it again.
         crate::log::beside(bar.as_ref());
         let tick_bar = bar.clone();
-        let tick_counts = counts.clone();
+        let tick_watch = watch;
         let now = Arc::new(tokio::sync::Notify::new());
         let shown_now = now.clone();
         let ticker = tokio::spawn(async move {
-            let counts = tick_counts;
+            let watch = tick_watch;
             let period = if tick_bar.is_some() {
                 Duration::from_millis(200)
             } else {
@@ -339,9 +257,9 @@ impl Progress {
             let mut first = true;
             loop {
                 if !first || tick_bar.is_some() {
-                    let now = counts.snapshot();
+                    let now = watch.now();
                     let rate = now.messages as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                    let left = eta.left(Instant::now(), now.done, now.total());
+                    let left = eta.left(Instant::now(), now.bytes_done, now.total_bytes());
                     let view = View::of(&now, rate, left);
                     match &tick_bar {
                         Some(bar) => bar.set_message(view.drawn(tick)),
@@ -368,12 +286,9 @@ impl Progress {
     pub(crate) fn show_now(&self) {
         self.now.notify_one();
     }
-
-    /// Stops the display, and clears the bar.
-    pub(crate) fn finish(self) {}
 }
 
-impl Drop for Progress {
+impl Drop for Display {
     fn drop(&mut self) {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
@@ -389,22 +304,22 @@ impl Drop for Progress {
 mod tests {
     use super::*;
 
-    fn counted(f: impl FnOnce(&Counts)) -> Snapshot {
-        let counts = Counts::default();
-        f(&counts);
-        counts.snapshot()
+    fn counted(f: impl FnOnce(&mut Progress)) -> Progress {
+        let mut progress = Progress::default();
+        f(&mut progress);
+        progress
     }
 
     #[test]
     fn the_bar_follows_what_is_done_and_shows_what_is_read_apart() {
         let now = counted(|counts| {
-            counts.add_input(Some(600));
-            counts.add_input(Some(400));
-            counts.listing_done();
-            counts.bytes.store(1000, Ordering::Relaxed);
-            counts.done(102);
-            counts.messages.store(2040, Ordering::Relaxed);
-            counts.conversations.store(12, Ordering::Relaxed);
+            counts.inputs = 2;
+            counts.input_bytes = 1000;
+            counts.listed = true;
+            counts.bytes_read = 1000;
+            counts.bytes_done = 102;
+            counts.messages = 2040;
+            counts.conversations = 12;
         });
         let view = View::of(&now, 20.0, Some(Duration::from_secs(500)));
         assert_eq!(view.bar, Some((102, 1000)), "read is not done");
@@ -427,10 +342,10 @@ mod tests {
     #[test]
     fn a_listing_in_progress_shows_as_such_without_a_percentage() {
         let now = counted(|counts| {
-            counts.add_input(Some(3 * 1024 * 1024));
-            counts.add_input(Some(512 * 1024));
-            counts.bytes.store(2048, Ordering::Relaxed);
-            counts.already_stored.store(7, Ordering::Relaxed);
+            counts.inputs = 2;
+            counts.input_bytes = 3 * 1024 * 1024 + 512 * 1024;
+            counts.bytes_read = 2048;
+            counts.already_stored = 7;
         });
         let view = View::of(&now, 0.0, None);
         assert_eq!(view.bar, None);
@@ -443,8 +358,9 @@ mod tests {
         assert!(view.drawn(1).starts_with("⠂ listing… 2 inputs"));
         // Listed, but stdin has no size: still no percentage.
         let now = counted(|counts| {
-            counts.add_input(None);
-            counts.listing_done();
+            counts.inputs = 1;
+            counts.unsized_inputs = 1;
+            counts.listed = true;
         });
         assert_eq!(View::of(&now, 0.0, None).bar, None);
         assert_eq!(

@@ -7,7 +7,7 @@ use asapp_conversations::chrono::SecondsFormat;
 use serde_json::Value;
 
 use super::redact::pointer;
-use super::{Document, DocumentError, Format, Options, read_document};
+use super::{Document, DocumentError, Format, ReadOptions, read_document};
 
 /// The folder of `format`'s samples.
 fn folder(format: Format) -> PathBuf {
@@ -47,7 +47,7 @@ pub(super) fn read_sample_of(
     folder_format: Format,
     name: &str,
     format: Option<Format>,
-    options: &Options,
+    options: &ReadOptions,
 ) -> Result<Document, DocumentError> {
     read_document(name, &sample(folder_format, name), format, options)
 }
@@ -56,7 +56,7 @@ pub(super) fn read_sample_of(
 pub(super) fn read_sample(
     name: &str,
     format: Option<Format>,
-    options: &Options,
+    options: &ReadOptions,
 ) -> Result<Document, DocumentError> {
     let (folder_format, _) = sample_names()
         .into_iter()

@@ -46,8 +46,8 @@ use asapp_conversations::types::ParticipantRole;
 
 use super::redact::{entry, pointer, top_level};
 use super::{
-    BaseTime, Conversation, Document, Entry, ErrorKind, Format, Options, Time, after, choose_base,
-    non_blank,
+    BaseTime, Conversation, Document, Format, MessageEntry, ReadOptions, Refusal, Time, after,
+    choose_base, non_blank,
 };
 use crate::transcript::Line;
 use asapp_conversations::chrono::DateTime;
@@ -113,18 +113,18 @@ const AGENT_PURPOSES: [&str; 3] = ["internal", "agent", "user"];
 const START_FIELD: &str = "conversationStartTime";
 
 /// Reads a transcript document from its text.
-pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
+pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusal> {
     let document: TranscriptDocument =
         top_level::<_, TranscriptDocument<'_, IgnoredAny>>(text, Format::Genesys)?;
     let external_id = non_blank(document.conversation_id.as_deref())
-        .ok_or(ErrorKind::NoExternalId {
+        .ok_or(Refusal::NoExternalId {
             looked_for: "conversationId",
         })?
         .trim()
         .to_owned();
     let start = match document.conversation_start_time {
         Some(ms) => Some(
-            DateTime::from_timestamp_millis(ms).ok_or(ErrorKind::BadBaseTime {
+            DateTime::from_timestamp_millis(ms).ok_or(Refusal::BadBaseTime {
                 pointer: "/conversationStartTime",
             })?,
         ),
@@ -159,7 +159,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
                 }
             },
         };
-        entries.push(Entry { pointer: at, line });
+        entries.push(MessageEntry { pointer: at, line });
     }
     Ok(Document {
         format: Format::Genesys,
@@ -258,7 +258,7 @@ fn time(
     phrase: &Phrase<'_>,
     conversation_start: Option<i64>,
     base: Option<BaseTime>,
-) -> Result<Result<(Time, bool), String>, ErrorKind> {
+) -> Result<Result<(Time, bool), String>, Refusal> {
     if let Some(ms) = phrase.start_time_ms {
         if conversation_start.is_some_and(|start| ms < start) {
             return Ok(Err("startTimeMs is before conversationStartTime".to_owned()));
@@ -273,7 +273,7 @@ fn time(
     let Some(offset) = offset.as_u64() else {
         return Ok(Err("offset is not a number of milliseconds".to_owned()));
     };
-    let base = base.ok_or(ErrorKind::NoBaseTime {
+    let base = base.ok_or(Refusal::NoBaseTime {
         explanation: "a genesys phrase has only an offset and the document has no conversationStartTime",
     })?;
     Ok(after(base.at, offset)
@@ -365,7 +365,7 @@ mod tests {
             },
         ];
         for case in cases {
-            let options = Options {
+            let options = ReadOptions {
                 role_map: RoleMap::parse(case.role_map).expect("valid role map"),
                 base_time: case.base_time.and_then(parse_time),
                 contact_records: None,
@@ -398,14 +398,14 @@ mod tests {
         let document = br#"{"conversationId": "c-1", "transcripts": [{"phrases": [
             {"text": "Hello? Is this the lighthouse?", "participantPurpose": "external", "offset": 1500}
         ]}]}"#;
-        let error = read_document("g.json", document, None, &Options::default()).unwrap_err();
+        let error = read_document("g.json", document, None, &ReadOptions::default()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "g.json: a genesys phrase has only an offset and the document has no conversationStartTime: pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
         );
-        let options = Options {
+        let options = ReadOptions {
             base_time: parse_time("2024-01-01T00:00:00Z"),
-            ..Options::default()
+            ..ReadOptions::default()
         };
         let read = read_document("g.json", document, None, &options).expect("with --base-time");
         assert_eq!(
@@ -424,7 +424,7 @@ mod tests {
             "g.json",
             br#"{"transcripts": []}"#,
             None,
-            &Options::default(),
+            &ReadOptions::default(),
         )
         .unwrap_err();
         assert_eq!(

@@ -8,12 +8,14 @@ use std::sync::atomic::Ordering;
 
 use asapp_conversations::{ApiError, Client, ErrorKind, types};
 
+use tokio_util::sync::CancellationToken;
+
 use super::checkpoint::{BatchRecord, Checkpoint, State};
-use super::interrupt::Signal;
-use super::message_key::{Digest, MessageKey, Multiset};
-use super::progress::Counts;
+use super::message_key::{Digest, MessageKey};
+use super::reconcile::{Doubt, Reconciliation};
 use super::runs::Run;
-use crate::{Exit, Failure};
+use crate::Error;
+use crate::progress::Counts;
 
 /// What every run's task uses.
 #[derive(Debug)]
@@ -21,85 +23,33 @@ pub(crate) struct Sending {
     pub(crate) client: Client,
     pub(crate) batch_size: usize,
     pub(crate) checkpoint: Checkpoint,
+    pub(crate) reconciliation: Reconciliation,
     pub(crate) counts: std::sync::Arc<Counts>,
-    /// Set when anything failed, or the import was interrupted: runs not yet sending stop
-    /// before their next batch, and runs waiting stop waiting.
-    pub(crate) stop: tokio::sync::watch::Sender<Stop>,
-}
-
-/// Whether the import goes on, and why not.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Stop {
-    #[default]
-    Going,
-    Failed,
-    /// By a signal: the batches in flight are let finish.
-    Interrupted(Signal),
+    /// The caller's token: cancelled, no new batch is sent, and the batches whose intent is on
+    /// record are let finish.
+    pub(crate) cancel: CancellationToken,
+    /// Cancelled when anything failed, or with `cancel`: runs not yet sending stop before their
+    /// next batch, and runs waiting stop waiting.
+    pub(crate) stop: CancellationToken,
 }
 
 impl Sending {
-    /// Stops the import: no run sends another batch.
+    /// Stops the import, for a failure: no run sends another batch.
     pub(crate) fn fail(&self) {
-        self.stop_for(Stop::Failed);
+        self.stop.cancel();
     }
 
-    /// Stops the import for `signal`: no run sends another batch.
-    pub(crate) fn interrupt(&self, signal: Signal) {
-        self.stop_for(Stop::Interrupted(signal));
-    }
-
-    /// Stops the import for `why`, unless it is stopped already (the first reason stays).
-    fn stop_for(&self, why: Stop) {
-        self.stop.send_if_modified(|stop| {
-            let going = *stop == Stop::Going;
-            if going {
-                *stop = why;
-            }
-            going
-        });
-    }
-
-    /// Whether the import was stopped (failed or interrupted).
-    pub(crate) fn failed(&self) -> bool {
-        *self.stop.borrow() != Stop::Going
-    }
-
-    /// The signal that interrupted the import, if one did (and nothing failed before).
-    pub(crate) fn interruption(&self) -> Option<Signal> {
-        match *self.stop.borrow() {
-            Stop::Interrupted(signal) => Some(signal),
-            _ => None,
-        }
-    }
-
-    /// Ends when the import is stopped.
-    pub(crate) async fn stopped(&self) {
-        // The sender lives as long as `self`, so this only ends once stopped.
-        let _ = self
-            .stop
-            .subscribe()
-            .wait_for(|stop| *stop != Stop::Going)
-            .await;
-    }
-
-    /// Ends when the import is interrupted by a signal; never if it is not.
-    pub(crate) async fn interrupted(&self) {
-        let mut stop = self.stop.subscribe();
-        if stop
-            .wait_for(|stop| matches!(stop, Stop::Interrupted(_)))
-            .await
-            .is_err()
-        {
-            std::future::pending::<()>().await;
-        }
+    /// Whether the import is stopping (failed or cancelled).
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.is_cancelled()
     }
 }
 
 /// Sends a run's batches that the checkpoint does not show as acknowledged, after upserting its
 /// conversation if this is the conversation's `first` run in the input (a later run finds the
 /// conversation instead, so that its first line's fields stay).
-pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), Failure> {
-    if sending.failed() {
+pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), Error> {
+    if sending.stopping() {
         return Ok(());
     }
     let Run {
@@ -110,14 +60,12 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
     } = run;
     let external_id = conversation.external_id.clone();
     // Failures name the run and its conversation.
-    let at = |failure: Failure| Failure {
-        message: format!(
-            "{}:{} (`{external_id}`): {}",
-            key.source, key.line, failure.message
-        ),
-        ..failure
+    let place = format!("{}:{} (`{external_id}`)", key.source, key.line);
+    let at = |error: Error| error.at(&place);
+    let api = |source: ApiError| Error::Asapp {
+        place: place.clone(),
+        source: Box::new(source),
     };
-    let api = |error: ApiError| at(error.into());
     messages.sort_by_key(|(line, message)| (message.timestamp, *line));
     // The conversation starts with its first message.
     if let Some((_, first)) = messages.first() {
@@ -156,9 +104,10 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
     );
     // A conversation with a batch in doubt, here or in a later run, needs this run's messages
     // when that batch is read back.
-    let keep = checkpoint.has_doubt(&external_id);
+    let reconciliation = &sending.reconciliation;
+    let keep = reconciliation.has_doubt(&external_id);
     if states.iter().all(|state| *state == State::Acknowledged) {
-        checkpoint.remember(&external_id, keys(&batches));
+        reconciliation.remember(&external_id, keys(&batches));
         return Ok(());
     }
     // Each batch's intent is synced while the request before it runs (the upsert or look-up,
@@ -180,20 +129,19 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
     );
     intended?;
     let id = found.map_err(|failure| match failure {
-        Found::Api(error) => api(error),
-        Found::NoId => at(Failure {
-            exit: Exit::Failed,
-            message: "the upsert answered without a conversation id".to_owned(),
-        }),
+        NoConversation::Api(error) => api(error),
+        NoConversation::NoId => at(Error::internal(
+            "the upsert answered without a conversation id",
+        )),
     })?;
     // Whether the batch at the top of the loop has its intent on record: each has, but the one
-    // after a batch sent once the import was interrupted.
+    // after a batch sent once the import was cancelled.
     let mut intended = true;
     for (position, &index) in pending.iter().enumerate() {
-        // Interrupted (Ctrl-C), a batch whose intent is on record is still sent, as if it were
-        // in flight: so a clean interruption leaves nothing in doubt for the resume to wait for
-        // and read back. No other batch is.
-        if sending.failed() && !(intended && sending.interruption().is_some()) {
+        // Cancelled, a batch whose intent is on record is still sent, as if it were in flight:
+        // so a clean cancellation leaves nothing in doubt for the resume to wait for and read
+        // back. No other batch is.
+        if sending.stopping() && !(intended && sending.cancel.is_cancelled()) {
             return Ok(());
         }
         let mut batch = if keep {
@@ -204,17 +152,23 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         if states[index] == State::InDoubt {
             // Sent before, never acknowledged: send only what ASAPP does not have.
             let whole = batch.len();
-            reconcile(sending, &id, &external_id, &batches[..index], &mut batch)
+            reconciliation
+                .reconcile(
+                    &sending.client,
+                    &id,
+                    &external_id,
+                    &batches[..index],
+                    &mut batch,
+                )
                 .await
-                .map_err(|failure| at(failure.into_failure(&external_id)))?;
-            checkpoint.resolved(&external_id);
+                .map_err(|doubt| doubt_error(doubt, &place, &external_id))?;
             counts
                 .already_stored
                 .fetch_add((whole - batch.len()) as u64, Ordering::Relaxed);
         }
         let next = pending
             .get(position + 1)
-            .filter(|_| !sending.failed())
+            .filter(|_| !sending.stopping())
             .map(|next| record(*next));
         intended = next.is_some();
         let intend_next = async {
@@ -247,7 +201,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
         counts.done(shares[index]);
     }
-    checkpoint.remember(&external_id, keys(&batches));
+    reconciliation.remember(&external_id, keys(&batches));
     Ok(())
 }
 
@@ -292,8 +246,8 @@ fn keys(batches: &[Vec<types::Message>]) -> impl Iterator<Item = MessageKey<'_>>
     batches.iter().flatten().map(MessageKey::sent)
 }
 
-/// Why a conversation's id could not be had.
-enum Found {
+/// Why a run's conversation has no id.
+enum NoConversation {
     Api(ApiError),
     NoId,
 }
@@ -304,14 +258,14 @@ async fn conversation_id(
     sending: &Sending,
     conversation: types::TimeBasedConversation,
     first: bool,
-) -> Result<String, Found> {
+) -> Result<String, NoConversation> {
     let client = &sending.client;
     if !first {
         let listed = client
             .get_conversations()
             .external_id(conversation.external_id.as_str())
             .await
-            .map_err(Found::Api)?;
+            .map_err(NoConversation::Api)?;
         if let Some(id) = listed.into_inner().items.into_iter().find_map(|c| c.id) {
             return Ok(id);
         }
@@ -320,93 +274,31 @@ async fn conversation_id(
         .create_or_update_conversation()
         .body(conversation)
         .await
-        .map_err(Found::Api)?
+        .map_err(NoConversation::Api)?
         .into_inner()
         .id
-        .ok_or(Found::NoId)?;
+        .ok_or(NoConversation::NoId)?;
     sending.counts.conversations.fetch_add(1, Ordering::Relaxed);
     Ok(id)
 }
 
-/// Why a batch in doubt could not be reconciled.
-enum Doubt {
-    Api(ApiError),
-    /// The listing lacks messages the checkpoint shows as stored.
-    Incomplete {
-        listed: usize,
-        missing: usize,
-    },
-}
-
-impl From<ApiError> for Doubt {
-    fn from(error: ApiError) -> Self {
-        Self::Api(error)
+/// The error of a batch in doubt of `external_id` that could not be reconciled, at `place`.
+fn doubt_error(doubt: Doubt, place: &str, external_id: &str) -> Error {
+    match doubt {
+        Doubt::Api(source) => Error::Asapp {
+            place: place.to_owned(),
+            source: Box::new(source),
+        },
+        Doubt::Incomplete { listed, missing } => Error::IncompleteListing {
+            place: place.to_owned(),
+            detail: format!(
+                "ASAPP listed {listed} message(s) of `{external_id}`, without {missing} that \
+                 the checkpoint shows as stored: the listing is incomplete, so what the batch \
+                 in doubt stored cannot be told; nothing was sent again (resume once the \
+                 conversation lists whole)"
+            ),
+        },
     }
-}
-
-impl Doubt {
-    fn into_failure(self, external_id: &str) -> Failure {
-        match self {
-            Self::Api(error) => error.into(),
-            Self::Incomplete { listed, missing } => Failure {
-                exit: Exit::Failed,
-                message: format!(
-                    "ASAPP listed {listed} message(s) of `{external_id}`, without {missing} that \
-                     the checkpoint shows as stored: the listing is incomplete, so what the batch \
-                     in doubt stored cannot be told; nothing was sent again (resume once the \
-                     conversation lists whole)"
-                ),
-            },
-        }
-    }
-}
-
-/// Removes from `batch` (in doubt) what the conversation `id` already holds of it. It holds the
-/// conversation's messages of the input before the batch (from the runs before this one, which
-/// the checkpoint remembers, and `before`, this run's batches before it), maybe some of the
-/// batch, and maybe messages from elsewhere. A listing that lacks any of the messages before
-/// the batch is incomplete: nothing can be told from it.
-async fn reconcile(
-    sending: &Sending,
-    id: &str,
-    external_id: &str,
-    before: &[Vec<types::Message>],
-    batch: &mut Vec<types::Message>,
-) -> Result<(), Doubt> {
-    let checkpoint = &sending.checkpoint;
-    let mut earlier: Multiset = checkpoint.earlier(external_id);
-    for message in before.iter().flatten() {
-        earlier.add(MessageKey::sent(message));
-    }
-    let listed = sending
-        .client
-        .get_messages()
-        .conversation_id(id)
-        .await?
-        .into_inner()
-        .items;
-    let acknowledged = checkpoint.acknowledged_messages(external_id);
-    if listed.len() < acknowledged {
-        return Err(Doubt::Incomplete {
-            listed: listed.len(),
-            missing: acknowledged - listed.len(),
-        });
-    }
-    let mut have = Multiset::default();
-    for message in &listed {
-        let key = MessageKey::stored(message);
-        if !earlier.take(&key) {
-            have.add(key);
-        }
-    }
-    if earlier.len() > 0 {
-        return Err(Doubt::Incomplete {
-            listed: listed.len(),
-            missing: earlier.len(),
-        });
-    }
-    batch.retain(|message| !have.take(&MessageKey::sent(message)));
-    Ok(())
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ use asapp_conversations::types::ParticipantRole;
 
 use super::redact::{entry, pointer, shown, top_level};
 use super::{
-    Conversation, Document, Entry, ErrorKind, Format, Options, Parties, Party, non_blank,
+    Conversation, Document, Format, MessageEntry, Parties, Party, ReadOptions, Refusal, non_blank,
     parse_time,
 };
 use crate::transcript::Line;
@@ -219,7 +219,7 @@ fn documented_role(role: &str) -> Option<ParticipantRole> {
 
 /// Reads a chat transcript from its text: the wrapper, a `GetTranscript` answer, or a bare
 /// array of items.
-pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind> {
+pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusal> {
     let (wrapper, items, items_at) = if text.trim_start().starts_with('[') {
         let items = top_level::<Vec<&RawValue>, Vec<IgnoredAny>>(text, Format::ConnectChat)?;
         (None, items, "")
@@ -228,7 +228,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
             top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::ConnectChat)?;
         let items = std::mem::take(&mut wrapper.transcript)
             .0
-            .ok_or_else(|| ErrorKind::Shape {
+            .ok_or_else(|| Refusal::Shape {
                 format: Format::ConnectChat,
                 pointer: "/Transcript".to_owned(),
                 reason: "not an array".to_owned(),
@@ -290,7 +290,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         let item = match item {
             Ok(item) => item,
             Err(reason) => {
-                document.entries.push(Entry {
+                document.entries.push(MessageEntry {
                     pointer: at,
                     line: Err(reason),
                 });
@@ -300,14 +300,14 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
         match item.kind() {
             Kind::Event => document.skipped_events += 1,
             Kind::Attachment => document.skipped_attachments += 1,
-            Kind::Unknown => document.entries.push(Entry {
+            Kind::Unknown => document.entries.push(MessageEntry {
                 pointer: at,
                 line: Err(format!(
                     "Type {} is neither a message nor a known event",
                     shown(item.item_type.as_deref().unwrap_or_default())
                 )),
             }),
-            Kind::Message => document.entries.push(Entry {
+            Kind::Message => document.entries.push(MessageEntry {
                 pointer: at,
                 line: message(&item, wrapper_participants, &conversation, &resolve),
             }),
@@ -320,7 +320,7 @@ pub(super) fn read(text: &str, options: &Options) -> Result<Document, ErrorKind>
 fn external_id(
     wrapper: Option<&SavedTranscript<'_>>,
     items: &[(String, Result<Item<'_>, String>)],
-) -> Result<(String, &'static str), ErrorKind> {
+) -> Result<(String, &'static str), Refusal> {
     if let Some(wrapper) = wrapper {
         if let Some(id) = non_blank(wrapper.contact_id.as_deref()) {
             return Ok((id.trim().to_owned(), "ContactId"));
@@ -337,7 +337,7 @@ fn external_id(
     let first = ids.next();
     match first {
         Some(id) if ids.all(|other| other == id) => Ok((id.to_owned(), "the items' ContactId")),
-        _ => Err(ErrorKind::NoExternalId {
+        _ => Err(Refusal::NoExternalId {
             looked_for: "ContactId, InitialContactId, then one ContactId shared by the items",
         }),
     }
@@ -510,7 +510,7 @@ mod tests {
             },
         ];
         for case in cases {
-            let options = Options {
+            let options = ReadOptions {
                 role_map: RoleMap::parse(case.role_map).expect("valid role map"),
                 base_time: None,
                 contact_records: None,
@@ -550,7 +550,7 @@ mod tests {
             {"Type": "MESSAGE", "ContentType": "text/plain", "ContactId": "a", "ParticipantRole": "CUSTOMER"},
             {"Type": "MESSAGE", "ContentType": "text/plain", "ContactId": "b", "ParticipantRole": "CUSTOMER"}
         ]"#;
-        let error = read_document("chat.json", items, None, &Options::default()).unwrap_err();
+        let error = read_document("chat.json", items, None, &ReadOptions::default()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "chat.json: no conversation id: looked for ContactId, InitialContactId, then one ContactId shared by the items"
@@ -563,7 +563,7 @@ mod tests {
             {"Type": "MESSAGE", "ContentType": "text/plain", "ParticipantRole": "AGENT",
              "ParticipantId": "a", "AbsoluteTime": "2024-01-01T00:00:00.000Z", "Content": "Anyone there? Hello?"}
         ]}"#;
-        let error = read_document("chat.json", items, None, &Options::default()).unwrap_err();
+        let error = read_document("chat.json", items, None, &ReadOptions::default()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "chat.json: no participant maps to the customer role (roles seen: `AGENT`): map one with --role-map"

@@ -5,16 +5,15 @@
 //! lines are one run however many, and interleaved conversations (a dump in time order) still go
 //! in batches; a conversation that comes back after the window is a new run, which finds the
 //! conversation instead of upserting it again. A run is named by its source and first line, so
-//! the same input always gives the same runs. On `--resume` the cutting checks that the recorded
-//! runs start where they did.
+//! the same input always gives the same runs. The cutting returns what it cut ([`Cut`]): its
+//! caller has the checkpoint check that a resume cuts as the recorded import did.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use asapp_conversations::types;
 
-use super::checkpoint::{Checkpoint, RunKey};
-use crate::Failure;
+use super::checkpoint::RunKey;
 use crate::transcript::Line;
 
 /// The lines of one conversation within a window of the input.
@@ -30,7 +29,18 @@ pub(crate) struct Run {
     pub(crate) bytes: u64,
 }
 
-/// Cuts the lines of one source into runs.
+/// The runs of one window of an input, closed: those that start after line `after` and up to
+/// line `last`.
+#[derive(Debug)]
+pub(crate) struct Cut {
+    pub(crate) source: Arc<str>,
+    pub(crate) after: usize,
+    pub(crate) last: usize,
+    /// In the order of their first lines.
+    pub(crate) runs: Vec<Run>,
+}
+
+/// Cuts the lines of one input into runs.
 #[derive(Debug)]
 pub(crate) struct Runs {
     source: Arc<str>,
@@ -59,21 +69,25 @@ impl Runs {
         }
     }
 
-    /// Adds line `number`, of `bytes` bytes of input; returns the runs of the window this line
-    /// closes.
+    /// The input's name in the checkpoint.
+    pub(crate) fn source(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// Adds line `number`, of `bytes` bytes of input; returns the window this line closes, if
+    /// it closes one, or why the line has no conversation.
     pub(crate) fn push(
         &mut self,
-        checkpoint: &Checkpoint,
         number: usize,
         line: &Line<'_>,
         message: types::Message,
         bytes: u64,
-    ) -> Result<Vec<Run>, Failure> {
-        let mut closed = Vec::new();
+    ) -> Result<Option<Cut>, String> {
+        let mut closed = None;
         if let Some(previous) = self.previous {
             let changes = self.open[previous].conversation.external_id != line.external_id;
             if changes && number - self.first_line >= self.window {
-                closed = self.close(checkpoint, number - 1)?;
+                closed = Some(self.close(number - 1));
             }
         }
         if self.open.is_empty() {
@@ -86,9 +100,7 @@ impl Runs {
                 *index
             }
             None => {
-                let conversation = line.conversation().map_err(|e| {
-                    Failure::usage(format!("{}:{number}: invalid line: {e}", self.source))
-                })?;
+                let conversation = line.conversation()?;
                 self.by_conversation
                     .insert(conversation.external_id.clone(), self.open.len());
                 self.open.push(Run {
@@ -107,18 +119,21 @@ impl Runs {
         Ok(closed)
     }
 
-    /// The runs of the last window, once the source is read.
-    pub(crate) fn finish(&mut self, checkpoint: &Checkpoint) -> Result<Vec<Run>, Failure> {
-        self.close(checkpoint, usize::MAX)
+    /// The last window, once the input is read.
+    pub(crate) fn finish(&mut self) -> Cut {
+        self.close(usize::MAX)
     }
 
     /// Closes the open window at line `last`.
-    fn close(&mut self, checkpoint: &Checkpoint, last: usize) -> Result<Vec<Run>, Failure> {
-        let starts: Vec<usize> = self.open.iter().map(|s| s.key.line).collect();
-        checkpoint.check_starts(&self.source, self.closed_through, last, &starts)?;
-        self.closed_through = last;
+    fn close(&mut self, last: usize) -> Cut {
+        let after = std::mem::replace(&mut self.closed_through, last);
         self.by_conversation.clear();
         self.previous = None;
-        Ok(std::mem::take(&mut self.open))
+        Cut {
+            source: self.source.clone(),
+            after,
+            last,
+            runs: std::mem::take(&mut self.open),
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::{Format, outline};
 /// Whether an input that starts with `first_bytes` is JSON Lines: whether [`detect`] says so,
 /// without parsing anything when the first bytes cannot hold the `externalId` that the first
 /// line of JSON Lines has.
-pub(crate) fn is_jsonl(first_bytes: &[u8]) -> bool {
+pub fn is_jsonl(first_bytes: &[u8]) -> bool {
     may_hold_external_id(first_bytes) && detect(first_bytes) == Some(Format::Jsonl)
 }
 
@@ -31,9 +31,9 @@ fn may_hold_external_id(bytes: &[u8]) -> bool {
 
 /// The format of an input from its first bytes (64 KiB or so: JSON Lines are recognised from
 /// their first line, which must be whole; a vendor document from the keys it starts with), or
-/// `None`: refuse the input then with [`ErrorKind::UnknownFormat`], which lists what was tried.
+/// `None`: refuse the input then with [`Refusal::UnknownFormat`], which lists what was tried.
 ///
-/// [`ErrorKind::UnknownFormat`]: super::ErrorKind::UnknownFormat
+/// [`Refusal::UnknownFormat`]: super::Refusal::UnknownFormat
 pub(super) fn detect(first_bytes: &[u8]) -> Option<Format> {
     let text = strip_bom(first_bytes);
     let start = text
@@ -179,7 +179,7 @@ pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{sample, sample_names};
-    use super::super::{ErrorKind, Options, read_document};
+    use super::super::{ReadOptions, Refusal, read_document};
     use super::*;
 
     /// Every sample is recognised as the format of its folder, from its first bytes and from
@@ -211,14 +211,20 @@ mod tests {
         ] {
             assert_eq!(detect(junk), None, "{junk:?}");
         }
-        let error =
-            read_document("junk.json", b"{\"hello\": 1}", None, &Options::default()).unwrap_err();
+        let error = read_document(
+            "junk.json",
+            b"{\"hello\": 1}",
+            None,
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             "junk.json: not a known transcript format (tried jsonl, contact-lens, connect-chat, genesys, twilio)"
         );
-        let error = read_document("junk.csv", b"id,text", None, &Options::default()).unwrap_err();
-        assert!(matches!(error.kind, ErrorKind::NotJson(_)), "{error}");
+        let error =
+            read_document("junk.csv", b"id,text", None, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(error.refusal, Refusal::NotJson(_)), "{error}");
     }
 
     #[test]
@@ -235,9 +241,9 @@ mod tests {
             "call.jsonl",
             &bytes,
             Some(Format::Jsonl),
-            &Options::default(),
+            &ReadOptions::default(),
         )
         .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::LinesNotDocument);
+        assert_eq!(error.refusal, Refusal::LinesNotDocument);
     }
 }

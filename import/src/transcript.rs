@@ -18,33 +18,42 @@ use serde::{Deserialize, Serialize};
 /// One message of a transcript, with its conversation. Read, it borrows from the line's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Line<'a> {
+pub struct Line<'a> {
+    /// The conversation's id in your system (`externalId`).
     #[serde(borrow)]
-    pub(crate) external_id: Cow<'a, str>,
+    pub external_id: Cow<'a, str>,
+    /// The customer's id (`customerId`).
     #[serde(borrow)]
-    pub(crate) customer_id: Cow<'a, str>,
+    pub customer_id: Cow<'a, str>,
+    /// The customer's name, if known.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub(crate) customer_name: Option<Cow<'a, str>>,
+    pub customer_name: Option<Cow<'a, str>>,
+    /// The agent's id, if known.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub(crate) agent_id: Option<Cow<'a, str>>,
+    pub agent_id: Option<Cow<'a, str>>,
+    /// The agent's name, if known.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub(crate) agent_name: Option<Cow<'a, str>>,
-    pub(crate) role: types::ParticipantRole,
+    pub agent_name: Option<Cow<'a, str>>,
+    /// Who sent the message.
+    pub role: types::ParticipantRole,
+    /// The sender's id.
     #[serde(borrow)]
-    pub(crate) sender_id: Cow<'a, str>,
+    pub sender_id: Cow<'a, str>,
+    /// The message's text: personal data, never put in an error or a log.
     #[serde(borrow)]
-    pub(crate) text: Cow<'a, str>,
-    pub(crate) timestamp: DateTime<Utc>,
+    pub text: Cow<'a, str>,
+    /// When it was sent, in UTC.
+    pub timestamp: DateTime<Utc>,
     /// The conversation's metadata: never read from or written to JSON Lines (which have no
     /// such field), only given by a vendor document's reader (Contact Lens with contact
     /// records), for the upsert.
     #[serde(skip)]
-    pub(crate) metadata: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
+    pub metadata: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 impl<'a> Line<'a> {
     /// Reads one line; the error says where and what is wrong with it, never its values.
-    pub(crate) fn parse(text: &'a str) -> Result<Self, String> {
+    pub fn parse(text: &'a str) -> Result<Self, String> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let line: Self = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|e| DecodeError::new(e.path().to_string(), e.inner()).to_string())?;
@@ -73,7 +82,7 @@ impl<'a> Line<'a> {
     }
 
     /// The message this line holds.
-    pub(crate) fn message(&self) -> Result<types::Message, String> {
+    pub fn message(&self) -> Result<types::Message, String> {
         types::Message::builder()
             .sender(
                 types::Participant::builder()
@@ -87,7 +96,7 @@ impl<'a> Line<'a> {
     }
 
     /// The conversation this line belongs to, as an upsert.
-    pub(crate) fn conversation(&self) -> Result<types::TimeBasedConversation, String> {
+    pub fn conversation(&self) -> Result<types::TimeBasedConversation, String> {
         let mut conversation = types::TimeBasedConversation::builder()
             .external_id(self.external_id.as_ref())
             .customer(
@@ -109,7 +118,7 @@ impl<'a> Line<'a> {
     }
 
     /// A stored message of `conversation` as a line.
-    pub(crate) fn from_stored(
+    pub fn from_stored(
         conversation: &'a types::Conversation,
         message: &'a types::ConversationMessage,
     ) -> Self {

@@ -1,16 +1,15 @@
-//! Ctrl-C and SIGTERM during an import: the first stops the sending of new batches and lets the
-//! batches in flight (and those whose intent is on record already, one a conversation at most)
-//! finish for up to [`GRACE`], so that their acknowledgements are recorded and a resume has
-//! nothing in doubt to wait for; the import then says how to resume. A second one exits at once: the checkpoint stays correct
-//! (each intent is on stable storage before its batch leaves), and the resume reads back what is
-//! left in doubt.
+//! Ctrl-C and SIGTERM during an import: the first cancels the import's token, which stops the
+//! sending of new batches and lets the batches in flight (and those whose intent is on record
+//! already, one a conversation at most) finish for up to [`GRACE`], so that their
+//! acknowledgements are recorded and a resume has nothing in doubt to wait for; the import then
+//! says how to resume. A second one exits at once: the checkpoint stays correct (each intent is
+//! on stable storage before its batch leaves), and the resume reads back what is left in doubt.
 
 use std::ffi::OsString;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::send::Sending;
+use asapp_conversations_import::{CancellationToken, ProgressWatch};
 
 /// How long the batches in flight may take to be answered once the import is interrupted: the
 /// client's attempt timeout.
@@ -43,14 +42,20 @@ impl Signal {
     }
 }
 
-/// Listens for Ctrl-C and SIGTERM while `sending` sends: the first interrupts it, a second exits
-/// the process at once. The handlers are installed before this returns.
-pub(crate) fn listen(sending: Arc<Sending>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+/// Listens for Ctrl-C and SIGTERM while an import runs: the first cancels `cancel` (and is kept
+/// in `signal`), a second exits the process at once; `watch`, once the import set it, says how
+/// many batches are in flight. The handlers are installed before this returns.
+pub(crate) fn listen(
+    cancel: CancellationToken,
+    signal: Arc<OnceLock<Signal>>,
+    watch: Arc<OnceLock<ProgressWatch>>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let mut signals = Signals::install()?;
     Ok(tokio::spawn(async move {
         let first = signals.next().await;
-        let in_flight = sending.counts.in_flight.load(Ordering::Relaxed);
-        sending.interrupt(first);
+        let in_flight = watch.get().map_or(0, |watch| watch.now().in_flight);
+        let _ = signal.set(first);
+        cancel.cancel();
         let waiting = match in_flight {
             0 => "none is in flight".to_owned(),
             n => format!(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{ErrorKind, Format};
+use super::{Format, Refusal};
 
 /// `value` if it looks like a label (a role, a content type, a channel name): short, and only
 /// letters, digits and `_-/ `; `None` for anything else, which is then not shown, since a
@@ -61,8 +61,8 @@ struct Mismatch {
 
 impl Mismatch {
     /// As a whole-document error of `format`.
-    fn into_error(self, format: Format) -> ErrorKind {
-        ErrorKind::Shape {
+    fn into_error(self, format: Format) -> Refusal {
+        Refusal::Shape {
             format,
             pointer: self.pointer,
             reason: self.reason,
@@ -90,7 +90,7 @@ impl Mismatch {
 pub(super) fn top_level<'a, T: Deserialize<'a>, U: Deserialize<'a>>(
     text: &'a str,
     format: Format,
-) -> Result<T, ErrorKind> {
+) -> Result<T, Refusal> {
     serde_json::from_str(text).map_err(|_| value_mismatch::<U>(text, "").into_error(format))
 }
 

@@ -52,8 +52,8 @@ use asapp_conversations::types::ParticipantRole;
 use super::contact_records::ContactRecord;
 use super::redact::{entry, pointer, shown, top_level};
 use super::{
-    BaseTime, BaseTimeSource, Conversation, CopyKind, Document, ErrorKind, Format, Options,
-    Parties, Party, after, choose_base, non_blank,
+    BaseTime, BaseTimeSource, Conversation, CopyKind, Document, Format, Parties, Party,
+    ReadOptions, Refusal, after, choose_base, non_blank,
 };
 
 /// The top level of an analysis file: what is read of it, borrowed from its text; each turn is
@@ -117,10 +117,14 @@ fn documented_role(role: &str) -> Option<ParticipantRole> {
 }
 
 /// Reads an analysis file from its text; `file_name` may give the contact id.
-pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Document, ErrorKind> {
+pub(super) fn read(
+    text: &str,
+    file_name: &str,
+    options: &ReadOptions,
+) -> Result<Document, Refusal> {
     let file: AnalysisFile = top_level::<_, AnalysisFile<IgnoredAny>>(text, Format::ContactLens)?;
     if let Some(channel) = file.channel.as_deref().filter(|c| *c != "VOICE") {
-        return Err(ErrorKind::Unsupported(format!(
+        return Err(Refusal::Unsupported(format!(
             "a contact-lens analysis file of Channel {} is not read: only VOICE files are",
             shown(channel)
         )));
@@ -153,7 +157,7 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
         Some(base) => base.at,
         None if file.transcript.is_empty() => Default::default(),
         None => {
-            return Err(ErrorKind::NoBaseTime {
+            return Err(Refusal::NoBaseTime {
                 explanation: match name_time {
                     NameTime::Malformed => {
                         "contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the time in the file name is not a YYYY-MM-DDThh:mm:ssZ time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json)"
@@ -207,7 +211,7 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
                 Ok(turn) => line(turn, &conversation, &mut speakers, base),
                 Err(reason) => Err(reason.clone()),
             };
-            super::Entry { pointer: at, line }
+            super::MessageEntry { pointer: at, line }
         })
         .collect();
     Ok(Document {
@@ -226,7 +230,7 @@ pub(super) fn read(text: &str, file_name: &str, options: &Options) -> Result<Doc
 fn copy_of(
     file: &AnalysisFile<'_>,
     named: Option<&AnalysisName<'_>>,
-) -> Result<Option<CopyKind>, ErrorKind> {
+) -> Result<Option<CopyKind>, Refusal> {
     let output = file
         .content_metadata
         .as_ref()
@@ -239,7 +243,7 @@ fn copy_of(
         });
     match (output, named.map(|name| name.copy)) {
         (Some(output), Some(named)) if output != named => {
-            Err(ErrorKind::CopyMismatch { output, named })
+            Err(Refusal::CopyMismatch { output, named })
         }
         (output, named) => Ok(output.or(named)),
     }
@@ -283,18 +287,18 @@ fn with_record(
 /// `<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json`, the redacted copy
 /// `<contactId>_analysis_redacted_<YYYY-MM-DDThh:mm:ssZ>.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AnalysisName<'a> {
+pub struct AnalysisName<'a> {
     /// The contact id: what comes before `_analysis_`.
-    pub(crate) contact_id: &'a str,
+    pub contact_id: &'a str,
     /// Raw, or redacted (`_analysis_redacted_`).
-    pub(crate) copy: CopyKind,
+    pub copy: CopyKind,
     /// The time after it: the contact's `ConnectedToAgentTimestamp`.
-    pub(crate) time: NameTime,
+    pub time: NameTime,
 }
 
 /// The time in an analysis file's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NameTime {
+pub enum NameTime {
     /// None: nothing after `_analysis_` (or `_analysis_redacted_`) but `.json`.
     Missing,
     /// Something that is not a `YYYY-MM-DDThh:mm:ssZ` time (such as the email analysis form
@@ -306,7 +310,7 @@ pub(crate) enum NameTime {
 
 /// What `file_name` (the last segment of a path or URL) says as an analysis file's name; `None`
 /// for a name that is not one (no `_analysis_`, or nothing before it).
-pub(crate) fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
+pub fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
     let (contact_id, rest) = file_name.split_once("_analysis_")?;
     if contact_id.trim().is_empty() {
         return None;
@@ -349,7 +353,7 @@ fn name_time(text: &str) -> Option<DateTime<Utc>> {
 fn external_id(
     file: &AnalysisFile<'_>,
     file_name: &str,
-) -> Result<(String, &'static str), ErrorKind> {
+) -> Result<(String, &'static str), Refusal> {
     let from_metadata = file
         .customer_metadata
         .as_ref()
@@ -359,7 +363,7 @@ fn external_id(
     }
     contact_id_of_file_name(file_name)
         .map(|id| (id.to_owned(), "the file name"))
-        .ok_or(ErrorKind::NoExternalId {
+        .ok_or(Refusal::NoExternalId {
             looked_for: "CustomerMetadata.ContactId, then a file name <contactId>_analysis_….json",
         })
 }
@@ -374,7 +378,7 @@ struct Speakers<'a> {
     /// The role of each id of `Participants[]`.
     roles: HashMap<&'a str, &'a str>,
     external_id: &'a str,
-    options: &'a Options,
+    options: &'a ReadOptions,
     known: HashMap<&'a str, Speaker>,
 }
 
@@ -400,7 +404,7 @@ struct Speaker {
 
 impl Speaker {
     /// The participant `id` of a file whose participants have `roles`.
-    fn of(id: &str, roles: &HashMap<&str, &str>, external_id: &str, options: &Options) -> Self {
+    fn of(id: &str, roles: &HashMap<&str, &str>, external_id: &str, options: &ReadOptions) -> Self {
         let vendor_role = roles
             .get(id)
             .map(|role| (*role).to_owned())
@@ -465,8 +469,8 @@ mod tests {
     use super::super::{RoleMap, parse_time};
     use super::*;
 
-    fn options(base: &str, role_map: &[&str]) -> Options {
-        Options {
+    fn options(base: &str, role_map: &[&str]) -> ReadOptions {
+        ReadOptions {
             role_map: RoleMap::parse(role_map).expect("valid role map"),
             base_time: parse_time(base),
             contact_records: None,
@@ -678,7 +682,7 @@ mod tests {
             "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
         );
         let file = "s3://b/Analysis/Voice/2024/03/01/0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json";
-        let named = super::super::read_document(file, &bytes, None, &Options::default())
+        let named = super::super::read_document(file, &bytes, None, &ReadOptions::default())
             .expect("the name has the time");
         assert_eq!(
             named.base_time,
@@ -715,11 +719,11 @@ mod tests {
             "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
         );
         let refused = |file: &str| {
-            super::super::read_document(file, &bytes, None, &Options::default())
+            super::super::read_document(file, &bytes, None, &ReadOptions::default())
                 .expect_err("no base time")
         };
         let error = refused("calls/contact.json");
-        assert!(matches!(error.kind, ErrorKind::NoBaseTime { .. }));
+        assert!(matches!(error.refusal, Refusal::NoBaseTime { .. }));
         assert_eq!(
             error.to_string(),
             "calls/contact.json: contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the file name has no start time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json): pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
@@ -730,7 +734,7 @@ mod tests {
             "c_analysis_2024-01-23T09:00Z.json: contact-lens times are offsets from the start of the contact (BeginOffsetMillis), and the time in the file name is not a YYYY-MM-DDThh:mm:ssZ time (Amazon Connect names the file <contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json): pass --base-time with that start as an RFC 3339 time (e.g. 2024-01-23T11:42:00Z)"
         );
         let error = refused("stdin");
-        assert!(matches!(error.kind, ErrorKind::NoBaseTime { .. }));
+        assert!(matches!(error.refusal, Refusal::NoBaseTime { .. }));
         // The option fills in.
         let option = options("2024-03-01T10:00:00Z", &[]);
         super::super::read_document("stdin", &bytes, None, &option).expect("the option");
@@ -752,7 +756,7 @@ mod tests {
                 file,
                 &document(output),
                 Some(Format::ContactLens),
-                &Options::default(),
+                &ReadOptions::default(),
             )
             .map(|document| document.copy)
             .map_err(|error| error.to_string())
@@ -784,7 +788,8 @@ mod tests {
         assert!(copy(raw, Some("Redacted")).is_err());
         // ContentMetadata of another shape says nothing, and refuses nothing.
         let odd = br#"{"ContentMetadata": "Redacted", "Participants": [{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}], "Transcript": []}"#;
-        let read = super::super::read_document(raw, odd, None, &Options::default()).expect("read");
+        let read =
+            super::super::read_document(raw, odd, None, &ReadOptions::default()).expect("read");
         assert_eq!(read.copy, Some(CopyKind::Raw));
     }
 
@@ -805,7 +810,7 @@ mod tests {
             "dir/transcript.json",
             document,
             Some(Format::ContactLens),
-            &Options::default(),
+            &ReadOptions::default(),
         )
         .expect_err("no id");
         assert_eq!(
@@ -816,7 +821,7 @@ mod tests {
             "Analysis/Voice/2024/01/02/c-9_analysis_.json",
             br#"{"Participants": [{"ParticipantId": "CUSTOMER", "ParticipantRole": "CUSTOMER"}], "Transcript": []}"#,
             Some(Format::ContactLens),
-            &Options::default(),
+            &ReadOptions::default(),
         )
         .expect("an empty transcript needs no base time");
         assert_eq!(named.external_id, "c-9");
@@ -833,9 +838,9 @@ mod tests {
                 {"ContactId": "c-2", "Agent": {"Username": "ada"}}"#,
             )
             .expect("records");
-        let with_records = Options {
+        let with_records = ReadOptions {
             contact_records: Some(Arc::new(records)),
-            ..Options::default()
+            ..ReadOptions::default()
         };
         let document = |id: &str, agents: &[&str]| {
             let mut participants =
@@ -855,7 +860,7 @@ mod tests {
                 turns.join(",")
             );
             let name = format!("{id}_analysis_2024-01-23T09:00:04Z.json");
-            move |options: &Options| {
+            move |options: &ReadOptions| {
                 super::super::read_document(&name, text.as_bytes(), None, options).expect("read")
             }
         };
@@ -897,7 +902,7 @@ mod tests {
             ]
         );
         // --base-time wins over the record.
-        let option = Options {
+        let option = ReadOptions {
             base_time: parse_time("2024-03-01T10:00:00Z"),
             ..with_records.clone()
         };
@@ -937,7 +942,7 @@ mod tests {
             "c_analysis_x.json",
             br#"{"Channel": "CHAT", "Transcript": []}"#,
             None,
-            &Options::default(),
+            &ReadOptions::default(),
         )
         .expect_err("chat");
         assert_eq!(
