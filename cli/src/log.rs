@@ -63,18 +63,18 @@ pub(crate) fn beside(bar: Option<&indicatif::ProgressBar>) {
 pub(crate) struct Stderr;
 
 impl<'a> MakeWriter<'a> for Stderr {
-    type Writer = Line;
+    type Writer = LogRecord;
 
     fn make_writer(&'a self) -> Self::Writer {
-        Line(Vec::new())
+        LogRecord(Vec::new())
     }
 }
 
 /// One event's text, written to stderr when dropped.
 #[derive(Debug)]
-pub(crate) struct Line(Vec<u8>);
+pub(crate) struct LogRecord(Vec<u8>);
 
-impl Write for Line {
+impl Write for LogRecord {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.extend_from_slice(bytes);
         Ok(bytes.len())
@@ -85,7 +85,7 @@ impl Write for Line {
     }
 }
 
-impl Drop for Line {
+impl Drop for LogRecord {
     fn drop(&mut self) {
         if self.0.is_empty() {
             return;

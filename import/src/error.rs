@@ -65,7 +65,7 @@ pub enum Error {
     /// sent).
     #[error("{detail}")]
     Input {
-        /// The input's name (its path, URL, or the name it was given), or empty for a setting.
+        /// The input's name: its path, URL, or the name it was given.
         input: String,
         /// The whole sentence, place first.
         detail: String,
@@ -168,11 +168,6 @@ impl Error {
             input: input.into(),
             detail: detail.into(),
         }
-    }
-
-    /// A setting's error.
-    pub(crate) fn setting(detail: impl Into<String>) -> Self {
-        Self::input("", detail)
     }
 
     /// The checkpoint at `path` does not belong to this import.

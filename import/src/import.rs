@@ -115,13 +115,13 @@ impl From<PathBuf> for Input {
 }
 
 /// An import: the inputs, the checkpoint, and how to read and send them. Built with
-/// [`Import::new`] and the methods below, then [`Import::run`].
+/// [`Import::new`] and the methods below, then [`Import::execute`].
 ///
 /// The promises are the command's (`asapp import`, whose flag each method names): every
 /// message is stored exactly once, across kills and power failures, by resuming with the same
 /// inputs and settings; each conversation's messages are sent in timestamp order, in batches
 /// of at most 300; and nothing that reports on the import holds the text of a message.
-#[must_use = "an import does nothing until it is run"]
+#[must_use = "an import does nothing until it is executed"]
 pub struct Import {
     pub(crate) client: Client,
     pub(crate) inputs: Vec<Input>,
@@ -300,7 +300,7 @@ impl Import {
     }
 
     /// Stops the import when `token` is cancelled: no new batch is sent, the batches in flight
-    /// have [`Import::grace`] to be answered and recorded, and [`Import::run`] returns
+    /// have [`Import::grace`] to be answered and recorded, and [`Import::execute`] returns
     /// [`Error::Cancelled`].
     pub fn cancel_on(mut self, token: CancellationToken) -> Self {
         self.cancel = token;
@@ -326,7 +326,7 @@ impl Import {
 
     /// Runs the import: every input read in order, its lines cut into runs, the runs sent, and
     /// each batch recorded. Returns what it did, or why it stopped.
-    pub async fn run(self) -> Result<Summary, Error> {
-        crate::pipeline::run(self).await
+    pub async fn execute(self) -> Result<Summary, Error> {
+        crate::pipeline::execute(self).await
     }
 }

@@ -17,7 +17,7 @@
 //! let summary = Import::new(client, "calls.checkpoint")
 //!     .input(Input::path("exports/2024-01/"))
 //!     .input(Input::bytes("genesys/call-42.json", genesys_json))
-//!     .run()
+//!     .execute()
 //!     .await?;
 //! println!("{} messages in {} conversations", summary.messages, summary.conversations);
 //! # Ok(())
@@ -69,6 +69,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The crate's README, whose example is compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
 
 mod error;
 pub mod formats;

@@ -86,30 +86,34 @@ pub(crate) async fn run(
     let reporter = tokio::spawn(report_client_stats(client.clone()));
     // Reported as found, beside the progress bar.
     let mut beside = log::BesideBar::new(err);
-    let running = importing.run();
+    let running = importing.execute();
     let mut running = std::pin::pin!(running);
-    let imported = loop {
-        tokio::select! {
-            imported = &mut running => break imported,
-            Some(line) = reported.recv() => {
-                let _ = writeln!(beside, "{line}");
+    let mut write = |report: Report| match report {
+        Report::Line(line) => {
+            let _ = writeln!(beside, "{line}");
+        }
+        // After the line that says what the resume found, not before it.
+        Report::ProgressNow => {
+            if let Some(display) = &*lock(&display) {
+                display.show_now();
             }
         }
     };
-    while let Ok(line) = reported.try_recv() {
-        let _ = writeln!(beside, "{line}");
+    let imported = loop {
+        tokio::select! {
+            imported = &mut running => break imported,
+            Some(report) = reported.recv() => write(report),
+        }
+    };
+    while let Ok(report) = reported.try_recv() {
+        write(report);
     }
     drop(beside);
     if let Some(listener) = listener {
         listener.abort();
         let _ = listener.await;
     }
-    drop(
-        display
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take(),
-    );
+    drop(lock(&display).take());
     reporter.abort();
     log_client_stats(
         client.stats(),
@@ -189,39 +193,43 @@ fn input(source: &Path) -> Input {
     }
 }
 
-/// What the import tells, written beside the progress bar through `lines`.
+/// What the import tells, sent through `lines` to be written beside the progress bar, in order.
 struct Reports {
-    lines: mpsc::UnboundedSender<String>,
+    lines: mpsc::UnboundedSender<Report>,
     watch: Arc<OnceLock<ProgressWatch>>,
     display: Arc<Mutex<Option<Display>>>,
     terminal: bool,
     checkpoint: PathBuf,
 }
 
-impl Reports {
-    fn display(&self) -> std::sync::MutexGuard<'_, Option<Display>> {
-        self.display
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// One thing to write on stderr.
+enum Report {
+    Line(String),
+    /// The progress, at once.
+    ProgressNow,
+}
+
+fn lock(display: &Mutex<Option<Display>>) -> std::sync::MutexGuard<'_, Option<Display>> {
+    display
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Observer for Reports {
     fn started(&self, progress: &ProgressWatch) {
         let _ = self.watch.set(progress.clone());
-        *self.display() = Some(Display::start(self.terminal, progress.clone()));
+        *lock(&self.display) = Some(Display::start(self.terminal, progress.clone()));
     }
 
     fn resumed(&self, resumed: &Resumed) {
-        let _ = self.lines.send(resumed_line(&self.checkpoint, resumed));
+        let line = resumed_line(&self.checkpoint, resumed);
+        let _ = self.lines.send(Report::Line(line));
         // At once, also without a terminal: the resume may wait for conversations in doubt.
-        if let Some(display) = &*self.display() {
-            display.show_now();
-        }
+        let _ = self.lines.send(Report::ProgressNow);
     }
 
     fn invalid(&self, invalid: &Invalid) {
-        let _ = self.lines.send(invalid.to_string());
+        let _ = self.lines.send(Report::Line(invalid.to_string()));
     }
 }
 

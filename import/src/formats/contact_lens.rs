@@ -287,7 +287,7 @@ fn with_record(
 /// `<contactId>_analysis_<YYYY-MM-DDThh:mm:ssZ>.json`, the redacted copy
 /// `<contactId>_analysis_redacted_<YYYY-MM-DDThh:mm:ssZ>.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AnalysisName<'a> {
+pub(crate) struct AnalysisName<'a> {
     /// The contact id: what comes before `_analysis_`.
     pub contact_id: &'a str,
     /// Raw, or redacted (`_analysis_redacted_`).
@@ -298,7 +298,7 @@ pub struct AnalysisName<'a> {
 
 /// The time in an analysis file's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameTime {
+pub(crate) enum NameTime {
     /// None: nothing after `_analysis_` (or `_analysis_redacted_`) but `.json`.
     Missing,
     /// Something that is not a `YYYY-MM-DDThh:mm:ssZ` time (such as the email analysis form
@@ -310,7 +310,7 @@ pub enum NameTime {
 
 /// What `file_name` (the last segment of a path or URL) says as an analysis file's name; `None`
 /// for a name that is not one (no `_analysis_`, or nothing before it).
-pub fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
+pub(crate) fn analysis_name(file_name: &str) -> Option<AnalysisName<'_>> {
     let (contact_id, rest) = file_name.split_once("_analysis_")?;
     if contact_id.trim().is_empty() {
         return None;

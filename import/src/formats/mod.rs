@@ -1,28 +1,28 @@
 //! Readers for contact-centre transcript exports: each turns one vendor document (one
-//! conversation) into the CLI's own transcript lines ([`Line`]), so that the import pipeline can
+//! conversation) into the project's transcript lines ([`Line`]), so that the import pipeline can
 //! take them as it takes JSON Lines.
 //!
 //! | format (`--format`) | document |
 //! |---|---|
-//! | `jsonl` | the CLI's own JSON Lines ([`crate::transcript`]); recognised here, read line by line by the import |
-//! | `contact-lens` | an Amazon Connect Contact Lens voice post-call analysis file, raw or redacted ([`contact_lens`]) |
-//! | `connect-chat` | an Amazon Connect chat transcript: the saved S3 document, or a bare `Transcript` ([`connect_chat`]) |
-//! | `genesys` | a Genesys Cloud Speech and Text Analytics transcript document ([`genesys`]) |
-//! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences ([`twilio`]) |
+//! | `jsonl` | the project's own JSON Lines ([`crate::transcript`]); recognised here, read line by line by the import |
+//! | `contact-lens` | an Amazon Connect Contact Lens voice post-call analysis file, raw or redacted (`contact_lens`) |
+//! | `connect-chat` | an Amazon Connect chat transcript: the saved S3 document, or a bare `Transcript` (`connect_chat`) |
+//! | `genesys` | a Genesys Cloud Speech and Text Analytics transcript document (`genesys`) |
+//! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences (`twilio`) |
 //!
-//! The format is recognised from the content ([`detect`]): from the first bytes (so that JSON
+//! The format is recognised from the content (`detect`): from the first bytes (so that JSON
 //! Lines can be streamed; [`is_jsonl`] asks only of first bytes that hold an `externalId`), and
 //! by [`read_document`] from the whole document when no format is forced; when nothing matches,
 //! the error lists the formats that were tried.
 //!
 //! Reading a document takes two passes over its text, and builds no `serde_json::Value` of it
 //! (but for what does not fit, below):
-//! - [`outline`] checks it as JSON, exactly as parsing it as a `Value` would (so that what is
-//!   [`Refusal::NotJson`] is unchanged), and keeps only what [`detect_value`]'s rules look at;
+//! - `outline` checks it as JSON, exactly as parsing it as a `Value` would (so that what is
+//!   [`Refusal::NotJson`] is unchanged), and keeps only what `detect_value`'s rules look at;
 //! - the format's reader parses it once into borrowed typed structures, its message entries left
 //!   as their text (`RawValue`), and then each entry on its own, so that a bad entry is invalid
 //!   (its pointer and the reason) while the others import. Where a part does not fit, the
-//!   reason is taken from that part's `Value`, as it always was ([`redact`]); a document
+//!   reason is taken from that part's `Value`, as it always was (`redact`); a document
 //!   that repeats a key is read from its `Value`'s text, in which the last one counts.
 //!
 //! Rules common to every format:
@@ -38,28 +38,26 @@
 //! - **Participants** give the conversation's customer (and agent, and their names where the
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
-//!   external party that every Genesys conversation has ([`genesys`]). Each message's sender id
+//!   external party that every Genesys conversation has (`genesys`). Each message's sender id
 //!   is its participant's id; where the format has no id for a person (a role name such as
 //!   Contact Lens's `AGENT`, a Genesys purpose, a Twilio channel), it is derived as
 //!   `<externalId>:<label>`, so that it is stable and never shared between conversations.
 //! - **No message text in errors**: errors name the file, the JSON pointer and the reason only.
 //!   Vendor values (a role, a content type) are shown only when they look like labels
-//!   ([`label`]); serde's messages are rewritten so that they never echo a value.
+//!   (`redact::label`); serde's messages are rewritten so that they never echo a value.
 //! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
 //!
 //! The files, each with one job:
 //! - `mod.rs` (here): the document model ([`Format`], [`ReadOptions`], [`Document`] and its
 //!   [`MessageEntry`]s, [`Refusal`]), what the readers share (participants, times), and
 //!   [`read_document`], which hands a document to its format's reader;
-//! - [`contact_lens`], [`connect_chat`], [`genesys`], [`twilio`]: one reader per vendor format,
-//!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and [`roles`]
+//! - `contact_lens`, `connect_chat`, `genesys`, `twilio`: one reader per vendor format,
+//!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and `roles`
 //!   (the user's role map);
-//! - [`detect`]: recognising a document's format from its content;
-//! - [`outline`]: the one pass that checks a document as JSON and keeps what detection needs;
-//! - [`redact`]: the reasons errors give, which never quote a document's text;
+//! - `detect`: recognising a document's format from its content;
+//! - `outline`: the one pass that checks a document as JSON and keeps what detection needs;
+//! - `redact`: the reasons errors give, which never quote a document's text;
 //! - `testing.rs` (tests only): the sample documents, and helpers for the readers' tests.
-//!
-//! [`label`]: redact::label
 
 mod connect_chat;
 mod contact_lens;
@@ -80,7 +78,7 @@ use std::sync::Arc;
 use asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
-pub use self::contact_lens::analysis_name;
+pub(crate) use self::contact_lens::analysis_name;
 pub use self::detect::is_jsonl;
 use self::detect::{detect_value, strip_bom};
 use self::redact::shown;
@@ -90,6 +88,7 @@ use asapp_conversations::types::ParticipantRole;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// The CLI's own JSON Lines.
     Jsonl,
@@ -155,6 +154,7 @@ impl FromStr for Format {
 
 /// What the user said about reading documents.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ReadOptions {
     /// Roles for the vendor roles no documented rule maps (`--role-map`).
     pub role_map: RoleMap,
@@ -166,6 +166,7 @@ pub struct ReadOptions {
 
 /// One document, read: its conversation's lines in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Document {
     /// The format it was read as.
     pub format: Format,
@@ -214,6 +215,7 @@ impl fmt::Display for CopyKind {
 
 /// One message entry of a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MessageEntry {
     /// The entry's JSON pointer in the document, e.g. `/Transcript/3`.
     pub pointer: String,
@@ -223,6 +225,7 @@ pub struct MessageEntry {
 
 /// The base time of a document's offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BaseTime {
     /// The time offset zero stands for.
     pub at: DateTime<Utc>,
@@ -232,6 +235,7 @@ pub struct BaseTime {
 
 /// Where a base time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BaseTimeSource {
     /// A field of the document, named as the document spells it.
     Field(&'static str),
@@ -257,6 +261,7 @@ impl fmt::Display for BaseTimeSource {
 /// A document refused as a whole: the file, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {refusal}")]
+#[non_exhaustive]
 pub struct DocumentError {
     /// The file as the user named it, or `stdin`.
     pub file: String,
@@ -266,6 +271,7 @@ pub struct DocumentError {
 
 /// Why a document was refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Refusal {
     /// Not JSON at all.
     #[error("not JSON: {0}")]
@@ -396,7 +402,7 @@ fn read_value(
 }
 
 /// The last component of a path as the user gave it, or of an object's URL.
-pub fn file_name(file: &str) -> &str {
+pub(crate) fn file_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 

@@ -56,10 +56,11 @@ use super::message_key::Digest;
 use super::runs::Cut;
 use crate::Error;
 
-/// Where a run starts: the source (a canonical path, or `stdin`) and its first line.
+/// Where a run starts: its input's key (a canonical path, a URL, a name given, or `stdin`) and
+/// its first line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RunKey {
-    pub(crate) source: Arc<str>,
+    pub(crate) input: Arc<str>,
     pub(crate) line: usize,
 }
 
@@ -105,8 +106,9 @@ enum Record<'a> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct BatchRecord<'a> {
-    #[serde(borrow)]
-    source: Cow<'a, str>,
+    /// The run's input, as the checkpoint has always spelled it.
+    #[serde(borrow, rename = "source")]
+    input: Cow<'a, str>,
     line: usize,
     run_length: usize,
     batch: usize,
@@ -124,7 +126,7 @@ impl<'a> BatchRecord<'a> {
         digest: Digest,
     ) -> Self {
         Self {
-            source: Cow::Borrowed(&run.source),
+            input: Cow::Borrowed(&run.input),
             line: run.line,
             run_length,
             batch,
@@ -182,8 +184,9 @@ impl SourceRecord<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct InputRecord<'a> {
-    #[serde(borrow)]
-    pub(crate) source: Cow<'a, str>,
+    /// The input's key, as the checkpoint has always spelled it.
+    #[serde(borrow, rename = "source")]
+    pub(crate) key: Cow<'a, str>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub(crate) version: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -193,7 +196,7 @@ pub(crate) struct InputRecord<'a> {
 impl InputRecord<'_> {
     fn into_owned(self) -> InputRecord<'static> {
         InputRecord {
-            source: Cow::Owned(self.source.into_owned()),
+            key: Cow::Owned(self.key.into_owned()),
             version: self.version.map(|v| Cow::Owned(v.into_owned())),
             left_aside: self.left_aside,
         }
@@ -201,14 +204,14 @@ impl InputRecord<'_> {
 
     /// How a refusal names it.
     fn shown(&self) -> &str {
-        &self.source
+        &self.key
     }
 }
 
 impl From<SourceRecord<'_>> for InputRecord<'static> {
     fn from(source: SourceRecord<'_>) -> Self {
         InputRecord {
-            source: Cow::Owned(source.key().to_owned()),
+            key: Cow::Owned(source.key().to_owned()),
             version: source.version().map(|v| Cow::Owned(v.to_owned())),
             left_aside: false,
         }
@@ -437,25 +440,23 @@ impl Checkpoint {
     pub(crate) fn reach(&self, index: usize, input: &InputRecord<'_>) -> Result<(), Error> {
         match self.inputs.get(index) {
             Some(recorded) if recorded == input => Ok(()),
-            Some(recorded)
-                if recorded.source == input.source && recorded.version != input.version =>
-            {
+            Some(recorded) if recorded.key == input.key && recorded.version != input.version => {
                 let version = |v: &Option<Cow<'_, str>>| {
                     v.as_ref().map_or("none".to_owned(), |v| format!("`{v}`"))
                 };
                 Err(self.changed(format!(
                     "{} has version (ETag) {} now, {} then",
-                    input.source,
+                    input.key,
                     version(&input.version),
                     version(&recorded.version)
                 )))
             }
-            Some(recorded) if recorded.source == input.source => {
+            Some(recorded) if recorded.key == input.key => {
                 let aside = |left_aside: bool| if left_aside { "left aside" } else { "read" };
                 Err(self.changed(format!(
                     "{} is {} now as a Contact Lens copy, and was {} then (another \
                      --contact-lens-copy, or its other copy added or removed)",
-                    input.source,
+                    input.key,
                     aside(input.left_aside),
                     aside(recorded.left_aside)
                 )))
@@ -506,7 +507,7 @@ impl Checkpoint {
         let named = || {
             format!(
                 "the run of lines of `{external_id}` from {}:{}",
-                run.source, run.line
+                run.input, run.line
             )
         };
         if let Some((length_then, conversation_then)) = self.runs.get(run) {
@@ -514,7 +515,7 @@ impl Checkpoint {
                 return Err(self.changed(format!(
                     "the run of lines from {}:{} was of `{conversation_then}` then, and is of \
                      `{external_id}` now",
-                    run.source, run.line
+                    run.input, run.line
                 )));
             }
             if *length_then != run_length {
@@ -555,7 +556,7 @@ impl Checkpoint {
     /// its runs now.
     pub(crate) fn check_starts(&self, cut: &Cut) -> Result<(), Error> {
         let Cut {
-            source,
+            input,
             after,
             last,
             runs,
@@ -563,11 +564,11 @@ impl Checkpoint {
         let (after, last) = (*after, *last);
         let starts: Vec<usize> = runs.iter().map(|run| run.key.line).collect();
         let from = RunKey {
-            source: source.clone(),
+            input: input.clone(),
             line: after.saturating_add(1),
         };
         let to = RunKey {
-            source: source.clone(),
+            input: input.clone(),
             line: last,
         };
         if from > to {
@@ -582,7 +583,7 @@ impl Checkpoint {
             None => Ok(()),
             Some(start) => Err(self.changed(format!(
                 "a conversation's lines started at {}:{} then, and do not now",
-                start.source, start.line
+                start.input, start.line
             ))),
         }
     }
@@ -719,7 +720,7 @@ impl Loaded {
                 Record::Ack(record) => (record, true),
             };
             let run = RunKey {
-                source: name(&record.source),
+                input: name(&record.input),
                 line: record.line,
             };
             let conversation = name(&record.external_id);
@@ -731,7 +732,7 @@ impl Loaded {
             if (*run_length, &**of) != (record.run_length, &*conversation) {
                 return Err(wrong(format!(
                     "the run at {}:{} was recorded with {} messages of `{}` and with {} of `{}`",
-                    key.0.source, key.0.line, run_length, of, record.run_length, conversation
+                    key.0.input, key.0.line, run_length, of, record.run_length, conversation
                 )));
             }
             let digest = record.digest;
@@ -751,13 +752,13 @@ impl Loaded {
                 (true, true) => {
                     return Err(wrong(format!(
                         "batch {} of {}:{} was recorded acknowledged with another digest",
-                        key.1, key.0.source, key.0.line
+                        key.1, key.0.input, key.0.line
                     )));
                 }
                 (true, false) => {
                     return Err(wrong(format!(
                         "batch {} of {}:{} was recorded sent again after its acknowledgement",
-                        key.1, key.0.source, key.0.line
+                        key.1, key.0.input, key.0.line
                     )));
                 }
             }
@@ -927,7 +928,7 @@ mod tests {
         .unwrap();
         assert!(loaded.in_doubt.is_empty());
         let run = RunKey {
-            source: "a.jsonl".into(),
+            input: "a.jsonl".into(),
             line: 1,
         };
         let batch = loaded.batches[&(run, 1)];
@@ -1014,7 +1015,7 @@ mod tests {
         let sources: Vec<(&str, Option<&str>, bool)> = loaded
             .inputs
             .iter()
-            .map(|i| (&*i.source, i.version.as_deref(), i.left_aside))
+            .map(|i| (&*i.key, i.version.as_deref(), i.left_aside))
             .collect();
         assert_eq!(
             sources,

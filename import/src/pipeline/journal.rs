@@ -52,20 +52,20 @@ impl Storage for FileStorage {
 #[error("{0}")]
 pub(crate) struct JournalError(String);
 
-type Done = oneshot::Sender<Result<(), JournalError>>;
+type Answer = oneshot::Sender<Result<(), JournalError>>;
 
 /// One request to the writer thread.
-struct Entry {
+struct Pending {
     bytes: Vec<u8>,
     /// Answered once the bytes are written, and synced if `durable`.
-    done: Option<Done>,
+    done: Option<Answer>,
     durable: bool,
 }
 
 /// The writer thread's handle. Dropping it lets the thread finish what was appended.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    entries: mpsc::Sender<Entry>,
+    entries: mpsc::Sender<Pending>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -86,7 +86,7 @@ impl Journal {
     /// Appends `bytes`; returns once they are on stable storage.
     pub(crate) async fn append_durably(&self, bytes: Vec<u8>) -> Result<(), JournalError> {
         let (done, written) = oneshot::channel();
-        self.send(Entry {
+        self.send(Pending {
             bytes,
             done: Some(done),
             durable: true,
@@ -96,14 +96,14 @@ impl Journal {
 
     /// Appends `bytes` without waiting for them to be written.
     pub(crate) fn append(&self, bytes: Vec<u8>) -> Result<(), JournalError> {
-        self.send(Entry {
+        self.send(Pending {
             bytes,
             done: None,
             durable: false,
         })
     }
 
-    fn send(&self, entry: Entry) -> Result<(), JournalError> {
+    fn send(&self, entry: Pending) -> Result<(), JournalError> {
         self.entries.send(entry).map_err(|_| stopped())
     }
 
@@ -127,7 +127,7 @@ fn stopped() -> JournalError {
 /// The writer thread: takes every entry waiting, writes them in one go, syncs once if any asked
 /// for it, answers them all; until the handle is dropped. After a failure it answers every entry
 /// with that failure, and writes nothing more.
-fn write_entries(mut storage: Box<dyn Storage>, sync: bool, received: &mpsc::Receiver<Entry>) {
+fn write_entries(mut storage: Box<dyn Storage>, sync: bool, received: &mpsc::Receiver<Pending>) {
     let mut failed: Option<JournalError> = None;
     let mut bytes = Vec::new();
     let mut waiting = Vec::new();

@@ -158,6 +158,14 @@ impl Inputs {
     }
 }
 
+/// The error of a file or directory at `path` that cannot be read.
+fn cannot_read(path: &Path, error: &std::io::Error) -> Error {
+    Error::input(
+        path.display().to_string(),
+        format!("cannot read {}: {error}", path.display()),
+    )
+}
+
 /// Whether two inputs given would read a file or an object twice.
 fn overlap(a: &Given, b: &Given) -> bool {
     let local = |given: &Given| match given {
@@ -209,18 +217,17 @@ struct Entries {
 
 impl Entries {
     fn read(directory: &Path) -> Result<Self, Error> {
-        let cannot =
-            |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", directory.display()));
+        let cannot = |e: std::io::Error| cannot_read(directory, &e);
         let mut names = Vec::new();
         let mut ends = Vec::new();
         for entry in std::fs::read_dir(directory).map_err(cannot)? {
             let name = entry.map_err(cannot)?.file_name();
             let bytes = name.as_encoded_bytes();
             let start = u32::try_from(names.len()).map_err(|_| {
-                Error::setting(format!(
-                    "{}: too many entries in one directory",
-                    directory.display()
-                ))
+                Error::input(
+                    directory.display().to_string(),
+                    format!("{}: too many entries in one directory", directory.display()),
+                )
             })?;
             names.extend_from_slice(bytes);
             ends.push((start, start + bytes.len() as u32));
@@ -276,8 +283,7 @@ impl<'a> Walk<'a> {
     }
 
     fn enter(&mut self, directory: &Path) -> Result<(), Error> {
-        let canonical = std::fs::canonicalize(directory)
-            .map_err(|e| Error::setting(format!("cannot read {}: {e}", directory.display())))?;
+        let canonical = std::fs::canonicalize(directory).map_err(|e| cannot_read(directory, &e))?;
         if self.visited.insert(canonical) {
             self.stack.push(Entries::read(directory)?);
         }
@@ -294,8 +300,7 @@ impl<'a> Walk<'a> {
                 self.stack.pop();
                 continue;
             };
-            let cannot =
-                |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", path.display()));
+            let cannot = |e: std::io::Error| cannot_read(&path, &e);
             let kind = std::fs::symlink_metadata(&path)
                 .map_err(cannot)?
                 .file_type();
@@ -327,11 +332,14 @@ impl<'a> Walk<'a> {
             if !direct {
                 let read_there = self.inputs.reads_file(&canonical);
                 if read_there || !self.linked.insert(canonical.clone()) {
-                    return Err(Error::setting(format!(
-                        "{} and {} are the same input: each is read once",
-                        canonical.display(),
-                        path.display()
-                    )));
+                    return Err(Error::input(
+                        path.display().to_string(),
+                        format!(
+                            "{} and {} are the same input: each is read once",
+                            canonical.display(),
+                            path.display()
+                        ),
+                    ));
                 }
             }
             return Ok(Some((path, canonical)));

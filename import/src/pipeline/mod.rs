@@ -2,7 +2,7 @@
 //! - [`listing`]: the inputs as given, checked up front, and the files and objects each holds,
 //!   found as the import reaches them (directories walked, prefixes of [`objects`] in object
 //!   storage listed, never held whole);
-//! - [`source`]: *reading* each input reached, as JSON Lines in chunks of lines or as one vendor
+//! - [`reader`]: *reading* each input reached, as JSON Lines in chunks of lines or as one vendor
 //!   document ([`crate::formats`]), unless it is a Contact Lens copy left aside ([`copies`]:
 //!   which of a contact's raw and redacted copies is sent, from where each says the other is);
 //!   [`records`]: Amazon Connect's contact records, read before anything else;
@@ -27,12 +27,12 @@ mod message_key;
 #[cfg_attr(feature = "object-store", path = "objects.rs")]
 #[cfg_attr(not(feature = "object-store"), path = "objects_disabled.rs")]
 mod objects;
+mod reader;
 mod reconcile;
 mod records;
 mod runs;
 mod schedule;
 mod send;
-mod source;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -50,11 +50,11 @@ use self::listing::Inputs;
 #[cfg(feature = "object-store")]
 pub(crate) use self::objects::ENVIRONMENT as OBJECT_STORE_VARIABLES;
 use self::objects::Stores;
+use self::reader::{Reached, Read, Reader};
 use self::reconcile::Reconciliation;
 use self::runs::{Cut, Runs};
 use self::schedule::Workers;
 use self::send::Sending;
-use self::source::{Read, Reader, Source};
 use crate::formats::{self, BaseTimeSource, Format};
 use crate::observe::{Invalid, InvalidKind, Observer};
 use crate::progress::{Counts, ProgressWatch};
@@ -118,8 +118,8 @@ struct Tally {
     conversations: std::hash::RandomState,
 }
 
-/// Runs `import`: see [`Import::run`].
-pub(crate) async fn run(mut import: Import) -> Result<Summary, Error> {
+/// Executes `import`: see [`Import::execute`].
+pub(crate) async fn execute(mut import: Import) -> Result<Summary, Error> {
     let started = Instant::now();
     let client = import.client.clone();
     let stats = client.stats();
@@ -294,7 +294,7 @@ struct Reading<'a> {
 /// The input being read, and the runs its lines are cut into.
 struct Current {
     index: usize,
-    source: Source,
+    source: Reached,
     runs: Runs,
 }
 
@@ -323,7 +323,7 @@ impl Reading<'_> {
                     self.sending.checkpoint.reach(
                         index,
                         &InputRecord {
-                            source: Cow::Borrowed(&source.key),
+                            key: Cow::Borrowed(&source.key),
                             version: source.version.as_deref().map(Cow::Borrowed),
                             left_aside,
                         },
@@ -571,9 +571,9 @@ impl Reading<'_> {
         workers: &mut Workers,
     ) -> Result<(), Error> {
         let cut = runs.push(number, line, message, bytes).map_err(|reason| {
-            let place = format!("{}:{number}", runs.source());
+            let place = format!("{}:{number}", runs.input());
             Error::input(
-                runs.source().to_string(),
+                runs.input().to_string(),
                 format!("{place}: invalid line: {reason}"),
             )
         })?;

@@ -39,12 +39,13 @@ pub(crate) async fn load(
                     bytes.extend_from_slice(&chunk?);
                 }
                 let name = object.url.to_string();
-                records = parse(records, name, Source::Bytes(bytes)).await?;
+                records = parse(records, name, RecordsFile::Bytes(bytes)).await?;
             }
             if !found {
-                return Err(Error::setting(format!(
-                    "{text}: no object under this prefix (--contact-records)"
-                )));
+                return Err(Error::input(
+                    text.as_ref(),
+                    format!("{text}: no object under this prefix (--contact-records)"),
+                ));
             }
         } else {
             let mut files = Vec::new();
@@ -52,17 +53,20 @@ pub(crate) async fn load(
                 walk(input, &mut files, &mut HashSet::new())?;
                 files.sort();
                 if files.is_empty() {
-                    return Err(Error::setting(format!(
-                        "{}: no file in this directory (--contact-records)",
-                        input.display()
-                    )));
+                    return Err(Error::input(
+                        input.display().to_string(),
+                        format!(
+                            "{}: no file in this directory (--contact-records)",
+                            input.display()
+                        ),
+                    ));
                 }
             } else {
                 files.push(input.clone());
             }
             for file in files {
                 let name = file.display().to_string();
-                records = parse(records, name, Source::File(file)).await?;
+                records = parse(records, name, RecordsFile::File(file)).await?;
             }
         }
     }
@@ -76,7 +80,7 @@ pub(crate) async fn load(
 }
 
 /// A file to read, or an object's bytes.
-enum Source {
+enum RecordsFile {
     File(PathBuf),
     Bytes(Vec<u8>),
 }
@@ -85,17 +89,17 @@ enum Source {
 async fn parse(
     mut records: ContactRecords,
     name: String,
-    source: Source,
+    source: RecordsFile,
 ) -> Result<ContactRecords, Error> {
     tokio::task::spawn_blocking(move || {
         let bytes = match source {
-            Source::Bytes(bytes) => bytes,
-            Source::File(path) => std::fs::read(&path)
-                .map_err(|e| Error::setting(format!("cannot read {name}: {e}")))?,
+            RecordsFile::Bytes(bytes) => bytes,
+            RecordsFile::File(path) => std::fs::read(&path)
+                .map_err(|e| Error::input(&name, format!("cannot read {name}: {e}")))?,
         };
         records
             .add_file(&name, &bytes)
-            .map_err(|e| Error::setting(format!("{e} (--contact-records)")))?;
+            .map_err(|e| Error::input(&name, format!("{e} (--contact-records)")))?;
         Ok(records)
     })
     .await
@@ -109,8 +113,10 @@ fn walk(
     files: &mut Vec<PathBuf>,
     visited: &mut HashSet<PathBuf>,
 ) -> Result<(), Error> {
-    let cannot =
-        |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", directory.display()));
+    let cannot = |e: std::io::Error| {
+        let shown = directory.display();
+        Error::input(shown.to_string(), format!("cannot read {shown}: {e}"))
+    };
     if !visited.insert(std::fs::canonicalize(directory).map_err(cannot)?) {
         return Ok(());
     }

@@ -1,10 +1,10 @@
-//! Cutting one source's lines into *runs*: a conversation's lines within a window of the input.
+//! Cutting one input's lines into *runs*: a conversation's lines within a window of the input.
 //!
 //! A window of at least `window` lines, closed where the conversation changes from one line to
 //! the next, gathers each conversation's lines into one run. So a conversation's consecutive
 //! lines are one run however many, and interleaved conversations (a dump in time order) still go
 //! in batches; a conversation that comes back after the window is a new run, which finds the
-//! conversation instead of upserting it again. A run is named by its source and first line, so
+//! conversation instead of upserting it again. A run is named by its input and first line, so
 //! the same input always gives the same runs. The cutting returns what it cut ([`Cut`]): its
 //! caller has the checkpoint check that a resume cuts as the recorded import did.
 
@@ -33,7 +33,7 @@ pub(crate) struct Run {
 /// line `last`.
 #[derive(Debug)]
 pub(crate) struct Cut {
-    pub(crate) source: Arc<str>,
+    pub(crate) input: Arc<str>,
     pub(crate) after: usize,
     pub(crate) last: usize,
     /// In the order of their first lines.
@@ -43,7 +43,7 @@ pub(crate) struct Cut {
 /// Cuts the lines of one input into runs.
 #[derive(Debug)]
 pub(crate) struct Runs {
-    source: Arc<str>,
+    input: Arc<str>,
     window: usize,
     /// The open window's runs, in the order of their first lines.
     open: Vec<Run>,
@@ -57,9 +57,9 @@ pub(crate) struct Runs {
 }
 
 impl Runs {
-    pub(crate) fn new(source: Arc<str>, window: usize) -> Self {
+    pub(crate) fn new(input: Arc<str>, window: usize) -> Self {
         Self {
-            source,
+            input,
             window,
             open: Vec::new(),
             by_conversation: HashMap::new(),
@@ -70,8 +70,8 @@ impl Runs {
     }
 
     /// The input's name in the checkpoint.
-    pub(crate) fn source(&self) -> &Arc<str> {
-        &self.source
+    pub(crate) fn input(&self) -> &Arc<str> {
+        &self.input
     }
 
     /// Adds line `number`, of `bytes` bytes of input; returns the window this line closes, if
@@ -105,7 +105,7 @@ impl Runs {
                     .insert(conversation.external_id.clone(), self.open.len());
                 self.open.push(Run {
                     key: RunKey {
-                        source: self.source.clone(),
+                        input: self.input.clone(),
                         line: number,
                     },
                     conversation,
@@ -130,7 +130,7 @@ impl Runs {
         self.by_conversation.clear();
         self.previous = None;
         Cut {
-            source: self.source.clone(),
+            input: self.input.clone(),
             after,
             last,
             runs: std::mem::take(&mut self.open),

@@ -60,7 +60,7 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
     } = run;
     let external_id = conversation.external_id.clone();
     // Failures name the run and its conversation.
-    let place = format!("{}:{} (`{external_id}`)", key.source, key.line);
+    let place = format!("{}:{} (`{external_id}`)", key.input, key.line);
     let at = |error: Error| error.at(&place);
     let api = |source: ApiError| Error::Asapp {
         place: place.clone(),

@@ -42,7 +42,7 @@ pub(crate) enum Location {
 
 /// One input.
 #[derive(Debug, Clone)]
-pub(crate) struct Source {
+pub(crate) struct Reached {
     pub(crate) location: Location,
     /// How the checkpoint names it: the canonical path (so that it does not depend on how the path
     /// was typed), the URL, or `stdin`.
@@ -51,7 +51,7 @@ pub(crate) struct Source {
     pub(crate) version: Option<Arc<str>>,
 }
 
-impl Source {
+impl Reached {
     /// How messages name it: the path as given, the URL, or `stdin`.
     pub(crate) fn name(&self) -> Cow<'_, str> {
         match &self.location {
@@ -73,8 +73,8 @@ impl Source {
     }
 }
 
-fn local(path: &Path, canonical: &Path) -> Source {
-    Source {
+fn local(path: &Path, canonical: &Path) -> Reached {
+    Reached {
         key: canonical.display().to_string().into(),
         version: None,
         location: Location::File(path.into()),
@@ -89,7 +89,7 @@ pub(crate) enum Read {
     /// copy whose other copy, the one chosen, is among the inputs).
     Input {
         index: usize,
-        source: Source,
+        source: Reached,
         left_aside: bool,
     },
     /// Whole lines of JSON Lines (each with its newline, but maybe the input's last), the first
@@ -195,7 +195,7 @@ struct Feed {
 impl Feed {
     /// The input `source` reached, and `Listed` after it when it is the `last` of the input
     /// given being read and that is the last given.
-    fn announce(&mut self, source: Source, left_aside: bool, last: bool) -> Vec<Read> {
+    fn announce(&mut self, source: Reached, left_aside: bool, last: bool) -> Vec<Read> {
         let index = self.next;
         self.next += 1;
         let mut reads = vec![Read::Input {
@@ -220,7 +220,7 @@ impl Feed {
         let inputs = self.inputs.clone();
         match &inputs.given[given] {
             Given::Stdin => {
-                let source = Source {
+                let source = Reached {
                     location: Location::Stdin,
                     key: "stdin".into(),
                     version: None,
@@ -277,7 +277,7 @@ impl Feed {
             }
             _ => return Ok(()),
         };
-        let source = Source {
+        let source = Reached {
             key: name.clone(),
             version: None,
             location: Location::Given {
@@ -349,7 +349,7 @@ impl Feed {
                 },
                 None => false,
             };
-            let source = Source {
+            let source = Reached {
                 key: object.url.clone(),
                 version: object
                     .e_tag
@@ -366,10 +366,13 @@ impl Feed {
             }
         }
         if !found {
-            return Err(failed(Error::setting(format!(
-                "{}: no *.jsonl or *.json object under this prefix",
-                place.url()
-            )))
+            return Err(failed(Error::input(
+                place.url(),
+                format!(
+                    "{}: no *.jsonl or *.json object under this prefix",
+                    place.url()
+                ),
+            ))
             .await);
         }
         Ok(())
@@ -414,7 +417,7 @@ fn read_local(
     send: &mpsc::Sender<Read>,
 ) -> Result<(), Stop> {
     let failed = |message: String| {
-        let _ = send.blocking_send(Read::Failed(Error::setting(message)));
+        let _ = send.blocking_send(Read::Failed(Error::input(name, message)));
         Stop
     };
     let mut input: Box<dyn std::io::Read> = match path {
@@ -459,8 +462,10 @@ fn read_lines(name: &str, mut reader: impl BufRead, send: &mpsc::Sender<Read>) -
             Ok(0) => break,
             Ok(_) => lines += 1,
             Err(e) => {
-                let failure =
-                    Error::setting(format!("{name}:{}: cannot read: {e}", first_line + lines));
+                let failure = Error::input(
+                    name,
+                    format!("{name}:{}: cannot read: {e}", first_line + lines),
+                );
                 let _ = send.blocking_send(Read::Failed(failure));
                 return Err(Stop);
             }
