@@ -148,21 +148,21 @@ impl RetryPolicy {
     /// spent, such a policy waits its last entry, or longer if `Retry-After` asks.
     pub(crate) fn wait(
         &self,
-        failure: Failure,
+        failure: Retryable,
         retries: Retries,
         retry_after: Option<Duration>,
     ) -> Option<Duration> {
         let until_deadline = self.retries_rate_limited_until_deadline();
         let (schedule, made) = match (failure, until_deadline) {
-            (Failure::RateLimited, false) => (&self.rate_limited, retries.total()),
-            (Failure::Transient, false) => (&self.transient, retries.total()),
-            (Failure::RateLimited, true) => (&self.rate_limited, retries.rate_limited),
-            (Failure::Transient, true) => (&self.transient, retries.transient),
+            (Retryable::RateLimited, false) => (&self.rate_limited, retries.total()),
+            (Retryable::Transient, false) => (&self.transient, retries.total()),
+            (Retryable::RateLimited, true) => (&self.rate_limited, retries.rate_limited),
+            (Retryable::Transient, true) => (&self.transient, retries.transient),
         };
         let asked = retry_after.map(|asked| asked.min(self.max_retry_after));
         match schedule.get(usize::try_from(made).ok()?) {
             Some(scheduled) => Some(asked.unwrap_or(*scheduled)),
-            None if failure == Failure::RateLimited && until_deadline => {
+            None if failure == Retryable::RateLimited && until_deadline => {
                 // Never faster than the schedule's last wait: a `Retry-After: 0` would spin.
                 let last = *schedule.last()?;
                 Some(asked.map_or(last, |asked| asked.max(last)))
@@ -185,15 +185,15 @@ impl Retries {
     }
 
     /// One more retry after `failure`.
-    pub(crate) fn count(&mut self, failure: Failure) {
+    pub(crate) fn count(&mut self, failure: Retryable) {
         match failure {
-            Failure::RateLimited => self.rate_limited = self.rate_limited.saturating_add(1),
-            Failure::Transient => self.transient = self.transient.saturating_add(1),
+            Retryable::RateLimited => self.rate_limited = self.rate_limited.saturating_add(1),
+            Retryable::Transient => self.transient = self.transient.saturating_add(1),
         }
     }
 
     #[cfg(test)]
-    fn after(failures: &[Failure]) -> Self {
+    fn after(failures: &[Retryable]) -> Self {
         let mut retries = Self::default();
         failures.iter().for_each(|f| retries.count(*f));
         retries
@@ -202,14 +202,14 @@ impl Retries {
 
 /// A failure that the policy may retry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub(crate) enum Retryable {
     /// A 429.
     RateLimited,
     /// A 5xx, or the connection failed or timed out.
     Transient,
 }
 
-impl Failure {
+impl Retryable {
     /// The retryable failure a status means, if any: 429 and every 5xx. Other 4xx are final.
     pub(crate) fn of_status(status: StatusCode) -> Option<Self> {
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -240,7 +240,7 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     /// `n` retries, all after `failure`.
-    fn made(failure: Failure, n: u32) -> Retries {
+    fn made(failure: Retryable, n: u32) -> Retries {
         Retries::after(&vec![failure; n as usize])
     }
 
@@ -255,11 +255,11 @@ mod tests {
         let secs = |s| Some(Duration::from_secs(s));
         let millis = |ms| Some(Duration::from_millis(ms));
         assert_eq!(
-            waits(Failure::RateLimited),
+            waits(Retryable::RateLimited),
             [secs(1), secs(2), secs(4), None]
         );
         assert_eq!(
-            waits(Failure::Transient),
+            waits(Retryable::Transient),
             [millis(250), millis(500), millis(1000), None]
         );
     }
@@ -269,19 +269,25 @@ mod tests {
         let policy = RetryPolicy::asapp().with_max_retry_after(Duration::from_secs(10));
         let asked = |s| Some(Duration::from_secs(s));
         let none = Retries::default();
-        assert_eq!(policy.wait(Failure::RateLimited, none, asked(3)), asked(3));
-        let one = made(Failure::Transient, 1);
-        assert_eq!(policy.wait(Failure::Transient, one, asked(3600)), asked(10));
-        let three = made(Failure::RateLimited, 3);
-        assert_eq!(policy.wait(Failure::RateLimited, three, asked(1)), None);
         assert_eq!(
-            RetryPolicy::none().wait(Failure::Transient, none, None),
+            policy.wait(Retryable::RateLimited, none, asked(3)),
+            asked(3)
+        );
+        let one = made(Retryable::Transient, 1);
+        assert_eq!(
+            policy.wait(Retryable::Transient, one, asked(3600)),
+            asked(10)
+        );
+        let three = made(Retryable::RateLimited, 3);
+        assert_eq!(policy.wait(Retryable::RateLimited, three, asked(1)), None);
+        assert_eq!(
+            RetryPolicy::none().wait(Retryable::Transient, none, None),
             None
         );
         // Counted across the call: a 429 then a 503 wait 1 s, then the second 5xx wait.
-        let mixed = Retries::after(&[Failure::RateLimited]);
+        let mixed = Retries::after(&[Retryable::RateLimited]);
         assert_eq!(
-            policy.wait(Failure::Transient, mixed, None),
+            policy.wait(Retryable::Transient, mixed, None),
             Some(Duration::from_millis(500))
         );
     }
@@ -293,8 +299,8 @@ mod tests {
         let waits: Vec<_> = (1..=6)
             .map(|retry| {
                 policy.wait(
-                    Failure::RateLimited,
-                    made(Failure::RateLimited, retry - 1),
+                    Retryable::RateLimited,
+                    made(Retryable::RateLimited, retry - 1),
                     None,
                 )
             })
@@ -303,21 +309,21 @@ mod tests {
             waits,
             [secs(1), secs(2), secs(4), secs(4), secs(4), secs(4)]
         );
-        let many = made(Failure::RateLimited, 8);
-        assert_eq!(policy.wait(Failure::RateLimited, many, secs(7)), secs(7));
+        let many = made(Retryable::RateLimited, 8);
+        assert_eq!(policy.wait(Retryable::RateLimited, many, secs(7)), secs(7));
         // `Retry-After: 0` past the schedule waits its last entry, not nothing.
-        assert_eq!(policy.wait(Failure::RateLimited, many, secs(0)), secs(4));
+        assert_eq!(policy.wait(Retryable::RateLimited, many, secs(0)), secs(4));
         // Each kind counted on its own: a 503 after many 429s gets the first transient wait.
         assert_eq!(
-            policy.wait(Failure::Transient, many, None),
+            policy.wait(Retryable::Transient, many, None),
             Some(Duration::from_millis(250))
         );
-        let spent = Retries::after(&[Failure::Transient; 3]);
-        assert_eq!(policy.wait(Failure::Transient, spent, None), None);
+        let spent = Retries::after(&[Retryable::Transient; 3]);
+        assert_eq!(policy.wait(Retryable::Transient, spent, None), None);
         let never = RetryPolicy::custom([], [Duration::from_millis(5)])
             .with_rate_limited_retries_until_deadline();
         assert_eq!(
-            never.wait(Failure::RateLimited, Retries::default(), None),
+            never.wait(Retryable::RateLimited, Retries::default(), None),
             None
         );
         assert_eq!(never.max_attempts(), 2);
@@ -328,11 +334,11 @@ mod tests {
         for code in 100..600 {
             let status = StatusCode::from_u16(code).expect("valid status");
             let expected = match code {
-                429 => Some(Failure::RateLimited),
-                500..=599 => Some(Failure::Transient),
+                429 => Some(Retryable::RateLimited),
+                500..=599 => Some(Retryable::Transient),
                 _ => None,
             };
-            assert_eq!(Failure::of_status(status), expected, "{code}");
+            assert_eq!(Retryable::of_status(status), expected, "{code}");
         }
     }
 

@@ -24,7 +24,7 @@ use tracing::level_filters::LevelFilter;
 
 use crate::limiter::{Limiter, PastDeadline};
 use crate::operation::{self, Operation, Report};
-use crate::retry::{self, Failure};
+use crate::retry::{self, Retryable};
 use crate::{Client, RateLimit, RetryPolicy};
 
 const API_ID: HeaderName = HeaderName::from_static("asapp-api-id");
@@ -352,7 +352,7 @@ impl Runtime {
                                     limiter.answered();
                                 }
                             }
-                            let failure = Failure::of_status(response.status());
+                            let failure = Retryable::of_status(response.status());
                             let retry_after = failure.and_then(|_| {
                                 retry::retry_after(response.headers(), SystemTime::now())
                             });
@@ -367,14 +367,14 @@ impl Runtime {
                             }
                             let transient =
                                 error.is_connect() || error.is_timeout() || error.is_request();
-                            (transient.then_some(Failure::Transient), None)
+                            (transient.then_some(Retryable::Transient), None)
                         }
                     };
                     let wait =
                         failure.and_then(|f| settings.retry.wait(f, report.retries, retry_after));
                     if let Some(failure) = failure {
                         report.retries.count(failure);
-                        report.maybe_applied |= failure == Failure::Transient;
+                        report.maybe_applied |= failure == Retryable::Transient;
                     }
                     let (Some(wait), true) = (wait, request.is_some()) else {
                         break (outcome, error_type);

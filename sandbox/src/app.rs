@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::failure::{Failure, request_id};
+use crate::failure::{ErrorAnswer, request_id};
 use crate::faults::{Class, Fault, Injector};
 use crate::model::{Kind, Model, Operation, Route};
 use crate::store::{NewMessage, Refusal, Store};
@@ -57,7 +57,7 @@ pub(crate) async fn dispatch(State(app): State<Arc<App>>, request: Request) -> R
     response
 }
 
-type Answer = Result<Response, Failure>;
+type Answer = Result<Response, ErrorAnswer>;
 
 impl App {
     async fn handle(&self, request: Request) -> Response {
@@ -66,7 +66,7 @@ impl App {
         {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Failure::rate_limited(
+            return ErrorAnswer::rate_limited(
                 seconds.max(1),
                 "too many requests: the sandbox's rate limit is reached",
             )
@@ -79,7 +79,7 @@ impl App {
                 parameters,
             } => (operation, parameters),
             Route::MethodNotAllowed(allow) => {
-                return Failure::method_not_allowed(
+                return ErrorAnswer::method_not_allowed(
                     allow.clone(),
                     format!(
                         "method {} is not allowed on {}; allowed: {allow}",
@@ -90,7 +90,7 @@ impl App {
                 .into_response();
             }
             Route::NotFound => {
-                return Failure::not_found(format!("no such path: {}", parts.uri.path()))
+                return ErrorAnswer::not_found(format!("no such path: {}", parts.uri.path()))
                     .into_response();
             }
         };
@@ -164,17 +164,19 @@ impl App {
     }
 
     /// Both credentials must be present and match.
-    fn authenticate(&self, headers: &HeaderMap) -> Result<(), Failure> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<(), ErrorAnswer> {
         let header = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
         match (header("asapp-api-id"), header("asapp-api-secret")) {
-            (None, _) => Err(Failure::unauthorized("header asapp-api-id is missing")),
-            (_, None) => Err(Failure::unauthorized("header asapp-api-secret is missing")),
+            (None, _) => Err(ErrorAnswer::unauthorized("header asapp-api-id is missing")),
+            (_, None) => Err(ErrorAnswer::unauthorized(
+                "header asapp-api-secret is missing",
+            )),
             (Some(id), Some(secret))
                 if id == self.api_id.as_bytes() && secret == self.api_secret.as_bytes() =>
             {
                 Ok(())
             }
-            _ => Err(Failure::unauthorized(
+            _ => Err(ErrorAnswer::unauthorized(
                 "the asapp-api-id and asapp-api-secret headers do not match the sandbox's credentials",
             )),
         }
@@ -182,7 +184,11 @@ impl App {
 
     /// Prism's `Prefer: code=NNN`: answer with documented status NNN of the operation (`None`
     /// for its success status, which is answered as usual).
-    fn preferred(&self, code: &str, operation: &Operation) -> Result<Option<Response>, Failure> {
+    fn preferred(
+        &self,
+        code: &str,
+        operation: &Operation,
+    ) -> Result<Option<Response>, ErrorAnswer> {
         let documented = || {
             operation
                 .statuses
@@ -197,7 +203,7 @@ impl App {
             .ok()
             .filter(|s| operation.documents(*s))
             .ok_or_else(|| {
-                Failure::bad_request(format!(
+                ErrorAnswer::bad_request(format!(
                     "Prefer: code={code} is not a status {} documents ({})",
                     operation.id,
                     documented()
@@ -206,8 +212,9 @@ impl App {
         if status == operation.success {
             return Ok(None);
         }
-        let status_code = StatusCode::from_u16(status)
-            .map_err(|_| Failure::bad_request(format!("Prefer: code={code} is not a status")))?;
+        let status_code = StatusCode::from_u16(status).map_err(|_| {
+            ErrorAnswer::bad_request(format!("Prefer: code={code} is not a status"))
+        })?;
         let mut body = operation
             .error_examples
             .get(&status)
@@ -236,21 +243,21 @@ impl App {
         query: &'a BTreeMap<String, String>,
         parts: &Parts,
         body: Body,
-    ) -> Result<(Call<'a>, Bytes), Failure> {
+    ) -> Result<(Call<'a>, Bytes), ErrorAnswer> {
         for (name, value) in parameters {
             if value.is_empty()
                 || !value
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             {
-                return Err(Failure::bad_request(format!(
+                return Err(ErrorAnswer::bad_request(format!(
                     "path parameter {name} `{value}` does not match ^[A-Z0-9]+$"
                 )));
             }
         }
         for name in &operation.required_query {
             if !query.contains_key(name) {
-                return Err(Failure::bad_request(format!(
+                return Err(ErrorAnswer::bad_request(format!(
                     "query parameter {name} is required"
                 )));
             }
@@ -374,14 +381,16 @@ impl App {
                 let store = self.read();
                 store.conversation(id).ok_or_else(|| no_conversation(id))?;
                 let message = store.message(id, message_id).ok_or_else(|| {
-                    Failure::not_found(format!("conversation {id} has no message {message_id}"))
+                    ErrorAnswer::not_found(format!("conversation {id} has no message {message_id}"))
                 })?;
                 Ok(json(StatusCode::OK, message))
             }
             Call::Transcript { external_id } => {
                 let store = self.read();
                 let conversation = store.by_external_id(external_id).ok_or_else(|| {
-                    Failure::not_found(format!("no conversation has externalId `{external_id}`"))
+                    ErrorAnswer::not_found(format!(
+                        "no conversation has externalId `{external_id}`"
+                    ))
                 })?;
                 let id = conversation.id.clone().unwrap_or_default();
                 let items = store.messages(&id, TRANSCRIPT_LIMIT).unwrap_or_default();
@@ -392,7 +401,7 @@ impl App {
 
     /// Whether `call` would succeed, without storing anything: the failure it would get, if
     /// any. A read is simply run.
-    fn check(&self, call: Call<'_>) -> Result<(), Failure> {
+    fn check(&self, call: Call<'_>) -> Result<(), ErrorAnswer> {
         match call {
             Call::Upsert(conversation) => self
                 .read()
@@ -406,7 +415,7 @@ impl App {
         }
     }
 
-    fn add(&self, id: &str, messages: Vec<types::Message>) -> Result<Vec<String>, Failure> {
+    fn add(&self, id: &str, messages: Vec<types::Message>) -> Result<Vec<String>, ErrorAnswer> {
         let messages = messages
             .into_iter()
             .map(|m| NewMessage {
@@ -426,16 +435,16 @@ impl App {
         operation: &Operation,
         parts: &Parts,
         body: Body,
-    ) -> Result<(Value, Bytes), Failure> {
+    ) -> Result<(Value, Bytes), ErrorAnswer> {
         let too_large = || {
             let message = format!(
                 "request body is larger than the sandbox's limit of {} bytes",
                 self.max_body_bytes
             );
             if operation.documents(413) {
-                Failure::too_large(message)
+                ErrorAnswer::too_large(message)
             } else {
-                Failure::bad_request(message)
+                ErrorAnswer::bad_request(message)
             }
         };
         let json_content = parts
@@ -445,7 +454,7 @@ impl App {
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json_content {
-            return Err(Failure::bad_request(
+            return Err(ErrorAnswer::bad_request(
                 "request body must be sent with content-type application/json",
             ));
         }
@@ -466,11 +475,11 @@ impl App {
                 if limit {
                     too_large()
                 } else {
-                    Failure::bad_request(format!("cannot read the request body: {error}"))
+                    ErrorAnswer::bad_request(format!("cannot read the request body: {error}"))
                 }
             })?;
         let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Failure::malformed(format!("request body is not valid JSON: {e}")))?;
+            .map_err(|e| ErrorAnswer::malformed(format!("request body is not valid JSON: {e}")))?;
         if let Some(validator) = &operation.body
             && !validator.is_valid(&value)
         {
@@ -488,7 +497,7 @@ impl App {
             if errors.len() > SHOWN {
                 message.push_str(&format!("; and {} more", errors.len() - SHOWN));
             }
-            return Err(Failure::bad_request(message));
+            return Err(ErrorAnswer::bad_request(message));
         }
         Ok((value, bytes))
     }
@@ -559,36 +568,36 @@ fn prefer_code(headers: &HeaderMap) -> Option<&str> {
         .find_map(|p| p.trim().strip_prefix("code="))
 }
 
-fn no_conversation(id: &str) -> Failure {
-    Failure::not_found(format!("no conversation has id {id}"))
+fn no_conversation(id: &str) -> ErrorAnswer {
+    ErrorAnswer::not_found(format!("no conversation has id {id}"))
 }
 
-fn message_refused(id: &str, refusal: Refusal) -> Failure {
+fn message_refused(id: &str, refusal: Refusal) -> ErrorAnswer {
     match refusal {
         Refusal::NoConversation => no_conversation(id),
         other => refused(other, "message"),
     }
 }
 
-fn refused(refusal: Refusal, what: &str) -> Failure {
+fn refused(refusal: Refusal, what: &str) -> ErrorAnswer {
     match refusal {
-        Refusal::NoConversation => Failure::not_found("no such conversation"),
-        Refusal::ConversationsFull(cap) => Failure::store_full(format!(
+        Refusal::NoConversation => ErrorAnswer::not_found("no such conversation"),
+        Refusal::ConversationsFull(cap) => ErrorAnswer::store_full(format!(
             "the sandbox stores at most {cap} conversations; restart it or raise --max-conversations"
         )),
-        Refusal::MessagesFull(cap) => Failure::store_full(format!(
+        Refusal::MessagesFull(cap) => ErrorAnswer::store_full(format!(
             "the sandbox stores at most {cap} messages; restart it or raise --max-messages"
         )),
-        Refusal::Invalid(reason) => Failure::bad_request(format!("invalid {what}: {reason}")),
+        Refusal::Invalid(reason) => ErrorAnswer::bad_request(format!("invalid {what}: {reason}")),
     }
 }
 
 /// The validated body as the generated type; a failure names the JSON path, never the value
 /// there (serde's message quotes it, and it can be a customer's words).
-fn typed<T: DeserializeOwned>(body: Option<Value>) -> Result<T, Failure> {
+fn typed<T: DeserializeOwned>(body: Option<Value>) -> Result<T, ErrorAnswer> {
     let body = body.unwrap_or(Value::Null);
     serde_path_to_error::deserialize::<_, T>(body).map_err(|error| {
-        Failure::bad_request(format!(
+        ErrorAnswer::bad_request(format!(
             "request body at {} does not fit the described type",
             error.path()
         ))
@@ -621,7 +630,7 @@ fn json(status: StatusCode, value: &impl Serialize) -> Response {
             response
         }
         Err(error) => {
-            Failure::bad_request(format!("cannot encode the answer: {error}")).into_response()
+            ErrorAnswer::bad_request(format!("cannot encode the answer: {error}")).into_response()
         }
     }
 }

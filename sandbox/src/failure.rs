@@ -9,7 +9,7 @@ use asapp_conversations::types;
 
 /// A refused or failed request, as the sandbox answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
+pub(crate) struct ErrorAnswer {
     pub(crate) status: StatusCode,
     /// ASAPP's code, such as `400-01`.
     pub(crate) code: String,
@@ -20,7 +20,7 @@ pub(crate) struct Failure {
     pub(crate) allow: Option<String>,
 }
 
-impl Failure {
+impl ErrorAnswer {
     pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -100,7 +100,7 @@ pub(crate) fn request_id() -> String {
     )
 }
 
-impl IntoResponse for Failure {
+impl IntoResponse for ErrorAnswer {
     fn into_response(self) -> Response {
         let details = types::DefaultErrorDetails::builder()
             .code(Some(self.code))

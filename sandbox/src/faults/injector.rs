@@ -17,7 +17,7 @@ use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 
 use super::syntax::Faults;
-use crate::failure::Failure;
+use crate::failure::ErrorAnswer;
 
 /// How many faults a sandbox injected, by kind ([`Sandbox::faults_injected`]).
 ///
@@ -268,17 +268,17 @@ impl Injector {
     /// The answer for an injected fault.
     pub(crate) fn answer(&self, fault: Fault) -> Response {
         let failure = match fault {
-            Fault::UnavailableBefore => Failure::unavailable(
+            Fault::UnavailableBefore => ErrorAnswer::unavailable(
                 "service unavailable: injected by the sandbox (503-before); nothing was stored",
             ),
-            Fault::UnavailableAfter => Failure::unavailable(
+            Fault::UnavailableAfter => ErrorAnswer::unavailable(
                 "service unavailable: injected by the sandbox (503-after) after storing the request",
             ),
-            Fault::RateLimited => Failure::rate_limited(
+            Fault::RateLimited => ErrorAnswer::rate_limited(
                 u64::from(self.faults.retry_after),
                 "too many requests: injected by the sandbox (429); nothing was stored",
             ),
-            Fault::Conflict => Failure::conflict(
+            Fault::Conflict => ErrorAnswer::conflict(
                 "conflict: an earlier copy of this request was stored and its answer lost; \
                  it is not stored again",
             ),
