@@ -82,3 +82,20 @@ pub(crate) async fn open(
 ) -> Result<futures_util::stream::Empty<Result<bytes::Bytes, Error>>, Error> {
     match object.never {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_refused_naming_the_feature() {
+        assert!(is_url("s3://calls/2024/") && !is_url("calls/s3:/x"));
+        let refused = Stores::new(|_| None).place("s3://calls/2024/").unwrap_err();
+        assert_eq!(refused.place(), "s3://calls/2024/");
+        assert_eq!(refused.fault(), crate::Fault::Input);
+        assert!(
+            refused.to_string().contains("`object-store` feature"),
+            "{refused}"
+        );
+    }
+}
