@@ -209,18 +209,20 @@ struct Entries {
 
 impl Entries {
     fn read(directory: &Path) -> Result<Self, Error> {
-        let cannot =
-            |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", directory.display()));
+        let shown = directory.display();
+        let cannot = |e: std::io::Error| {
+            Error::input(shown.to_string(), format!("cannot read {shown}: {e}"))
+        };
         let mut names = Vec::new();
         let mut ends = Vec::new();
         for entry in std::fs::read_dir(directory).map_err(cannot)? {
             let name = entry.map_err(cannot)?.file_name();
             let bytes = name.as_encoded_bytes();
             let start = u32::try_from(names.len()).map_err(|_| {
-                Error::setting(format!(
-                    "{}: too many entries in one directory",
-                    directory.display()
-                ))
+                Error::input(
+                    shown.to_string(),
+                    format!("{shown}: too many entries in one directory"),
+                )
             })?;
             names.extend_from_slice(bytes);
             ends.push((start, start + bytes.len() as u32));
@@ -276,8 +278,10 @@ impl<'a> Walk<'a> {
     }
 
     fn enter(&mut self, directory: &Path) -> Result<(), Error> {
-        let canonical = std::fs::canonicalize(directory)
-            .map_err(|e| Error::setting(format!("cannot read {}: {e}", directory.display())))?;
+        let canonical = std::fs::canonicalize(directory).map_err(|e| {
+            let shown = directory.display();
+            Error::input(shown.to_string(), format!("cannot read {shown}: {e}"))
+        })?;
         if self.visited.insert(canonical) {
             self.stack.push(Entries::read(directory)?);
         }
@@ -294,8 +298,10 @@ impl<'a> Walk<'a> {
                 self.stack.pop();
                 continue;
             };
-            let cannot =
-                |e: std::io::Error| Error::setting(format!("cannot read {}: {e}", path.display()));
+            let shown = path.display();
+            let cannot = |e: std::io::Error| {
+                Error::input(shown.to_string(), format!("cannot read {shown}: {e}"))
+            };
             let kind = std::fs::symlink_metadata(&path)
                 .map_err(cannot)?
                 .file_type();
@@ -327,11 +333,13 @@ impl<'a> Walk<'a> {
             if !direct {
                 let read_there = self.inputs.reads_file(&canonical);
                 if read_there || !self.linked.insert(canonical.clone()) {
-                    return Err(Error::setting(format!(
-                        "{} and {} are the same input: each is read once",
-                        canonical.display(),
-                        path.display()
-                    )));
+                    return Err(Error::input(
+                        shown.to_string(),
+                        format!(
+                            "{} and {shown} are the same input: each is read once",
+                            canonical.display(),
+                        ),
+                    ));
                 }
             }
             return Ok(Some((path, canonical)));

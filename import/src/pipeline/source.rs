@@ -366,10 +366,11 @@ impl Feed {
             }
         }
         if !found {
-            return Err(failed(Error::setting(format!(
-                "{}: no *.jsonl or *.json object under this prefix",
-                place.url()
-            )))
+            let url = place.url();
+            return Err(failed(Error::input(
+                url.to_string(),
+                format!("{url}: no *.jsonl or *.json object under this prefix"),
+            ))
             .await);
         }
         Ok(())
@@ -414,7 +415,7 @@ fn read_local(
     send: &mpsc::Sender<Read>,
 ) -> Result<(), Stop> {
     let failed = |message: String| {
-        let _ = send.blocking_send(Read::Failed(Error::setting(message)));
+        let _ = send.blocking_send(Read::Failed(Error::input(name, message)));
         Stop
     };
     let mut input: Box<dyn std::io::Read> = match path {
@@ -459,8 +460,10 @@ fn read_lines(name: &str, mut reader: impl BufRead, send: &mpsc::Sender<Read>) -
             Ok(0) => break,
             Ok(_) => lines += 1,
             Err(e) => {
-                let failure =
-                    Error::setting(format!("{name}:{}: cannot read: {e}", first_line + lines));
+                let failure = Error::input(
+                    name,
+                    format!("{name}:{}: cannot read: {e}", first_line + lines),
+                );
                 let _ = send.blocking_send(Read::Failed(failure));
                 return Err(Stop);
             }

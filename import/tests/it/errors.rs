@@ -182,3 +182,34 @@ async fn an_invalid_line_is_reported_counted_and_the_rest_imported() {
     let watched = recorder.watch.lock().unwrap().clone().unwrap().now();
     assert_eq!(watched.invalid, 1);
 }
+
+/// An input found in a directory that cannot be read is named as the input at fault, as one
+/// given is.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_file_of_a_directory_that_cannot_be_read_is_named() {
+    let scratch = Scratch::new("dangling");
+    let (_sandbox, client) = sandbox().await;
+    let directory = scratch.path("exports");
+    std::fs::create_dir(&directory).unwrap();
+    // A link to a file that is not there: found by the walk, but not to be read.
+    let link = directory.join("calls.jsonl");
+    std::os::unix::fs::symlink(scratch.path("gone.jsonl"), &link).unwrap();
+    let error = tokio::time::timeout(
+        LIMIT,
+        Import::new(client, scratch.path("checkpoint"))
+            .input(Input::path(&directory))
+            .run(),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(error.fault(), Fault::Input);
+    assert_eq!(error.place(), link.display().to_string());
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("cannot read {}: ", link.display())),
+        "{error}"
+    );
+}
