@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Format, outline};
 
-/// Whether an input that starts with `first_bytes` is JSON Lines: whether [`detect`] says so,
+/// Whether an input that starts with `first_bytes` is JSON Lines: whether `detect` says so,
 /// without parsing anything when the first bytes cannot hold the `externalId` that the first
 /// line of JSON Lines has.
 pub fn is_jsonl(first_bytes: &[u8]) -> bool {

@@ -5,24 +5,24 @@
 //! | format (`--format`) | document |
 //! |---|---|
 //! | `jsonl` | the CLI's own JSON Lines ([`crate::transcript`]); recognised here, read line by line by the import |
-//! | `contact-lens` | an Amazon Connect Contact Lens voice post-call analysis file, raw or redacted ([`contact_lens`]) |
-//! | `connect-chat` | an Amazon Connect chat transcript: the saved S3 document, or a bare `Transcript` ([`connect_chat`]) |
-//! | `genesys` | a Genesys Cloud Speech and Text Analytics transcript document ([`genesys`]) |
-//! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences ([`twilio`]) |
+//! | `contact-lens` | an Amazon Connect Contact Lens voice post-call analysis file, raw or redacted (`contact_lens`) |
+//! | `connect-chat` | an Amazon Connect chat transcript: the saved S3 document, or a bare `Transcript` (`connect_chat`) |
+//! | `genesys` | a Genesys Cloud Speech and Text Analytics transcript document (`genesys`) |
+//! | `twilio` | a Twilio Conversational (Voice) Intelligence transcript with its sentences (`twilio`) |
 //!
-//! The format is recognised from the content ([`detect`]): from the first bytes (so that JSON
+//! The format is recognised from the content (`detect`): from the first bytes (so that JSON
 //! Lines can be streamed; [`is_jsonl`] asks only of first bytes that hold an `externalId`), and
 //! by [`read_document`] from the whole document when no format is forced; when nothing matches,
 //! the error lists the formats that were tried.
 //!
 //! Reading a document takes two passes over its text, and builds no `serde_json::Value` of it
 //! (but for what does not fit, below):
-//! - [`outline`] checks it as JSON, exactly as parsing it as a `Value` would (so that what is
-//!   [`Refusal::NotJson`] is unchanged), and keeps only what [`detect_value`]'s rules look at;
+//! - `outline` checks it as JSON, exactly as parsing it as a `Value` would (so that what is
+//!   [`Refusal::NotJson`] is unchanged), and keeps only what `detect_value`'s rules look at;
 //! - the format's reader parses it once into borrowed typed structures, its message entries left
 //!   as their text (`RawValue`), and then each entry on its own, so that a bad entry is invalid
 //!   (its pointer and the reason) while the others import. Where a part does not fit, the
-//!   reason is taken from that part's `Value`, as it always was ([`redact`]); a document
+//!   reason is taken from that part's `Value`, as it always was (`redact`); a document
 //!   that repeats a key is read from its `Value`'s text, in which the last one counts.
 //!
 //! Rules common to every format:
@@ -38,28 +38,26 @@
 //! - **Participants** give the conversation's customer (and agent, and their names where the
 //!   format has them): the first participant whose role maps to customer (agent). A document
 //!   with no customer is refused; a Genesys document gives its customer no id, and takes the
-//!   external party that every Genesys conversation has ([`genesys`]). Each message's sender id
+//!   external party that every Genesys conversation has (`genesys`). Each message's sender id
 //!   is its participant's id; where the format has no id for a person (a role name such as
 //!   Contact Lens's `AGENT`, a Genesys purpose, a Twilio channel), it is derived as
 //!   `<externalId>:<label>`, so that it is stable and never shared between conversations.
 //! - **No message text in errors**: errors name the file, the JSON pointer and the reason only.
 //!   Vendor values (a role, a content type) are shown only when they look like labels
-//!   ([`label`]); serde's messages are rewritten so that they never echo a value.
+//!   (`redact::label`); serde's messages are rewritten so that they never echo a value.
 //! - A document is read whole (it is one conversation); nothing else is kept. No input panics.
 //!
 //! The files, each with one job:
 //! - `mod.rs` (here): the document model ([`Format`], [`ReadOptions`], [`Document`] and its
 //!   [`MessageEntry`]s, [`Refusal`]), what the readers share (participants, times), and
 //!   [`read_document`], which hands a document to its format's reader;
-//! - [`contact_lens`], [`connect_chat`], [`genesys`], [`twilio`]: one reader per vendor format,
-//!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and [`roles`]
+//! - `contact_lens`, `connect_chat`, `genesys`, `twilio`: one reader per vendor format,
+//!   with [`contact_records`] (Amazon Connect's contact records, for Contact Lens) and `roles`
 //!   (the user's role map);
-//! - [`detect`]: recognising a document's format from its content;
-//! - [`outline`]: the one pass that checks a document as JSON and keeps what detection needs;
-//! - [`redact`]: the reasons errors give, which never quote a document's text;
+//! - `detect`: recognising a document's format from its content;
+//! - `outline`: the one pass that checks a document as JSON and keeps what detection needs;
+//! - `redact`: the reasons errors give, which never quote a document's text;
 //! - `testing.rs` (tests only): the sample documents, and helpers for the readers' tests.
-//!
-//! [`label`]: redact::label
 
 mod connect_chat;
 mod contact_lens;
