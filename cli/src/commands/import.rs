@@ -91,13 +91,20 @@ pub(crate) async fn run(
     let imported = loop {
         tokio::select! {
             imported = &mut running => break imported,
-            Some(line) = reported.recv() => {
-                let _ = writeln!(beside, "{line}");
+            Some(told) = reported.recv() => {
+                let _ = writeln!(beside, "{}", told.line);
+                if told.counts_after
+                    && let Some(display) = &*display
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                {
+                    display.show_now();
+                }
             }
         }
     };
-    while let Ok(line) = reported.try_recv() {
-        let _ = writeln!(beside, "{line}");
+    while let Ok(told) = reported.try_recv() {
+        let _ = writeln!(beside, "{}", told.line);
     }
     drop(beside);
     if let Some(listener) = listener {
@@ -189,9 +196,15 @@ fn input(source: &Path) -> Input {
     }
 }
 
+/// A line the import tells, and whether the counts are shown right after it is written.
+struct Told {
+    line: String,
+    counts_after: bool,
+}
+
 /// What the import tells, written beside the progress bar through `lines`.
 struct Reports {
-    lines: mpsc::UnboundedSender<String>,
+    lines: mpsc::UnboundedSender<Told>,
     watch: Arc<OnceLock<ProgressWatch>>,
     display: Arc<Mutex<Option<Display>>>,
     terminal: bool,
@@ -213,15 +226,20 @@ impl Observer for Reports {
     }
 
     fn resumed(&self, resumed: &Resumed) {
-        let _ = self.lines.send(resumed_line(&self.checkpoint, resumed));
-        // At once, also without a terminal: the resume may wait for conversations in doubt.
-        if let Some(display) = &*self.display() {
-            display.show_now();
-        }
+        // The counts at once, also without a terminal (the resume may wait for conversations in
+        // doubt), but after this line: shown by what writes it, not by the display's task, which
+        // could come first.
+        let _ = self.lines.send(Told {
+            line: resumed_line(&self.checkpoint, resumed),
+            counts_after: true,
+        });
     }
 
     fn invalid(&self, invalid: &Invalid) {
-        let _ = self.lines.send(invalid.to_string());
+        let _ = self.lines.send(Told {
+            line: invalid.to_string(),
+            counts_after: false,
+        });
     }
 }
 
