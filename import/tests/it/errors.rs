@@ -47,15 +47,7 @@ async fn a_missing_path_is_the_inputs_fault_and_names_it() {
     let error = tokio::time::timeout(
         LIMIT,
         Import::new(client, scratch.path("checkpoint"))
-            .input(Input::bytes(
-                "first.jsonl",
-                Lines {
-                    prefix: "m",
-                    conversations: 1,
-                    messages: 1,
-                }
-                .jsonl(),
-            ))
+            .input(Input::bytes("first.jsonl", with_invalid_line()))
             .input(Input::path(&missing))
             .run(),
     )
@@ -69,6 +61,7 @@ async fn a_missing_path_is_the_inputs_fault_and_names_it() {
         error.to_string().contains(&missing.display().to_string()),
         "{error}"
     );
+    assert_no_text(&error);
     // Checked before anything was sent or recorded.
     assert!(!scratch.path("checkpoint").exists());
 }
