@@ -26,6 +26,144 @@
 //!
 //! To read one vendor document without importing it, see [`formats::read_document`].
 //!
+//! # Example: into the local sandbox, cancelled and resumed
+//!
+//! A service receives a Genesys Cloud transcript document and a stream of JSON Lines, and
+//! imports both into the in-process sandbox (the `asapp-conversations-sandbox` crate, a local
+//! stand-in for ASAPP). It is stopped midway: its [`CancellationToken`] is cancelled once the first messages
+//! are acknowledged, while the stream is still open, and the import returns
+//! [`Error::Cancelled`], what was acknowledged recorded in the checkpoint. Started again with
+//! [`Import::resume`] and the same inputs, it sends only the rest; once more, it finds every
+//! message already stored and sends nothing. Read back, each conversation holds each of its
+//! messages once, in order.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use asapp_conversations_import::{
+//!     CancellationToken, Error, Import, Input, Observer, ProgressWatch,
+//! };
+//! use asapp_conversations_sandbox::Sandbox;
+//! use serde_json::json;
+//! use tokio::io::AsyncWriteExt as _;
+//!
+//! /// Stops the import once it has messages acknowledged, as a shutdown may at any moment. The
+//! /// progress is read on demand: here, every millisecond.
+//! struct StopOnceSent(CancellationToken);
+//!
+//! impl Observer for StopOnceSent {
+//!     fn started(&self, progress: &ProgressWatch) {
+//!         let (progress, stop) = (progress.clone(), self.0.clone());
+//!         tokio::spawn(async move {
+//!             let mut every = tokio::time::interval(Duration::from_millis(1));
+//!             while progress.now().messages == 0 {
+//!                 every.tick().await;
+//!             }
+//!             stop.cancel();
+//!         });
+//!     }
+//! }
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start().await?;
+//! let client = sandbox.client_config().build()?;
+//! // A checkpoint of its own, in the temporary directory.
+//! let name = format!("asapp-import-example-{}.checkpoint", std::process::id());
+//! let checkpoint = std::env::temp_dir().join(name);
+//!
+//! // One Genesys Cloud call: the customer is the external party, the agent the internal one.
+//! let genesys = json!({
+//!     "conversationId": "genesys-42",
+//!     "conversationStartTime": 1_706_004_000_000_u64, // 2024-01-23T10:00:00Z
+//!     "participants": [
+//!         { "participantPurpose": "external" },
+//!         { "participantPurpose": "internal", "userId": "agent-7" },
+//!     ],
+//!     "transcripts": [{ "phrases": [
+//!         { "participantPurpose": "external", "startTimeMs": 1_706_004_001_000_u64,
+//!           "text": "My parcel has not arrived." },
+//!         { "participantPurpose": "internal", "startTimeMs": 1_706_004_004_000_u64,
+//!           "text": "Let me look that up for you." },
+//!     ]}],
+//! });
+//! let mut expected = vec![(
+//!     "genesys-42".to_owned(),
+//!     vec!["My parcel has not arrived.".to_owned(), "Let me look that up for you.".to_owned()],
+//! )];
+//!
+//! // Twenty chats of ten messages, as JSON Lines in time order: the chats interleave.
+//! let chats: Vec<String> = (0..20).map(|c| format!("chat-{c:02}")).collect();
+//! let mut lines = Vec::new();
+//! for m in 0..10 {
+//!     for chat in &chats {
+//!         let (role, sender) = if m % 2 == 0 { ("customer", "c-1") } else { ("agent", "a-1") };
+//!         lines.push(json!({
+//!             "externalId": chat, "customerId": "c-1", "agentId": "a-1",
+//!             "role": role, "senderId": sender, "text": format!("message {m} of {chat}"),
+//!             "timestamp": format!("2024-01-23T11:00:{m:02}Z"),
+//!         }).to_string() + "\n");
+//!     }
+//! }
+//! for chat in &chats {
+//!     expected.push((chat.clone(), (0..10).map(|m| format!("message {m} of {chat}")).collect()));
+//! }
+//! let jsonl = lines.concat();
+//!
+//! // The same inputs each time, each with the name the checkpoint knows it by: the document,
+//! // and the stream.
+//! let import = |stream: Input| {
+//!     Import::new(client.clone(), &checkpoint)
+//!         .input(Input::bytes("genesys/genesys-42.json", genesys.to_string()))
+//!         .input(stream)
+//! };
+//!
+//! // Stopped midway: half of the stream has arrived, and the pipe stays open for the rest, so
+//! // the import cannot end before it is stopped.
+//! let (mut pipe, stream) = tokio::io::duplex(jsonl.len());
+//! pipe.write_all(lines[..100].concat().as_bytes()).await?;
+//! let stop = CancellationToken::new();
+//! let stopped = import(Input::reader("chats.jsonl", stream))
+//!     .cancel_on(stop.clone())
+//!     .observer(StopOnceSent(stop))
+//!     .execute();
+//! let stopped = tokio::time::timeout(Duration::from_secs(60), stopped).await?;
+//! drop(pipe);
+//! let Err(Error::Cancelled { messages: acknowledged, .. }) = stopped else {
+//!     panic!("not cancelled: {stopped:?}");
+//! };
+//! assert!(acknowledged > 0);
+//!
+//! // Resumed, with the whole stream: only what was not acknowledged is sent.
+//! let resumed = import(Input::reader("chats.jsonl", std::io::Cursor::new(jsonl.clone())))
+//!     .resume(true)
+//!     .execute()
+//!     .await?;
+//! assert_eq!(resumed.already_stored, acknowledged);
+//! assert_eq!(acknowledged + resumed.messages, 2 + 200);
+//!
+//! // Resumed once more: everything is stored already, and nothing is sent again.
+//! let again = import(Input::reader("chats.jsonl", std::io::Cursor::new(jsonl)))
+//!     .resume(true)
+//!     .execute()
+//!     .await?;
+//! assert_eq!((again.messages, again.already_stored), (0, 2 + 200));
+//!
+//! // Read back through the client: every message once, in order.
+//! for (external_id, texts) in &expected {
+//!     let found = client.get_conversations().external_id(external_id).await?;
+//!     let id = found.items[0].id.clone().unwrap_or_default();
+//!     let stored = client.get_messages().conversation_id(id.as_str()).await?;
+//!     let stored: Vec<String> = stored.items.iter().map(|m| m.text.to_string()).collect();
+//!     assert_eq!(&stored, texts, "{external_id}");
+//! }
+//!
+//! std::fs::remove_file(&checkpoint)?;
+//! sandbox.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Promises
 //! - **Exactly once.** Each batch's intent is on stable storage before it is sent, and its
 //!   acknowledgement recorded after; resumed ([`Import::resume`]) with the same inputs and
