@@ -40,27 +40,17 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! use asapp_conversations_import::{
-//!     CancellationToken, Error, Import, Input, Observer, ProgressWatch,
-//! };
+//! use asapp_conversations_import::{Acknowledged, CancellationToken, Error, Import, Input, Observer};
 //! use asapp_conversations_sandbox::Sandbox;
 //! use serde_json::json;
 //! use tokio::io::AsyncWriteExt as _;
 //!
-//! /// Stops the import once it has messages acknowledged, as a shutdown may at any moment. The
-//! /// progress is read on demand: here, every millisecond.
+//! /// Stops the import once a batch is acknowledged, as a shutdown may at any moment.
 //! struct StopOnceSent(CancellationToken);
 //!
 //! impl Observer for StopOnceSent {
-//!     fn started(&self, progress: &ProgressWatch) {
-//!         let (progress, stop) = (progress.clone(), self.0.clone());
-//!         tokio::spawn(async move {
-//!             let mut every = tokio::time::interval(Duration::from_millis(1));
-//!             while progress.now().messages == 0 {
-//!                 every.tick().await;
-//!             }
-//!             stop.cancel();
-//!         });
+//!     fn acknowledged(&self, _batch: &Acknowledged<'_>) {
+//!         self.0.cancel();
 //!     }
 //! }
 //!
@@ -228,7 +218,7 @@ pub use tokio_util::sync::CancellationToken;
 pub use crate::error::{CheckpointProblem, Error, Fault, StoreProblem};
 pub use crate::formats::Format;
 pub use crate::import::{Import, Input};
-pub use crate::observe::{Invalid, InvalidKind, Observer, Resumed, Silent};
+pub use crate::observe::{Acknowledged, Invalid, InvalidKind, Observer, Resumed, Silent};
 pub use crate::pipeline::{FileStorage, Storage, StorageFactory, file_storage};
 pub use crate::progress::{Progress, ProgressWatch};
 pub use crate::summary::{BaseTimeUsed, ContactRecordsUsed, Summary};

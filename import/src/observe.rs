@@ -1,6 +1,7 @@
 //! What an import tells its caller as it goes: an [`Observer`] is told of a resume's state,
-//! of each invalid line, entry or document ([`Invalid`]), and is handed the [`ProgressWatch`]
-//! to read the counts from. None of it holds the text of a message.
+//! of each invalid line, entry or document ([`Invalid`]), of each batch acknowledged
+//! ([`Acknowledged`]), and is handed the [`ProgressWatch`] to read the counts from. None of it
+//! holds the text of a message.
 
 use std::fmt;
 
@@ -26,6 +27,23 @@ pub trait Observer: Send + Sync {
     fn invalid(&self, invalid: &Invalid) {
         let _ = invalid;
     }
+
+    /// ASAPP acknowledged a batch, and the checkpoint recorded it: called from the task that
+    /// sent it, once per batch.
+    fn acknowledged(&self, batch: &Acknowledged<'_>) {
+        let _ = batch;
+    }
+}
+
+/// A batch ASAPP acknowledged and the checkpoint recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acknowledged<'a> {
+    /// The conversation's external id.
+    pub external_id: &'a str,
+    /// The messages the batch sent: fewer than it holds when a batch in doubt was read back
+    /// and ASAPP had some of them already.
+    pub messages: usize,
 }
 
 /// The observer that is told nothing.

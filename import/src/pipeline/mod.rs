@@ -158,6 +158,7 @@ pub(crate) async fn execute(mut import: Import) -> Result<Summary, Error> {
         checkpoint,
         reconciliation: Reconciliation::new(in_doubt),
         counts: counts.clone(),
+        observer: observer.clone(),
         cancel: cancel.clone(),
         stop,
     });

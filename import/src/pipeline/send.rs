@@ -15,22 +15,34 @@ use super::message_key::{Digest, MessageKey};
 use super::reconcile::{Doubt, Reconciliation};
 use super::runs::Run;
 use crate::Error;
+use crate::observe::{Acknowledged, Observer};
 use crate::progress::Counts;
 
 /// What every run's task uses.
-#[derive(Debug)]
 pub(crate) struct Sending {
     pub(crate) client: Client,
     pub(crate) batch_size: usize,
     pub(crate) checkpoint: Checkpoint,
     pub(crate) reconciliation: Reconciliation,
     pub(crate) counts: std::sync::Arc<Counts>,
+    /// Told of each batch acknowledged.
+    pub(crate) observer: std::sync::Arc<dyn Observer>,
     /// The caller's token: cancelled, no new batch is sent, and the batches whose intent is on
     /// record are let finish.
     pub(crate) cancel: CancellationToken,
     /// Cancelled when anything failed, or with `cancel`: runs not yet sending stop before their
     /// next batch, and runs waiting stop waiting.
     pub(crate) stop: CancellationToken,
+}
+
+impl std::fmt::Debug for Sending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sending")
+            .field("batch_size", &self.batch_size)
+            .field("checkpoint", &self.checkpoint)
+            .field("stopping", &self.stopping())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sending {
@@ -200,6 +212,10 @@ pub(crate) async fn run(sending: &Sending, run: Run, first: bool) -> Result<(), 
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.messages.fetch_add(sent as u64, Ordering::Relaxed);
         counts.done(shares[index]);
+        sending.observer.acknowledged(&Acknowledged {
+            external_id: &external_id,
+            messages: sent,
+        });
     }
     reconciliation.remember(&external_id, keys(&batches));
     Ok(())

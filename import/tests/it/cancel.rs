@@ -6,8 +6,6 @@
 //! sender has not finished), so that the import cannot end before it is cancelled, however
 //! fast it goes: the cancellation always lands mid-import.
 
-use std::time::Duration;
-
 use asapp_conversations_import::{CancellationToken, Error, Fault, Import, Input, ProgressWatch};
 use tokio::io::AsyncWriteExt as _;
 
@@ -18,17 +16,12 @@ use super::support::{LIMIT, Lines, Recorder, Scratch, assert_stored, genesys, sa
 const BATCH: usize = 3;
 const WINDOW: usize = 64;
 
-/// Waits until the import `recorder` observes has messages acknowledged, and says how many. A
-/// progress watch is read on demand, not told of each batch: it is read every millisecond.
+/// Waits until the import `recorder` observes has a batch acknowledged, and says how many
+/// messages it has then.
 async fn acknowledged(recorder: &Recorder) -> u64 {
-    let mut every = tokio::time::interval(Duration::from_millis(1));
-    loop {
-        every.tick().await;
-        let watch: Option<ProgressWatch> = recorder.watch.lock().unwrap().clone();
-        if let Some(messages) = watch.map(|w| w.now().messages).filter(|m| *m > 0) {
-            return messages;
-        }
-    }
+    recorder.acknowledged.notified().await;
+    let watch: Option<ProgressWatch> = recorder.watch.lock().unwrap().clone();
+    watch.expect("the import started").now().messages
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use asapp_conversations_import::asapp_conversations::chrono::{DateTime, TimeDelta, Utc};
 use asapp_conversations_import::asapp_conversations::{Client, types};
-use asapp_conversations_import::{Invalid, Observer, ProgressWatch};
+use asapp_conversations_import::{Acknowledged, Invalid, Observer, ProgressWatch};
 use asapp_conversations_sandbox::{Sandbox, SandboxConfig};
 use serde_json::json;
 
@@ -247,6 +247,8 @@ pub(crate) async fn assert_stored(client: &Client, expected: &Expected) {
 pub(crate) struct Recorder {
     pub(crate) invalid: Arc<Mutex<Vec<Invalid>>>,
     pub(crate) watch: Arc<Mutex<Option<ProgressWatch>>>,
+    /// Told when a batch is acknowledged.
+    pub(crate) acknowledged: Arc<tokio::sync::Notify>,
 }
 
 impl Recorder {
@@ -262,5 +264,9 @@ impl Observer for Recorder {
 
     fn invalid(&self, invalid: &Invalid) {
         self.invalid.lock().unwrap().push(invalid.clone());
+    }
+
+    fn acknowledged(&self, _batch: &Acknowledged<'_>) {
+        self.acknowledged.notify_one();
     }
 }
