@@ -274,7 +274,11 @@ impl ContactRecords {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let record: Record = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = e.path().to_string();
-            if path == "." || path.is_empty() {
+            if e.inner().classify() != serde_json::error::Category::Data {
+                // A string escape that is no character (a lone surrogate): the first pass only
+                // skipped the string, and its path may be no field's (`?`, for a key).
+                "not JSON".to_owned()
+            } else if path == "." || path.is_empty() {
                 "a record is not a JSON object of the documented fields".to_owned()
             } else {
                 format!("{path} is not of the documented type")
@@ -648,6 +652,29 @@ mod tests {
             assert!(
                 !shown.contains("5555550100") && !shown.contains("1111"),
                 "{shown}"
+            );
+        }
+    }
+
+    /// Found by the fuzz target `contact_records`: a string escape that is no character (a lone
+    /// surrogate) passes the first pass, which only skips strings, and failed the record's own
+    /// parse with a path of `?` when it was in a key: "? is not of the documented type", naming
+    /// no field and wrong, since the record is not JSON.
+    #[test]
+    fn an_escape_that_is_no_character_makes_the_record_not_json() {
+        let good = record(C1, "2024-01-23T09:10:05Z", None, "2024-01-23T09:00:03Z");
+        let offset = good.len() + 1;
+        for bad in [
+            r#"{"ContactId": "c", "PreviousContactId\uf83d\ude00": null}"#,
+            r#"{"ContactId": "c", "Agent": {"Username": "ada\ude00"}}"#,
+            r#"{"ContactId": "\ud800"}"#,
+        ] {
+            let error = read(&[format!("{good}\n{bad}").as_bytes()]).expect_err("not JSON");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "records-0: not contact records as Kinesis Data Firehose writes them: at byte {offset}: not JSON"
+                )
             );
         }
     }
