@@ -381,12 +381,35 @@ enum Mutation {
     Delete(Index, Index),
 }
 
+/// Tokens inserted whole: JSON's punctuation and literals, a string escape that is no character
+/// (a lone surrogate, which only a string's decoding refuses), a byte order mark, gzip's magic.
+const TOKENS: [&str; 11] = [
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "null",
+    "\\ud800",
+    "\u{feff}",
+    "\u{1f}\u{8b}",
+];
+
+/// Bytes to insert: random ones, or a token.
+fn inserted() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 1..8),
+        select(&TOKENS[..]).prop_map(|token| token.as_bytes().to_vec()),
+    ]
+}
+
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         2 => (any::<Index>(), 1..=255u8).prop_map(|(at, mask)| Mutation::Flip(at, mask)),
         1 => any::<Index>().prop_map(Mutation::Truncate),
-        1 => (any::<Index>(), prop::collection::vec(any::<u8>(), 1..8))
-            .prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
+        1 => (any::<Index>(), inserted()).prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
         4 => (any::<Index>(), any::<Index>(), json())
             .prop_map(|(line, node, value)| Mutation::Replace(line, node, value)),
         2 => (any::<Index>(), any::<Index>()).prop_map(|(line, node)| Mutation::Delete(line, node)),
