@@ -42,7 +42,7 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
-use super::redact::{entry, pointer, shown, top_level};
+use super::redact::{Object, entry, pointer, shown, top_level};
 use super::{
     Conversation, Document, Format, MessageEntry, Parties, Party, ReadOptions, Refusal, non_blank,
     parse_time,
@@ -60,7 +60,7 @@ struct SavedTranscript<'a, T = Items<'a>> {
     #[serde(borrow)]
     initial_contact_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    participants: Vec<WrapperParticipant<'a>>,
+    participants: Vec<Object<WrapperParticipant<'a>>>,
     #[serde(default)]
     transcript: T,
 }
@@ -224,8 +224,11 @@ pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusa
         let items = top_level::<Vec<&RawValue>, Vec<IgnoredAny>>(text, Format::ConnectChat)?;
         (None, items, "")
     } else {
-        let mut wrapper: SavedTranscript =
-            top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::ConnectChat)?;
+        let mut wrapper: SavedTranscript = top_level::<
+            Object<_>,
+            Object<SavedTranscript<'_, IgnoredAny>>,
+        >(text, Format::ConnectChat)?
+        .0;
         let items = std::mem::take(&mut wrapper.transcript)
             .0
             .ok_or_else(|| Refusal::Shape {
@@ -344,7 +347,10 @@ fn external_id(
 }
 
 /// The item's vendor role: its own, else its participant's in the wrapper.
-fn role_of<'a>(item: &'a Item<'_>, participants: &'a [WrapperParticipant<'_>]) -> Option<&'a str> {
+fn role_of<'a>(
+    item: &'a Item<'_>,
+    participants: &'a [Object<WrapperParticipant<'_>>],
+) -> Option<&'a str> {
     non_blank(item.participant_role.as_deref()).or_else(|| {
         let id = non_blank(item.participant_id.as_deref())?;
         participants
@@ -379,7 +385,7 @@ fn is_media_type(text: &str) -> bool {
 /// The line of a message item.
 fn message(
     item: &Item<'_>,
-    participants: &[WrapperParticipant<'_>],
+    participants: &[Object<WrapperParticipant<'_>>],
     conversation: &Conversation,
     resolve: &impl Fn(&str) -> Result<ParticipantRole, String>,
 ) -> Result<Line<'static>, String> {

@@ -50,7 +50,7 @@ use serde_json::value::RawValue;
 use asapp_conversations::types::ParticipantRole;
 
 use super::contact_records::ContactRecord;
-use super::redact::{entry, pointer, shown, top_level};
+use super::redact::{Object, entry, pointer, shown, top_level};
 use super::{
     BaseTime, BaseTimeSource, Conversation, CopyKind, Document, Format, Parties, Party,
     ReadOptions, Refusal, after, choose_base, non_blank,
@@ -65,9 +65,9 @@ struct AnalysisFile<'a, T = &'a RawValue> {
     #[serde(borrow)]
     channel: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    participants: Vec<Participant<'a>>,
+    participants: Vec<Object<Participant<'a>>>,
     #[serde(borrow)]
-    customer_metadata: Option<CustomerMetadata<'a>>,
+    customer_metadata: Option<Object<CustomerMetadata<'a>>>,
     /// Read loosely (any JSON): only its `Output` is looked at, and a document is not refused
     /// for the shape of a part that says nothing of the conversation.
     content_metadata: Option<Value>,
@@ -122,7 +122,8 @@ pub(super) fn read(
     file_name: &str,
     options: &ReadOptions,
 ) -> Result<Document, Refusal> {
-    let file: AnalysisFile = top_level::<_, AnalysisFile<IgnoredAny>>(text, Format::ContactLens)?;
+    let file: AnalysisFile =
+        top_level::<Object<_>, Object<AnalysisFile<IgnoredAny>>>(text, Format::ContactLens)?.0;
     if let Some(channel) = file.channel.as_deref().filter(|c| *c != "VOICE") {
         return Err(Refusal::Unsupported(format!(
             "a contact-lens analysis file of Channel {} is not read: only VOICE files are",

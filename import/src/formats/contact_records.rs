@@ -38,6 +38,8 @@ use asapp_conversations::chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::redact::Object;
+
 /// One contact record, as far as it is read.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -49,11 +51,11 @@ struct Record<'a> {
     #[serde(borrow)]
     last_update_timestamp: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    agent: Option<AgentInfo<'a>>,
+    agent: Option<Object<AgentInfo<'a>>>,
     #[serde(borrow)]
-    queue: Option<QueueInfo<'a>>,
+    queue: Option<Object<QueueInfo<'a>>>,
     #[serde(borrow)]
-    recordings: Option<Vec<RecordingInfo<'a>>>,
+    recordings: Option<Vec<Object<RecordingInfo<'a>>>>,
 }
 
 /// `Agent`: who took the contact.
@@ -272,14 +274,19 @@ impl ContactRecords {
     /// Reads one record's text; the error names the field, never its value.
     fn add_record(&mut self, text: &str) -> Result<(), String> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let record: Record = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            if path == "." || path.is_empty() {
-                "a record is not a JSON object of the documented fields".to_owned()
-            } else {
-                format!("{path} is not of the documented type")
-            }
-        })?;
+        let record: Object<Record> =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                if e.inner().classify() != serde_json::error::Category::Data {
+                    // A string escape that is no character (a lone surrogate): the first pass only
+                    // skipped the string, and its path may be no field's (`?`, for a key).
+                    "not JSON".to_owned()
+                } else if path == "." || path.is_empty() {
+                    "a record is not a JSON object of the documented fields".to_owned()
+                } else {
+                    format!("{path} is not of the documented type")
+                }
+            })?;
         let contact_id =
             non_blank(record.contact_id.as_deref()).ok_or("a record has no ContactId")?;
         let key = ContactKey::of(contact_id);
@@ -648,6 +655,65 @@ mod tests {
             assert!(
                 !shown.contains("5555550100") && !shown.contains("1111"),
                 "{shown}"
+            );
+        }
+    }
+
+    /// Found by the fuzz target `contact_records`: a string escape that is no character (a lone
+    /// surrogate) passes the first pass, which only skips strings, and failed the record's own
+    /// parse with a path of `?` when it was in a key: "? is not of the documented type", naming
+    /// no field and wrong, since the record is not JSON.
+    #[test]
+    fn an_escape_that_is_no_character_makes_the_record_not_json() {
+        let good = record(C1, "2024-01-23T09:10:05Z", None, "2024-01-23T09:00:03Z");
+        let offset = good.len() + 1;
+        for bad in [
+            r#"{"ContactId": "c", "PreviousContactId\uf83d\ude00": null}"#,
+            r#"{"ContactId": "c", "Agent": {"Username": "ada\ude00"}}"#,
+            r#"{"ContactId": "\ud800"}"#,
+        ] {
+            let error = read(&[format!("{good}\n{bad}").as_bytes()]).expect_err("not JSON");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "records-0: not contact records as Kinesis Data Firehose writes them: at byte {offset}: not JSON"
+                )
+            );
+        }
+    }
+
+    /// Found by the fuzz target `contact_records`: serde's derived structs read an array item by
+    /// field, so that `[1923237654327]` was refused as "[0] is not of the documented type", and
+    /// `["c-1"]` read as the record of contact `c-1`; a record, and each part of it the reader
+    /// reads, must be a JSON object.
+    #[test]
+    fn a_record_or_a_part_of_one_that_is_an_array_is_refused() {
+        let good = record(C1, "2024-01-23T09:10:05Z", None, "2024-01-23T09:00:03Z");
+        let offset = good.len() + 1;
+        for (bad, reason) in [
+            (
+                "[1923237654327]",
+                "a record is not a JSON object of the documented fields",
+            ),
+            (
+                r#"["c-1", null, null, null, null, null]"#,
+                "a record is not a JSON object of the documented fields",
+            ),
+            (
+                r#"{"ContactId": "c", "Agent": ["arn", "ada"]}"#,
+                "Agent is not of the documented type",
+            ),
+            (
+                r#"{"ContactId": "c", "Recordings": [["2024-01-23T08:00:00Z"]]}"#,
+                "Recordings[0] is not of the documented type",
+            ),
+        ] {
+            let error = read(&[format!("{good}\n{bad}").as_bytes()]).expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "records-0: not contact records as Kinesis Data Firehose writes them: at byte {offset}: {reason}"
+                )
             );
         }
     }

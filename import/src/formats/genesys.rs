@@ -44,7 +44,7 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
-use super::redact::{entry, pointer, top_level};
+use super::redact::{Object, entry, pointer, top_level};
 use super::{
     BaseTime, Conversation, Document, Format, MessageEntry, ReadOptions, Refusal, Time, after,
     choose_base, non_blank,
@@ -61,10 +61,10 @@ struct TranscriptDocument<'a, T = &'a RawValue> {
     conversation_id: Option<Cow<'a, str>>,
     conversation_start_time: Option<i64>,
     #[serde(borrow, default)]
-    participants: Vec<Participant<'a>>,
+    participants: Vec<Object<Participant<'a>>>,
     // `Vec::new`, not `default`, which would need `T: Default`.
     #[serde(default = "Vec::new")]
-    transcripts: Vec<Transcript<T>>,
+    transcripts: Vec<Object<Transcript<T>>>,
 }
 
 /// A participant of the communication.
@@ -115,7 +115,8 @@ const START_FIELD: &str = "conversationStartTime";
 /// Reads a transcript document from its text.
 pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusal> {
     let document: TranscriptDocument =
-        top_level::<_, TranscriptDocument<'_, IgnoredAny>>(text, Format::Genesys)?;
+        top_level::<Object<_>, Object<TranscriptDocument<'_, IgnoredAny>>>(text, Format::Genesys)?
+            .0;
     let external_id = non_blank(document.conversation_id.as_deref())
         .ok_or(Refusal::NoExternalId {
             looked_for: "conversationId",
@@ -188,7 +189,7 @@ fn phrases<'a>(document: &TranscriptDocument<'a>) -> Vec<(String, Result<Phrase<
 }
 
 /// The distinct `userId`s of the agent participants, in document order.
-fn agent_user_ids(participants: &[Participant<'_>]) -> Vec<String> {
+fn agent_user_ids(participants: &[Object<Participant<'_>>]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for participant in participants {
         let is_agent = participant.participant_purpose.as_deref().is_some_and(|p| {

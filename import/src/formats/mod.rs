@@ -154,7 +154,6 @@ impl FromStr for Format {
 
 /// What the user said about reading documents.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct ReadOptions {
     /// Roles for the vendor roles no documented rule maps (`--role-map`).
     pub role_map: RoleMap,
@@ -674,6 +673,91 @@ mod tests {
                 let mutated = serde_json::to_vec(&mutated).expect("JSON");
                 check(&name, &mutated);
             }
+        }
+    }
+
+    /// Where a format has an object, an array is refused, never read item by field as serde's
+    /// derived structs read one: `["VOICE", [["c", "CUSTOMER"]], …]` was a Contact Lens document,
+    /// its entries at pointers (`/Transcript/0`) that it does not have. Found by the reasoning
+    /// behind the `contact_records` fuzz target's crash, whose records had the same fault.
+    #[test]
+    fn arrays_are_not_read_as_objects() {
+        let name = "c_analysis_2024-03-01T10:15:30Z.json";
+        let refused: [(Format, &[u8], &str); 6] = [
+            (
+                Format::ContactLens,
+                br#"["VOICE", [["c", "CUSTOMER"]], ["x"], null, [["c", "hello there", 1]]]"#,
+                "at the top level: found a sequence, expected a JSON object",
+            ),
+            (
+                Format::Genesys,
+                br#"["conv", 1720515600000, [["external", null]], [[[["hi there", "external", 1]]]]]"#,
+                "at the top level: found a sequence, expected a JSON object",
+            ),
+            (
+                Format::ConnectChat,
+                br#"{"ContactId": "chat-1", "Participants": [["p", "CUSTOMER"]], "Transcript": []}"#,
+                "at /Participants/0: found a sequence, expected a JSON object",
+            ),
+            (
+                Format::Genesys,
+                br#"{"conversationId": "c", "transcripts": [[[]]]}"#,
+                "at /transcripts/0: found a sequence, expected a JSON object",
+            ),
+            (
+                Format::Twilio,
+                br#"{"transcript": {"sid": "GT1", "channel": [[]]}, "sentences": []}"#,
+                "at /transcript/channel: found a sequence, expected a JSON object",
+            ),
+            (
+                Format::Twilio,
+                br#"{"transcript": {"sid": "GT1", "channel": {"participants": [[1, "Customer"]]}}, "sentences": []}"#,
+                "at /transcript/channel/participants/0: found a sequence, expected a JSON object",
+            ),
+        ];
+        for (format, bytes, expected) in refused {
+            let error = read_document(name, bytes, Some(format), &ReadOptions::default())
+                .expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!("{name}: not a {format} document: {expected}")
+            );
+        }
+        // An entry that is an array is invalid, naming the entry.
+        let entries: [(Format, &[u8], &str); 4] = [
+            (
+                Format::ContactLens,
+                br#"{"Participants": [{"ParticipantId": "c", "ParticipantRole": "CUSTOMER"}], "Transcript": [["c", "hello there", 1]]}"#,
+                "/Transcript/0",
+            ),
+            (
+                Format::ConnectChat,
+                br#"[["2024-05-06T09:00:00.500Z", "hello there", "text/plain", "MESSAGE", "p", "D", "CUSTOMER", "chat-1"], {"ContactId": "chat-1", "ParticipantRole": "CUSTOMER", "ParticipantId": "p"}]"#,
+                "/0",
+            ),
+            (
+                Format::Genesys,
+                br#"{"conversationId": "c", "conversationStartTime": 0, "transcripts": [{"phrases": [["hello there", "external", 1]]}]}"#,
+                "/transcripts/0/phrases/0",
+            ),
+            (
+                Format::Twilio,
+                br#"{"sid": "GT1", "media_start_time": "2024-01-01T00:00:00Z", "sentences": [[2, "1.5", "hello there"], {"media_channel": 2, "start_time": "2", "transcript": "hi"}]}"#,
+                "/sentences/0",
+            ),
+        ];
+        for (format, bytes, pointer) in entries {
+            let document = read_document(name, bytes, Some(format), &ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{format}: {e}"));
+            let entry = &document.entries[0];
+            assert_eq!(
+                (entry.pointer.as_str(), entry.line.as_ref().map(|_| ())),
+                (
+                    pointer,
+                    Err(&"found a sequence, expected a JSON object".to_owned())
+                ),
+                "{format}"
+            );
         }
     }
 

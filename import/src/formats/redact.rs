@@ -2,11 +2,17 @@
 //! words of an error, which never quote a document's text (a malformed document could hold a
 //! customer's message anywhere). A value is shown only as a [`label`]; a part that does not fit
 //! its format's shape is told as its JSON [`pointer()`] and serde's message rewritten without
-//! the value it quotes ([`top_level`] for a whole document, [`entry`] for one entry).
+//! the value it quotes ([`top_level`] for a whole document, [`entry`] for one entry). The shape
+//! itself: every struct the readers read is read through an [`Object`], which takes a JSON object
+//! only, where serde's derived structs would also read an array, item by field.
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
 
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -48,6 +54,42 @@ pub(super) fn pointer(parent: &str, segment: impl fmt::Display) -> String {
         pointer.push_str(&escaped);
     }
     pointer
+}
+
+/// A `T` (a struct) read only from a JSON object. serde's derived structs also read an array,
+/// item by field, which would take `["VOICE", [], …]` for a Contact Lens document (its entries at
+/// pointers that the document does not have) and `["c-1"]` for a contact record: every struct
+/// the readers read is one of these, or read through one.
+#[derive(Debug)]
+pub(super) struct Object<T>(pub(super) T);
+
+impl<T> Deref for Object<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Takes a map only, and reads the `T` from its entries.
+        struct Fields<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Fields<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer.deserialize_map(Fields(PhantomData)).map(Self)
+    }
 }
 
 /// A part of a document that does not have the expected shape.
@@ -94,10 +136,13 @@ pub(super) fn top_level<'a, T: Deserialize<'a>, U: Deserialize<'a>>(
     serde_json::from_str(text).map_err(|_| value_mismatch::<U>(text, "").into_error(format))
 }
 
-/// The entry `raw` (found at `at`) as a `T`, read from its own text; the error is the entry's
-/// reason (see [`value_mismatch`]), so that the other entries still import.
+/// The entry `raw` (found at `at`) as a `T`, read from its own text, a JSON object ([`Object`]);
+/// the error is the entry's reason (see [`value_mismatch`]), so that the other entries still
+/// import.
 pub(super) fn entry<'a, T: Deserialize<'a>>(raw: &'a RawValue, at: &str) -> Result<T, String> {
-    serde_json::from_str(raw.get()).map_err(|_| value_mismatch::<T>(raw.get(), at).within(at))
+    serde_json::from_str::<Object<T>>(raw.get())
+        .map(|object| object.0)
+        .map_err(|_| value_mismatch::<Object<T>>(raw.get(), at).within(at))
 }
 
 /// Why `text` (found at `at`, checked JSON without repeated keys) is not a `T`, as deserializing

@@ -47,7 +47,7 @@ use serde_json::value::RawValue;
 
 use asapp_conversations::types::ParticipantRole;
 
-use super::redact::{entry, pointer, top_level};
+use super::redact::{Object, entry, pointer, top_level};
 use super::{
     Conversation, Document, Format, MessageEntry, Parties, Party, ReadOptions, Refusal, after,
     choose_base, non_blank, parse_time,
@@ -60,12 +60,12 @@ use crate::transcript::Line;
 #[derive(Debug, Deserialize)]
 struct SavedTranscript<'a, T = &'a RawValue> {
     #[serde(borrow)]
-    transcript: Option<TranscriptResource<'a>>,
+    transcript: Option<Object<TranscriptResource<'a>>>,
     #[serde(borrow, flatten)]
     top_level: TranscriptResource<'a>,
     sentences: Vec<T>,
     #[serde(borrow)]
-    meta: Option<ListMeta<'a>>,
+    meta: Option<Object<ListMeta<'a>>>,
 }
 
 /// What is read of the Transcript resource.
@@ -76,14 +76,14 @@ struct TranscriptResource<'a> {
     #[serde(borrow)]
     media_start_time: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    channel: Option<Channel<'a>>,
+    channel: Option<Object<Channel<'a>>>,
 }
 
 /// The resource's media channel: its participant mapping.
 #[derive(Debug, Default, Deserialize)]
 struct Channel<'a> {
     #[serde(borrow, default)]
-    participants: Vec<ChannelParticipant<'a>>,
+    participants: Vec<Object<ChannelParticipant<'a>>>,
 }
 
 /// A participant of a channel.
@@ -144,7 +144,7 @@ fn channel_number(value: &Value) -> Option<u64> {
 /// Reads a saved transcript with its sentences from its text.
 pub(super) fn read(text: &str, options: &ReadOptions) -> Result<Document, Refusal> {
     let saved: SavedTranscript =
-        top_level::<_, SavedTranscript<'_, IgnoredAny>>(text, Format::Twilio)?;
+        top_level::<Object<_>, Object<SavedTranscript<'_, IgnoredAny>>>(text, Format::Twilio)?.0;
     let nested = saved.transcript.as_ref();
     let (external_id, external_id_from) = external_id(&saved)?;
     let start = media_start_time(&saved)?;
@@ -277,7 +277,7 @@ fn media_start_time(
 
 /// How media channels map to speakers.
 struct Channels<'a> {
-    participants: &'a [ChannelParticipant<'a>],
+    participants: &'a [Object<ChannelParticipant<'a>>],
     external_id: &'a str,
     options: &'a ReadOptions,
 }

@@ -1,0 +1,388 @@
+//! What every fuzz target checks besides "no panic": the promises the import's readers make of
+//! their errors (`asapp_conversations_import::formats` and `transcript`).
+//!
+//! - **A refusal names its place**: a refused document's error starts with its file name, and a
+//!   shape refusal's JSON pointer is one whose parent is in the document; an invalid entry's
+//!   pointer is a JSON pointer (empty, or `/`-separated with `~0`/`~1` escapes) to a node of the
+//!   document, and its reason is not blank. A document is refused as not JSON exactly when
+//!   `serde_json` refuses it as a `Value`, with the same message.
+//! - **No error holds a message's text.** The texts are the string values of the keys the
+//!   formats keep text in ([`TEXT_KEYS`]), of [`MIN_TEXT`] characters or more. Each is replaced by
+//!   a canary (a string no reader takes for anything but a text) in a copy of the input, which is
+//!   read again: no canary may appear in its errors, and no text may appear in the input's errors
+//!   unless it appears in the copy's too. What is in both did not come from the text: a key, a
+//!   role shown as a label, the library's own words.
+//! - A valid entry's line makes a message; a valid JSON Lines line, written back, reads the same.
+//!
+//! Assertion messages give places and lengths, never a text.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use asapp_conversations_import::formats::contact_records::{ContactRecords, RecordsError};
+use asapp_conversations_import::formats::{
+    Document, DocumentError, Format, ReadOptions, Refusal, RoleMap, read_document,
+};
+use asapp_conversations_import::transcript::Line;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// The keys the formats keep a message's text in (Contact Lens and Amazon Connect chat
+/// `Content`, Genesys and JSON Lines `text`, Twilio `transcript`).
+pub const TEXT_KEYS: [&str; 3] = ["Content", "text", "transcript"];
+
+/// Texts shorter than this (in characters, trimmed) are not looked for in errors: a word that
+/// short could be any error's.
+pub const MIN_TEXT: usize = 8;
+
+/// The file names and options each document is read with: as a target reads its input several
+/// ways, the fuzzer reaches the code behind a base time, a role map and a file name that says
+/// which contact and when.
+pub fn readings(format: Format) -> Vec<(&'static str, ReadOptions)> {
+    let mapped = ReadOptions {
+        role_map: RoleMap::parse([
+            "CUSTOM_BOT=system",
+            "supervisor=agent",
+            "Quality Coach=system",
+        ])
+        .expect("a valid role map"),
+        base_time: "2024-01-01T00:00:00Z".parse().ok(),
+        contact_records: None,
+    };
+    match format {
+        Format::ContactLens => vec![
+            (
+                "0d5e8f31-6b2a-4c1e-9f00-1a2b3c4d5e6f_analysis_2024-03-01T10:15:30Z.json",
+                ReadOptions::default(),
+            ),
+            (
+                "s3://bucket/Voice/Redacted/2024/03/02/c-1_analysis_redacted_.json",
+                mapped,
+            ),
+            ("no-time-in-this-name.json", ReadOptions::default()),
+        ],
+        _ => vec![
+            ("transcript.json", ReadOptions::default()),
+            ("dir/transcript.json", mapped),
+        ],
+    }
+}
+
+/// Reads `bytes` as the document `file` of `format` (recognised if `None`) with `options`, checks
+/// the promises, and returns what was read.
+pub fn read_checked(
+    file: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    options: &ReadOptions,
+) -> Result<Document, DocumentError> {
+    let read = |bytes: &[u8]| read_document(file, bytes, format, options);
+    let result = read(bytes);
+    let reasons = document_reasons(file, bytes, &result);
+    let json = without_bom(bytes);
+    if let Some(texts) = Texts::find(json) {
+        let canaried = [&bytes[..bytes.len() - json.len()], &texts.canaried].concat();
+        let canaried_reasons = document_reasons(file, &canaried, &read(&canaried));
+        texts.assert_not_in(&reasons, &canaried_reasons);
+    }
+    result
+}
+
+/// Reads each line of `bytes` as JSON Lines and builds its message and conversation, checking
+/// the promises.
+pub fn lines_checked(bytes: &[u8]) {
+    for line in bytes.split(|b| *b == b'\n') {
+        let Ok(line) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let reasons = line_reasons(line);
+        if let Some(texts) = Texts::find(line.as_bytes()) {
+            let canaried = std::str::from_utf8(&texts.canaried).expect("canaries are UTF-8");
+            texts.assert_not_in(&reasons, &line_reasons(canaried));
+        }
+    }
+}
+
+/// The reasons a line gives: its refusal, or its message's and conversation's errors.
+fn line_reasons(text: &str) -> Vec<String> {
+    match Line::parse(text) {
+        Err(reason) => {
+            assert!(!reason.trim().is_empty(), "a line refused with no reason");
+            vec![reason]
+        }
+        Ok(line) => {
+            assert!(
+                !line.external_id.is_empty() && !line.text.is_empty(),
+                "a line read with an empty externalId or text"
+            );
+            let written = serde_json::to_string(&line).expect("a line serializes");
+            assert!(
+                Line::parse(&written).as_ref() == Ok(&line),
+                "a line written back ({} bytes) does not read the same",
+                written.len()
+            );
+            [line.message().err(), line.conversation().err()]
+                .into_iter()
+                .flatten()
+                .collect()
+        }
+    }
+}
+
+/// Checks that a refused document, or each invalid entry of one read, names its place; the
+/// reasons given.
+fn document_reasons(
+    file: &str,
+    bytes: &[u8],
+    result: &Result<Document, DocumentError>,
+) -> Vec<String> {
+    let value = serde_json::from_slice::<Value>(without_bom(bytes));
+    match result {
+        Err(error) => {
+            let shown = error.to_string();
+            assert!(
+                error.file == file && shown.starts_with(&format!("{file}: ")),
+                "a refusal does not start with the file's name"
+            );
+            match (&error.refusal, &value) {
+                (Refusal::NotJson(reason), Err(not_json)) => assert!(
+                    *reason == not_json.to_string(),
+                    "refused as not JSON with another reason than serde_json's"
+                ),
+                (Refusal::NotJson(_), Ok(_)) => panic!("JSON refused as not JSON"),
+                (Refusal::LinesNotDocument, _) => {}
+                (_, Err(_)) => panic!("not JSON, refused for something else"),
+                (Refusal::Shape { pointer, .. }, Ok(value)) => {
+                    assert_pointer(pointer);
+                    let parent = &pointer[..pointer.rfind('/').unwrap_or(0)];
+                    assert!(
+                        value.pointer(parent).is_some(),
+                        "a shape refusal at {pointer}, whose parent is not in the document"
+                    );
+                }
+                (_, Ok(_)) => {}
+            }
+            vec![shown]
+        }
+        Ok(document) => {
+            let value = value.expect("a document read is JSON");
+            let mut reasons = Vec::new();
+            for entry in &document.entries {
+                assert_pointer(&entry.pointer);
+                assert!(
+                    value.pointer(&entry.pointer).is_some(),
+                    "entry {} is not in the document",
+                    entry.pointer
+                );
+                match &entry.line {
+                    Err(reason) => {
+                        assert!(!reason.trim().is_empty(), "{}: no reason", entry.pointer);
+                        reasons.push(reason.clone());
+                    }
+                    Ok(line) => {
+                        assert!(
+                            line.external_id == document.external_id.as_str(),
+                            "{}: a line of another conversation",
+                            entry.pointer
+                        );
+                        if let Err(reason) = line.message() {
+                            panic!(
+                                "{}: a valid entry makes no message ({} bytes of reason)",
+                                entry.pointer,
+                                reason.len()
+                            );
+                        }
+                        reasons.extend(line.conversation().err());
+                    }
+                }
+            }
+            reasons
+        }
+    }
+}
+
+/// Panics unless `pointer` is a JSON pointer (RFC 6901): empty, or `/`-separated segments in
+/// which `~` only starts `~0` or `~1`.
+fn assert_pointer(pointer: &str) {
+    let escapes_valid = pointer
+        .match_indices('~')
+        .all(|(at, _)| matches!(pointer.as_bytes().get(at + 1), Some(b'0' | b'1')));
+    assert!(
+        (pointer.is_empty() || pointer.starts_with('/')) && escapes_valid,
+        "not a JSON pointer: {pointer}"
+    );
+}
+
+/// `bytes` without a UTF-8 byte order mark, as the readers take it.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The message texts of one JSON text, and the text with each of them replaced by a canary.
+#[derive(Debug)]
+struct Texts {
+    /// Each text's string literal (its place in the JSON text, quotes included) and the text,
+    /// trimmed, in the order of the JSON text.
+    found: Vec<(Range<usize>, String)>,
+    /// The JSON text with the `n`th literal replaced by [`canary`]`(n)`.
+    canaried: Vec<u8>,
+}
+
+impl Texts {
+    /// The texts of `json`, if it is one JSON text.
+    fn find(json: &[u8]) -> Option<Self> {
+        let json = std::str::from_utf8(json).ok()?;
+        let top: &RawValue = serde_json::from_str(json).ok()?;
+        let mut found = Vec::new();
+        collect_texts(json, top, false, &mut found);
+        found.sort_by_key(|(at, _)| at.start);
+        let mut canaried = String::with_capacity(json.len());
+        let mut copied = 0;
+        for (n, (at, _)) in found.iter().enumerate() {
+            canaried.push_str(&json[copied..at.start]);
+            canaried.push_str(&format!("\"{}\"", canary(n)));
+            copied = at.end;
+        }
+        canaried.push_str(&json[copied..]);
+        Some(Self {
+            found,
+            canaried: canaried.into_bytes(),
+        })
+    }
+
+    /// Panics if a canary is in `canaried_reasons`, or a text in `reasons` but not in
+    /// `canaried_reasons`.
+    fn assert_not_in(&self, reasons: &[String], canaried_reasons: &[String]) {
+        for (n, (at, text)) in self.found.iter().enumerate() {
+            let canary = canary(n);
+            assert!(
+                !canaried_reasons.iter().any(|r| r.contains(&canary)),
+                "an error holds the text that replaced bytes {at:?}"
+            );
+            let leaked = reasons.iter().any(|r| r.contains(text.as_str()))
+                && !canaried_reasons.iter().any(|r| r.contains(text.as_str()));
+            assert!(
+                !leaked,
+                "an error holds the text at bytes {at:?} ({} characters)",
+                text.chars().count()
+            );
+        }
+    }
+}
+
+/// What replaces the `n`th text: not a label, a key or any of the readers' words.
+fn canary(n: usize) -> String {
+    format!("\u{a4}canary {n}\u{a4}")
+}
+
+/// Adds the texts in `value` (a part of `json`, a value of a text key if `is_text`) to `found`.
+fn collect_texts(
+    json: &str,
+    value: &RawValue,
+    is_text: bool,
+    found: &mut Vec<(Range<usize>, String)>,
+) {
+    let raw = value.get();
+    match raw.as_bytes().first() {
+        Some(b'{') => {
+            // Into a map, the last of a repeated key counts, as in the document's `Value`.
+            let Ok(object) = serde_json::from_str::<HashMap<String, &RawValue>>(raw) else {
+                return;
+            };
+            for (key, value) in object {
+                collect_texts(json, value, TEXT_KEYS.contains(&key.as_str()), found);
+            }
+        }
+        Some(b'[') => {
+            let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw) else {
+                return;
+            };
+            for item in items {
+                collect_texts(json, item, false, found);
+            }
+        }
+        Some(b'"') if is_text => {
+            let Ok(text) = serde_json::from_str::<String>(raw) else {
+                return;
+            };
+            let text = text.trim();
+            if text.chars().count() >= MIN_TEXT {
+                // `raw` borrows from `json`: where it starts there.
+                let start = raw.as_ptr() as usize - json.as_ptr() as usize;
+                found.push((start..start + raw.len(), text.to_owned()));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reads `bytes` as the contact records file `file` into `records`, checking that an error names
+/// the file and a byte of the input (unless it is gzip that is not), and says nothing but the
+/// reader's words and the documented fields' names.
+pub fn records_checked(
+    records: &mut ContactRecords,
+    file: &str,
+    bytes: &[u8],
+) -> Result<(), RecordsError> {
+    let result = records.add_file(file, bytes);
+    if let Err(error) = &result {
+        assert!(
+            error.file == file && error.to_string().starts_with(&format!("{file}: ")),
+            "a contact records error does not start with the file's name"
+        );
+        let gzip = bytes.starts_with(&[0x1f, 0x8b]);
+        if !gzip {
+            let at = error.at.expect("an error in plain text names its byte");
+            assert!(
+                at < without_bom(bytes).len() as u64,
+                "byte {at} is past the end"
+            );
+        }
+        assert!(
+            records_reason(&error.reason) || (gzip && error.at.is_none()),
+            "not one of the reader's reasons ({} bytes)",
+            error.reason.len()
+        );
+    }
+    result
+}
+
+/// Whether `reason` is one the contact records reader gives, naming only documented fields.
+fn records_reason(reason: &str) -> bool {
+    const FIXED: [&str; 4] = [
+        "a record is cut short",
+        "not JSON",
+        "a record is not a JSON object of the documented fields",
+        "a record has no ContactId",
+    ];
+    const TIMES: [&str; 3] = [
+        "LastUpdateTimestamp",
+        "Recordings[].StartTimestamp",
+        "Agent.ConnectedToAgentTimestamp",
+    ];
+    const FIELDS: [&str; 12] = [
+        "ContactId",
+        "InitialContactId",
+        "LastUpdateTimestamp",
+        "Agent",
+        "ARN",
+        "Username",
+        "ConnectedToAgentTimestamp",
+        "Queue",
+        "Name",
+        "Recordings",
+        "StartTimestamp",
+        "MediaStreamType",
+    ];
+    if let Some(field) = reason.strip_suffix(" is not a yyyy-mm-ddThh:mm:ssZ time") {
+        return TIMES.contains(&field);
+    }
+    if let Some(path) = reason.strip_suffix(" is not of the documented type") {
+        // serde_path_to_error's path: `Agent.Username`, `Recordings[2].StartTimestamp`.
+        return path.split('.').all(|segment| {
+            let name = segment.trim_end_matches(|c: char| c.is_ascii_digit() || "[]".contains(c));
+            FIELDS.contains(&name)
+        });
+    }
+    FIXED.contains(&reason)
+}
