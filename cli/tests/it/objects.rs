@@ -27,13 +27,28 @@ struct Moto {
 }
 
 impl Moto {
+    /// Starts moto on a free port. The port is free when it is picked and may be taken before
+    /// moto binds it (tests start servers concurrently): moto then exits, and another port is
+    /// tried, three times at most.
     async fn start() -> Self {
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let mut said = Vec::new();
+        for _ in 0..3 {
+            match Self::start_on_a_free_port(&program).await {
+                Ok(moto) => return moto,
+                Err(last_words) => said.push(last_words),
+            }
+        }
+        panic!("{program} did not start on three ports: {said:?}");
+    }
+
+    /// Moto on a port free a moment ago; what it said if it stopped before it listened.
+    async fn start_on_a_free_port(program: &str) -> Result<Self, Vec<String>> {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let mut child = tokio::process::Command::new(&program)
+        let mut child = tokio::process::Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -47,25 +62,28 @@ impl Moto {
             });
         // It says where it listens once it does.
         let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
         let ready = async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 if line.contains("Running on http://127.0.0.1") {
                     return true;
                 }
+                said.push(line);
             }
             false
         };
         let ready = tokio::time::timeout(Duration::from_secs(60), ready).await;
-        assert!(
-            matches!(ready, Ok(true)),
-            "{program} did not start: {ready:?}"
-        );
+        match ready {
+            Ok(true) => {}
+            Ok(false) => return Err(said),
+            Err(_) => panic!("{program} did not listen within 60 s: {said:?}"),
+        }
         // Keep reading its log, so that it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
+        Ok(Self {
             url: format!("http://127.0.0.1:{port}"),
             _child: child,
-        }
+        })
     }
 
     /// Creates `bucket` and puts each object in it.
