@@ -244,7 +244,9 @@ impl Texts {
         strings.sort_by_key(|string| string.at.start);
         let mut canaried = String::with_capacity(json.len());
         let mut copied = 0;
-        for string in &strings {
+        // A value shown by design keeps a text it holds: a media type such as
+        // `application/vnd.amazonaws.connect.message.interactive` holds `e.interactive`.
+        for string in strings.iter().filter(|s| !shown_by_design(&s.value)) {
             let mut value = string.value.clone();
             for (n, text) in texts.iter().enumerate() {
                 value = value.replace(text.as_str(), &canary(n));
@@ -288,8 +290,9 @@ fn canary(n: usize) -> String {
     format!("\u{a4}canary {n}\u{a4}")
 }
 
-/// Whether the readers may show `value`, as they do by design: a label (a role, a type: short,
-/// and only letters, digits and `_-/ `), or a media type (`type/subtype` of token characters).
+/// Whether the readers may show `value`, or a part of it, as they do by design: a label (a role,
+/// a type: short, and only letters, digits and `_-/ `), or a media type (`type/subtype` of token
+/// characters, before any `;`).
 pub fn shown_by_design(value: &str) -> bool {
     let value = value.trim();
     let label = value.chars().count() <= 40
@@ -304,6 +307,10 @@ pub fn shown_by_design(value: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'))
     };
     let media_type = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
         .split_once('/')
         .is_some_and(|(kind, subtype)| token(kind) && token(subtype));
     label || media_type
