@@ -6,12 +6,14 @@
 //!   pointer is a JSON pointer (empty, or `/`-separated with `~0`/`~1` escapes) to a node of the
 //!   document, and its reason is not blank. A document is refused as not JSON exactly when
 //!   `serde_json` refuses it as a `Value`, with the same message.
-//! - **No error holds a message's text.** The texts are the string values of the keys the
-//!   formats keep text in ([`TEXT_KEYS`]), of [`MIN_TEXT`] characters or more. Each is replaced by
-//!   a canary (a string no reader takes for anything but a text) in a copy of the input, which is
-//!   read again: no canary may appear in its errors, and no text may appear in the input's errors
-//!   unless it appears in the copy's too. What is in both did not come from the text: a key, a
-//!   role shown as a label, the library's own words.
+//! - **No error holds a message's text.** A malformed document can hold a message's text in any
+//!   string, so the texts are every string value of [`MIN_TEXT`] characters or more but those the
+//!   readers show by design: labels (a role, a type) and media types ([`shown_by_design`]). Each
+//!   is replaced by a canary (a string no reader takes for anything but a text) wherever it
+//!   occurs in a string value of a copy of the input, and the copy is read again: no canary may
+//!   appear in its errors, and no text may appear in the input's errors unless it appears in the
+//!   copy's too. What is in both did not come from a string value: a key, the file's name, or the
+//!   library's own words.
 //! - A valid entry's line makes a message; a valid JSON Lines line, written back, reads the same.
 //!
 //! Assertion messages give places and lengths, never a text.
@@ -26,10 +28,6 @@ use asapp_conversations_import::formats::{
 use asapp_conversations_import::transcript::Line;
 use serde_json::Value;
 use serde_json::value::RawValue;
-
-/// The keys the formats keep a message's text in (Contact Lens and Amazon Connect chat
-/// `Content`, Genesys and JSON Lines `text`, Twilio `transcript`).
-pub const TEXT_KEYS: [&str; 3] = ["Content", "text", "transcript"];
 
 /// Texts shorter than this (in characters, trimmed) are not looked for in errors: a word that
 /// short could be any error's.
@@ -221,10 +219,10 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
 /// The message texts of one JSON text, and the text with each of them replaced by a canary.
 #[derive(Debug)]
 struct Texts {
-    /// Each text's string literal (its place in the JSON text, quotes included) and the text,
-    /// trimmed, in the order of the JSON text.
-    found: Vec<(Range<usize>, String)>,
-    /// The JSON text with the `n`th literal replaced by [`canary`]`(n)`.
+    /// The texts, longest first, trimmed.
+    texts: Vec<String>,
+    /// The JSON text with every occurrence of the `n`th text in a string value replaced by
+    /// [`canary`]`(n)`.
     canaried: Vec<u8>,
 }
 
@@ -233,19 +231,35 @@ impl Texts {
     fn find(json: &[u8]) -> Option<Self> {
         let json = std::str::from_utf8(json).ok()?;
         let top: &RawValue = serde_json::from_str(json).ok()?;
-        let mut found = Vec::new();
-        collect_texts(json, top, false, &mut found);
-        found.sort_by_key(|(at, _)| at.start);
+        let mut strings = Vec::new();
+        collect_strings(json, top, &mut strings);
+        let mut texts: Vec<String> = strings
+            .iter()
+            .map(|string| string.value.trim())
+            .filter(|text| text.chars().count() >= MIN_TEXT && !shown_by_design(text))
+            .map(str::to_owned)
+            .collect();
+        texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        texts.dedup();
+        strings.sort_by_key(|string| string.at.start);
         let mut canaried = String::with_capacity(json.len());
         let mut copied = 0;
-        for (n, (at, _)) in found.iter().enumerate() {
-            canaried.push_str(&json[copied..at.start]);
-            canaried.push_str(&format!("\"{}\"", canary(n)));
-            copied = at.end;
+        // A value shown by design keeps a text it holds: a media type such as
+        // `application/vnd.amazonaws.connect.message.interactive` holds `e.interactive`.
+        for string in strings.iter().filter(|s| !shown_by_design(&s.value)) {
+            let mut value = string.value.clone();
+            for (n, text) in texts.iter().enumerate() {
+                value = value.replace(text.as_str(), &canary(n));
+            }
+            if value != string.value {
+                canaried.push_str(&json[copied..string.at.start]);
+                canaried.push_str(&serde_json::to_string(&value).expect("a string"));
+                copied = string.at.end;
+            }
         }
         canaried.push_str(&json[copied..]);
         Some(Self {
-            found,
+            texts,
             canaried: canaried.into_bytes(),
         })
     }
@@ -253,17 +267,18 @@ impl Texts {
     /// Panics if a canary is in `canaried_reasons`, or a text in `reasons` but not in
     /// `canaried_reasons`.
     fn assert_not_in(&self, reasons: &[String], canaried_reasons: &[String]) {
-        for (n, (at, text)) in self.found.iter().enumerate() {
+        for (n, text) in self.texts.iter().enumerate() {
             let canary = canary(n);
             assert!(
                 !canaried_reasons.iter().any(|r| r.contains(&canary)),
-                "an error holds the text that replaced bytes {at:?}"
+                "an error holds text {n} of the copy ({} characters)",
+                text.chars().count()
             );
             let leaked = reasons.iter().any(|r| r.contains(text.as_str()))
                 && !canaried_reasons.iter().any(|r| r.contains(text.as_str()));
             assert!(
                 !leaked,
-                "an error holds the text at bytes {at:?} ({} characters)",
+                "an error holds text {n} ({} characters)",
                 text.chars().count()
             );
         }
@@ -275,13 +290,43 @@ fn canary(n: usize) -> String {
     format!("\u{a4}canary {n}\u{a4}")
 }
 
-/// Adds the texts in `value` (a part of `json`, a value of a text key if `is_text`) to `found`.
-fn collect_texts(
-    json: &str,
-    value: &RawValue,
-    is_text: bool,
-    found: &mut Vec<(Range<usize>, String)>,
-) {
+/// Whether the readers may show `value`, or a part of it, as they do by design: a label (a role,
+/// a type: short, and only letters, digits and `_-/ `), or a media type (`type/subtype` of token
+/// characters, before any `;`).
+pub fn shown_by_design(value: &str) -> bool {
+    let value = value.trim();
+    let label = value.chars().count() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | ' '));
+    let token = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 100
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'))
+    };
+    let media_type = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype));
+    label || media_type
+}
+
+/// A string value of a JSON text.
+#[derive(Debug)]
+struct StringValue {
+    /// Its literal in the JSON text, quotes included.
+    at: Range<usize>,
+    /// What it says.
+    value: String,
+}
+
+/// Adds the string values in `value` (a part of `json`) to `found`.
+fn collect_strings(json: &str, value: &RawValue, found: &mut Vec<StringValue>) {
     let raw = value.get();
     match raw.as_bytes().first() {
         Some(b'{') => {
@@ -289,8 +334,8 @@ fn collect_texts(
             let Ok(object) = serde_json::from_str::<HashMap<String, &RawValue>>(raw) else {
                 return;
             };
-            for (key, value) in object {
-                collect_texts(json, value, TEXT_KEYS.contains(&key.as_str()), found);
+            for value in object.into_values() {
+                collect_strings(json, value, found);
             }
         }
         Some(b'[') => {
@@ -298,19 +343,19 @@ fn collect_texts(
                 return;
             };
             for item in items {
-                collect_texts(json, item, false, found);
+                collect_strings(json, item, found);
             }
         }
-        Some(b'"') if is_text => {
-            let Ok(text) = serde_json::from_str::<String>(raw) else {
+        Some(b'"') => {
+            let Ok(value) = serde_json::from_str::<String>(raw) else {
                 return;
             };
-            let text = text.trim();
-            if text.chars().count() >= MIN_TEXT {
-                // `raw` borrows from `json`: where it starts there.
-                let start = raw.as_ptr() as usize - json.as_ptr() as usize;
-                found.push((start..start + raw.len(), text.to_owned()));
-            }
+            // `raw` borrows from `json`: where it starts there.
+            let start = raw.as_ptr() as usize - json.as_ptr() as usize;
+            found.push(StringValue {
+                at: start..start + raw.len(),
+                value,
+            });
         }
         _ => {}
     }
