@@ -221,8 +221,11 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
 struct Texts {
     /// The texts, longest first, trimmed.
     texts: Vec<String>,
-    /// The JSON text with every occurrence of the `n`th text in a string value replaced by
-    /// [`canary`]`(n)`.
+    /// What the canaries are made of: a run of `¤` that the JSON text does not hold (the fuzzer
+    /// learns a canary, and puts it in a key).
+    marker: String,
+    /// The JSON text with every occurrence of the `n`th text in a string value replaced by its
+    /// canary.
     canaried: Vec<u8>,
 }
 
@@ -242,6 +245,11 @@ impl Texts {
         texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         texts.dedup();
         strings.sort_by_key(|string| string.at.start);
+        let marker = (1..)
+            .map(|n| "\u{a4}".repeat(n))
+            .find(|marker| !json.contains(&format!("{marker}canary")))
+            .expect("a marker");
+        let canary = |n: usize| format!("{marker}canary {n}{marker}");
         let mut canaried = String::with_capacity(json.len());
         let mut copied = 0;
         // A value shown by design keeps a text it holds: a media type such as
@@ -261,6 +269,7 @@ impl Texts {
         Some(Self {
             texts,
             canaried: canaried.into_bytes(),
+            marker,
         })
     }
 
@@ -268,7 +277,7 @@ impl Texts {
     /// `canaried_reasons`.
     fn assert_not_in(&self, reasons: &[String], canaried_reasons: &[String]) {
         for (n, text) in self.texts.iter().enumerate() {
-            let canary = canary(n);
+            let canary = format!("{marker}canary {n}{marker}", marker = self.marker);
             assert!(
                 !canaried_reasons.iter().any(|r| r.contains(&canary)),
                 "an error holds text {n} of the copy ({} characters)",
@@ -283,11 +292,6 @@ impl Texts {
             );
         }
     }
-}
-
-/// What replaces the `n`th text: not a label, a key or any of the readers' words.
-fn canary(n: usize) -> String {
-    format!("\u{a4}canary {n}\u{a4}")
 }
 
 /// Whether the readers may show `value`, or a part of it, as they do by design: a label (a role,

@@ -2,8 +2,8 @@
 # Coverage-guided fuzzing of the import's readers: builds the fuzz targets of fuzz/ (libFuzzer,
 # through libfuzzer-sys, on the stable toolchain) and runs TARGET for SECONDS, or every target one
 # after another with `all`. Prints one Markdown table row per target, which BENCHMARKS.md quotes:
-# executions, executions per second, the corpus at the end, crashes (artifacts written) and
-# libFuzzer's exit status.
+# executions, executions per second, the edges covered and the corpus (inputs) at the end, as
+# libFuzzer last reports them, crashes (artifacts written) and libFuzzer's exit status.
 #
 # Usage: import/benches/fuzz.sh TARGET|all SECONDS
 # Targets: contact_lens connect_chat genesys twilio contact_records jsonl detect
@@ -77,8 +77,8 @@ dictionary() {
   fi
 }
 
-echo "| target | executions | executions/s | corpus | crashes | seconds | exit status |"
-echo "|---|---|---|---|---|---|---|"
+echo "| target | executions | executions/s | edges covered | corpus | crashes | seconds | exit status |"
+echo "|---|---|---|---|---|---|---|---|"
 for target in "${targets[@]}"; do
   dir=$work/$target
   mkdir -p "$dir/corpus" "$dir/artifacts"
@@ -93,7 +93,10 @@ for target in "${targets[@]}"; do
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log" | tail -1)
   executions=${executions:-0}
   rate=$((executions / (elapsed > 0 ? elapsed : 1)))
-  corpus=$(find "$dir/corpus" -type f | wc -l)
+  # libFuzzer's last status line: `#N DONE cov: EDGES ft: F corp: INPUTS/SIZE …`.
+  last=$(grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -1 || true)
+  coverage=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$last")
+  corpus=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
   crashes=$(($(find "$dir/artifacts" -type f | wc -l) - before))
-  echo "| $target | $executions | $rate | $corpus | $crashes | $elapsed | $status |"
+  echo "| $target | $executions | $rate | ${coverage:-?} | ${corpus:-?} | $crashes | $elapsed | $status |"
 done
