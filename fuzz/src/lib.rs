@@ -79,9 +79,11 @@ pub fn read_checked(
     let reasons = document_reasons(file, bytes, &result);
     let json = without_bom(bytes);
     if let Some(texts) = Texts::find(json) {
-        let canaried = [&bytes[..bytes.len() - json.len()], &texts.canaried].concat();
-        let canaried_reasons = document_reasons(file, &canaried, &read(&canaried));
-        texts.assert_not_in(&reasons, &canaried_reasons);
+        let bom = &bytes[..bytes.len() - json.len()];
+        texts.assert_not_in(&reasons, |copy| {
+            let copy = [bom, copy].concat();
+            document_reasons(file, &copy, &read(&copy))
+        });
     }
     result
 }
@@ -95,8 +97,9 @@ pub fn lines_checked(bytes: &[u8]) {
         };
         let reasons = line_reasons(line);
         if let Some(texts) = Texts::find(line.as_bytes()) {
-            let canaried = std::str::from_utf8(&texts.canaried).expect("canaries are UTF-8");
-            texts.assert_not_in(&reasons, &line_reasons(canaried));
+            texts.assert_not_in(&reasons, |copy| {
+                line_reasons(std::str::from_utf8(copy).expect("canaries are UTF-8"))
+            });
         }
     }
 }
@@ -216,17 +219,18 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// The message texts of one JSON text, and the text with each of them replaced by a canary.
+/// The message texts of one JSON text, and copies of it with texts replaced by canaries.
 #[derive(Debug)]
 struct Texts {
+    /// The JSON text.
+    json: String,
+    /// Its string values that hold texts, in the order they appear.
+    strings: Vec<StringValue>,
     /// The texts, longest first, trimmed.
     texts: Vec<String>,
     /// What the canaries are made of: a run of `¤` that the JSON text does not hold (the fuzzer
     /// learns a canary, and puts it in a key).
     marker: String,
-    /// The JSON text with every occurrence of the `n`th text in a string value replaced by its
-    /// canary.
-    canaried: Vec<u8>,
 }
 
 impl Texts {
@@ -244,57 +248,76 @@ impl Texts {
             .collect();
         texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         texts.dedup();
+        // A value shown by design keeps a text it holds: a media type such as
+        // `application/vnd.amazonaws.connect.message.interactive` holds `e.interactive`.
+        strings.retain(|string| !shown_by_design(&string.value));
         strings.sort_by_key(|string| string.at.start);
         let marker = (1..)
             .map(|n| "\u{a4}".repeat(n))
             .find(|marker| !json.contains(&format!("{marker}canary")))
             .expect("a marker");
-        let canary = |n: usize| format!("{marker}canary {n}{marker}");
-        let mut canaried = String::with_capacity(json.len());
-        let mut copied = 0;
-        // A value shown by design keeps a text it holds: a media type such as
-        // `application/vnd.amazonaws.connect.message.interactive` holds `e.interactive`.
-        for string in strings.iter().filter(|s| !shown_by_design(&s.value)) {
-            let mut value = string.value.clone();
-            for (n, text) in texts.iter().enumerate() {
-                value = value.replace(text.as_str(), &canary(n));
-            }
-            if value != string.value {
-                canaried.push_str(&json[copied..string.at.start]);
-                canaried.push_str(&serde_json::to_string(&value).expect("a string"));
-                copied = string.at.end;
-            }
-        }
-        canaried.push_str(&json[copied..]);
         Some(Self {
+            json: json.to_owned(),
+            strings,
             texts,
-            canaried: canaried.into_bytes(),
             marker,
         })
     }
 
-    /// Panics if a canary is in `canaried_reasons`, or a text in `reasons` but not in
-    /// `canaried_reasons`.
-    fn assert_not_in(&self, reasons: &[String], canaried_reasons: &[String]) {
+    /// The canary that replaces the `n`th text.
+    fn canary(&self, n: usize) -> String {
+        format!("{marker}canary {n}{marker}", marker = self.marker)
+    }
+
+    /// The JSON text with every occurrence, in a string value, of each text `replace` picks by
+    /// its number replaced by that text's canary.
+    fn replaced(&self, replace: impl Fn(usize) -> bool) -> Vec<u8> {
+        let mut copy = String::with_capacity(self.json.len());
+        let mut copied = 0;
+        for string in &self.strings {
+            let mut value = string.value.clone();
+            for (n, text) in self.texts.iter().enumerate().filter(|(n, _)| replace(*n)) {
+                value = value.replace(text.as_str(), &self.canary(n));
+            }
+            if value != string.value {
+                copy.push_str(&self.json[copied..string.at.start]);
+                copy.push_str(&serde_json::to_string(&value).expect("a string"));
+                copied = string.at.end;
+            }
+        }
+        copy.push_str(&self.json[copied..]);
+        copy.into_bytes()
+    }
+
+    /// Panics if an error holds a text: a canary in the reasons `read` gives for a copy with
+    /// every text replaced, or a text in `reasons` (the JSON text's) that is not in that copy's.
+    /// Such a text is read again with it alone replaced, as replacing every text can make a
+    /// valid value invalid (a time) and so change the reasons: a text in both did not come from
+    /// a string value but from a key, the file's name, or the library's own words.
+    fn assert_not_in(&self, reasons: &[String], read: impl Fn(&[u8]) -> Vec<String>) {
+        let holds = |reasons: &[String], part: &str| {
+            reasons.iter().any(|r| without_positions(r).contains(part))
+        };
+        let every_replaced = read(&self.replaced(|_| true));
         for (n, text) in self.texts.iter().enumerate() {
-            let canary = format!("{marker}canary {n}{marker}", marker = self.marker);
-            assert!(
-                !canaried_reasons.iter().any(|r| r.contains(&canary)),
-                "an error holds text {n} of the copy ({} characters)",
-                text.chars().count()
-            );
-            // The copy's strings differ in length, so its reasons' positions differ: compare
+            let leaked = || {
+                format!(
+                    "an error holds text {n} ({} characters)",
+                    text.chars().count()
+                )
+            };
+            assert!(!holds(&every_replaced, &self.canary(n)), "{}", leaked());
+            // The copies' strings differ in length, so their reasons' positions differ: compare
             // with positions masked (a text may be a reason, position and all, of this input).
             let text = without_positions(text);
-            let leaked = reasons.iter().any(|r| without_positions(r).contains(&text))
-                && !canaried_reasons
-                    .iter()
-                    .any(|r| without_positions(r).contains(&text));
-            assert!(
-                !leaked,
-                "an error holds text {n} ({} characters)",
-                text.chars().count()
-            );
+            if holds(reasons, &text) && !holds(&every_replaced, &text) {
+                let one_replaced = read(&self.replaced(|m| m == n));
+                assert!(
+                    !holds(&one_replaced, &self.canary(n)) && holds(&one_replaced, &text),
+                    "{}",
+                    leaked()
+                );
+            }
         }
     }
 }

@@ -83,7 +83,8 @@ for target in "${targets[@]}"; do
   dir=$work/$target
   mkdir -p "$dir/corpus" "$dir/artifacts"
   seeds "$target" "$dir/seeds"
-  before=$(find "$dir/artifacts" -type f | wc -l)
+  # An input that crashes again is written again under the same name: count what this run wrote.
+  touch "$dir/started"
   started=$SECONDS
   status=0
   "$target_dir/$host/release/$target" -max_total_time="$seconds" -use_value_profile=1 \
@@ -97,6 +98,6 @@ for target in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -1 || true)
   coverage=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' <<<"$last")
   corpus=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
-  crashes=$(($(find "$dir/artifacts" -type f | wc -l) - before))
+  crashes=$(find "$dir/artifacts" -type f -newer "$dir/started" | wc -l)
   echo "| $target | $executions | $rate | ${coverage:-?} | ${corpus:-?} | $crashes | $elapsed | $status |"
 done
