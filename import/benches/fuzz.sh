@@ -8,7 +8,8 @@
 # Usage: import/benches/fuzz.sh TARGET|all SECONDS
 # Targets: contact_lens connect_chat genesys twilio contact_records jsonl detect
 #
-# Needs cargo and a C++ compiler (libfuzzer-sys builds libFuzzer), and gzip. Run by hand, not by CI.
+# Needs cargo and a C++ compiler (libfuzzer-sys builds libFuzzer), and gzip. Run by hand: CI only
+# checks that the targets build (.ci/fuzz-harness).
 # Builds in $CARGO_TARGET_DIR, else ~/.cache/asapp-conversations/fuzz-target; keeps each target's
 # corpus, artifacts (crash-*, timeout-*, oom-*) and log under $FUZZ_WORK, else
 # ~/.cache/asapp-conversations/fuzz, so that a later run starts from the corpus an earlier one
