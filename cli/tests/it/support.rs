@@ -1,10 +1,9 @@
-//! The shared test support of these tests: the plumbing (a scratch directory, a sandbox and the
-//! environment pointing `asapp` at it, a server of a router, an injected error answer), the one
-//! generator of JSON Lines transcripts ([`message_line`] for a line written by hand,
-//! [`Transcript`] for conversations × messages in any order), and the one read-back
-//! ([`exported_texts`], [`assert_once_in_order`]).
+//! The shared test support of these tests: the plumbing (a sandbox and the environment pointing
+//! `asapp` at it, a server of a router, an injected error answer), the one read-back
+//! ([`exported_texts`], [`assert_once_in_order`]), and what the import library's tests share too
+//! (`asapp-conversations-test-support`: a scratch directory, the one generator of JSON Lines
+//! transcripts).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,26 +13,12 @@ use serde_json::{Value, json};
 
 use super::{Ran, asapp_with};
 
+pub(super) use asapp_conversations_test_support::{
+    Order, Scratch, Seeded, Transcript, message_line,
+};
+
 /// The longest any wait of these tests may take: past it, the test fails instead of hanging.
 pub(super) const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
-
-/// A scratch directory, removed when dropped.
-pub(super) struct Scratch(pub(super) PathBuf);
-
-impl Scratch {
-    pub(super) fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("asapp-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `asapp args` run in-process with the variables `env`.
 pub(super) async fn asapp_env(args: &[&str], env: &[(&'static str, String)]) -> Ran {
@@ -145,139 +130,6 @@ pub(super) async fn counting_sandbox(
     (url, reached, sandbox)
 }
 
-/// One line of a transcript written by hand: `text`, said by customer `c` in `external_id`, at
-/// `second` past 11:42 on a day.
-pub(super) fn message_line(external_id: &str, text: &str, second: u32) -> String {
-    json!({"externalId": external_id, "customerId": "c", "role": "customer", "senderId": "c", "text": text, "timestamp": format!("2024-01-23T11:42:{second:02}Z")}).to_string()
-}
-
-/// A small seeded generator (xorshift64*).
-pub(super) struct Seeded(pub(super) u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub(super) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A generated transcript: conversations `{prefix}-000`, `{prefix}-001`, … of as many messages
-/// each, customer and agent in turn, a second apart from 10:00 on a day; message `m` of
-/// conversation `c` says `{words} {m} of {prefix}-{c:03}`. Every line of a conversation is as
-/// long as every other of the same speaker and number of digits.
-pub(super) struct Transcript {
-    prefix: &'static str,
-    conversations: usize,
-    messages: usize,
-    words: &'static str,
-    said_twice: bool,
-}
-
-/// The order of a transcript's lines. Each conversation's lines keep their own order in all.
-pub(super) enum Order<'a> {
-    /// Each conversation whole, one after the other.
-    OneAfterAnother,
-    /// Line by line in turn: message 0 of every conversation, then message 1, …
-    InTurn,
-    /// The conversations interleaved at random: a dump in time order of concurrent calls.
-    Shuffled(&'a mut Seeded),
-}
-
-impl Transcript {
-    pub(super) fn new(prefix: &'static str, conversations: usize, messages: usize) -> Self {
-        Self {
-            prefix,
-            conversations,
-            messages,
-            words: "message",
-            said_twice: false,
-        }
-    }
-
-    /// Each conversation's message 1 repeats its message 0, time and all: said twice.
-    pub(super) fn said_twice(self) -> Self {
-        Self {
-            said_twice: true,
-            ..self
-        }
-    }
-
-    /// Each text starts with `words` instead of `message`.
-    pub(super) fn saying(self, words: &'static str) -> Self {
-        Self { words, ..self }
-    }
-
-    pub(super) fn external_id(&self, c: usize) -> String {
-        format!("{}-{c:03}", self.prefix)
-    }
-
-    fn line(&self, c: usize, m: usize) -> Value {
-        let m = if self.said_twice && m == 1 { 0 } else { m };
-        let customer = format!("customer-{c:03}");
-        let agent = format!("agent-{}", c % 7);
-        let customer_says = m % 2 == 0;
-        json!({
-            "externalId": self.external_id(c),
-            "customerId": customer,
-            "customerName": format!("Customer {c:03}"),
-            "agentId": agent,
-            "agentName": "Grace",
-            "role": if customer_says { "customer" } else { "agent" },
-            "senderId": if customer_says { customer } else { agent },
-            "text": format!("{} {m} of {}", self.words, self.external_id(c)),
-            "timestamp": format!("2024-01-23T{:02}:{:02}:{:02}Z", 10 + m / 3600, m / 60 % 60, m % 60),
-        })
-    }
-
-    /// Conversation `c`'s lines in time order: as it exports, once stored.
-    pub(super) fn conversation(&self, c: usize) -> Vec<Value> {
-        (0..self.messages).map(|m| self.line(c, m)).collect()
-    }
-
-    /// Every line, in `order`.
-    pub(super) fn lines(&self, order: Order<'_>) -> Vec<Value> {
-        match order {
-            Order::OneAfterAnother => (0..self.conversations)
-                .flat_map(|c| self.conversation(c))
-                .collect(),
-            Order::InTurn => (0..self.messages)
-                .flat_map(|m| (0..self.conversations).map(move |c| self.line(c, m)))
-                .collect(),
-            Order::Shuffled(seed) => {
-                let mut next = vec![0; self.conversations];
-                let mut open: Vec<usize> = (0..self.conversations).collect();
-                let mut lines = Vec::new();
-                while !open.is_empty() {
-                    let pick = usize::try_from(seed.below(open.len() as u64)).unwrap();
-                    let c = open[pick];
-                    lines.push(self.line(c, next[c]));
-                    next[c] += 1;
-                    if next[c] == self.messages {
-                        open.swap_remove(pick);
-                    }
-                }
-                lines
-            }
-        }
-    }
-
-    /// Every line in `order`, as JSON Lines.
-    pub(super) fn jsonl(&self, order: Order<'_>) -> String {
-        self.lines(order).iter().map(|l| format!("{l}\n")).collect()
-    }
-
-    /// Writes [`Transcript::jsonl`] to `path`.
-    pub(super) fn write(&self, path: &Path, order: Order<'_>) {
-        std::fs::write(path, self.jsonl(order)).unwrap();
-    }
-}
-
 /// What `asapp export` wrote of the conversation `external_id`, a value a line; the run, where
 /// it failed (as it does for a conversation ASAPP does not hold).
 pub(super) async fn export(
@@ -311,7 +163,7 @@ pub(super) async fn exported_texts(
 /// Every conversation of `transcript` exported: each of its messages once, in order, every
 /// line as it went in.
 pub(super) async fn assert_once_in_order(transcript: &Transcript, env: &[(&'static str, String)]) {
-    for c in 0..transcript.conversations {
+    for c in 0..transcript.conversations() {
         let external_id = transcript.external_id(c);
         let exported = export(&external_id, env)
             .await

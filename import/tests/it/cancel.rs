@@ -9,7 +9,9 @@
 use asapp_conversations_import::{CancellationToken, Error, Fault, Import, Input, ProgressWatch};
 use tokio::io::AsyncWriteExt as _;
 
-use super::support::{LIMIT, Lines, Recorder, Scratch, assert_stored, genesys, sandbox};
+use super::support::{
+    Expected, LIMIT, Order, Recorder, Scratch, Transcript, assert_stored, genesys, sandbox,
+};
 
 /// Messages per batch, and lines per window: small, so that many batches go before the stream
 /// ends.
@@ -28,14 +30,10 @@ async fn acknowledged(recorder: &Recorder) -> u64 {
 async fn cancelled_once_batches_are_acknowledged_then_resumed_nothing_lost_or_repeated() {
     let scratch = Scratch::new("cancel");
     let (sandbox, client) = sandbox().await;
-    let lines = Lines {
-        prefix: "cancel",
-        conversations: 16,
-        messages: 50,
-    };
-    let jsonl = lines.jsonl();
+    let lines = Transcript::new("cancel", 16, 50);
+    let jsonl = lines.jsonl(Order::InTurnPairsSwapped);
     let (document, of_document) = genesys("genesys-cancel", 20);
-    let expected = lines.expected().with(&of_document);
+    let expected = Expected::of(&lines).with(&of_document);
     let checkpoint = scratch.path("checkpoint");
     let import = || {
         Import::new(client.clone(), &checkpoint)

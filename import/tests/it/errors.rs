@@ -4,7 +4,7 @@
 
 use asapp_conversations_import::{CheckpointProblem, Error, Fault, Import, Input, InvalidKind};
 
-use super::support::{LIMIT, Lines, Recorder, Scratch, genesys, sandbox};
+use super::support::{LIMIT, Recorder, Scratch, Transcript, genesys, sandbox};
 
 /// A message's text that must never be shown: in an invalid line, and in a valid one beside it.
 const SECRET: &str = "my card number is 4111-PLUM-SECRET";
@@ -12,23 +12,23 @@ const SECRET: &str = "my card number is 4111-PLUM-SECRET";
 /// Three lines: a valid one, one whose role is not a role (and whose text is the secret), and a
 /// valid one that says the secret.
 fn with_invalid_line() -> String {
-    let valid = Lines {
-        prefix: "errors",
-        conversations: 1,
-        messages: 2,
-    };
+    let valid = Transcript::new("errors", 1, 2);
     let invalid = valid
         .line(0, 1)
+        .to_string()
         .replace("\"agent\"", "\"ghost\"")
         .replace("message 1 of errors-000", SECRET);
-    let said = valid.line(0, 0).replace("message 0 of errors-000", SECRET);
+    let said = valid
+        .line(0, 0)
+        .to_string()
+        .replace("message 0 of errors-000", SECRET);
     assert!(
         invalid.contains(SECRET) && invalid.contains("ghost"),
         "{invalid}"
     );
     format!(
         "{}\n{invalid}\n{said}\n",
-        valid.line(0, 0).replace("10:00:00", "09:00:00")
+        valid.line(0, 0).to_string().replace("10:00:00", "09:00:00")
     )
 }
 

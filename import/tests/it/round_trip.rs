@@ -5,7 +5,9 @@
 
 use asapp_conversations_import::{Import, Input};
 
-use super::support::{LIMIT, Lines, Recorder, Scratch, assert_stored, genesys, sandbox};
+use super::support::{
+    Expected, LIMIT, Order, Recorder, Scratch, Transcript, assert_stored, genesys, sandbox,
+};
 
 /// Messages per batch: small, so that each conversation takes several.
 const BATCH: usize = 4;
@@ -19,46 +21,28 @@ async fn files_memory_and_a_reader_each_message_once_in_order() {
     let directory = scratch.path("exports");
     std::fs::create_dir(&directory).unwrap();
     let in_directory = [
-        Lines {
-            prefix: "dir-a",
-            conversations: 4,
-            messages: 9,
-        },
-        Lines {
-            prefix: "dir-b",
-            conversations: 3,
-            messages: 8,
-        },
+        Transcript::new("dir-a", 4, 9),
+        Transcript::new("dir-b", 3, 8),
     ];
     for (index, lines) in in_directory.iter().enumerate() {
-        std::fs::write(directory.join(format!("{index}.jsonl")), lines.jsonl()).unwrap();
+        lines.write(
+            &directory.join(format!("{index}.jsonl")),
+            Order::InTurnPairsSwapped,
+        );
     }
     // Not a transcript's name: the walk passes it by.
     std::fs::write(directory.join("notes.txt"), "not read").unwrap();
-    let file = Lines {
-        prefix: "file",
-        conversations: 5,
-        messages: 6,
-    };
+    let file = Transcript::new("file", 5, 6);
     let file_path = scratch.path("file.jsonl");
-    std::fs::write(&file_path, file.jsonl()).unwrap();
-    let memory = Lines {
-        prefix: "memory",
-        conversations: 4,
-        messages: 5,
-    };
-    let stream = Lines {
-        prefix: "stream",
-        conversations: 4,
-        messages: 7,
-    };
+    file.write(&file_path, Order::InTurnPairsSwapped);
+    let memory = Transcript::new("memory", 4, 5);
+    let stream = Transcript::new("stream", 4, 7);
     let (document, of_document) = genesys("genesys-1", 11);
-    let expected = in_directory[0]
-        .expected()
-        .with(&in_directory[1].expected())
-        .with(&file.expected())
-        .with(&memory.expected())
-        .with(&stream.expected())
+    let expected = Expected::of(&in_directory[0])
+        .with(&Expected::of(&in_directory[1]))
+        .with(&Expected::of(&file))
+        .with(&Expected::of(&memory))
+        .with(&Expected::of(&stream))
         .with(&of_document);
     // Each conversation is one run, sent in batches of at most BATCH.
     let batches: u64 = expected
@@ -73,10 +57,10 @@ async fn files_memory_and_a_reader_each_message_once_in_order() {
             Input::path(&directory),
             Input::path(&file_path),
             Input::bytes("genesys/genesys-1.json", document.clone()),
-            Input::bytes("memory.jsonl", memory.jsonl()),
+            Input::bytes("memory.jsonl", memory.jsonl(Order::InTurnPairsSwapped)),
             Input::reader(
                 "stream.jsonl",
-                std::io::Cursor::new(stream.jsonl().into_bytes()),
+                std::io::Cursor::new(stream.jsonl(Order::InTurnPairsSwapped).into_bytes()),
             ),
         ]
     };

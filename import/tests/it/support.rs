@@ -1,11 +1,10 @@
-//! What the library's tests share: a scratch directory, an empty in-process sandbox and a
-//! client for it, the one generator of JSON Lines ([`Lines`]) and of Genesys Cloud documents
-//! ([`genesys`]), an [`Observer`] that records what it is told, and the read-back
-//! ([`assert_stored`]).
+//! What the library's tests share: an empty in-process sandbox and a client for it, the one
+//! generator of Genesys Cloud documents ([`genesys`]), an [`Observer`] that records what it is
+//! told, and the read-back ([`Expected`], [`assert_stored`]). The scratch directory and the one
+//! generator of JSON Lines come from `asapp-conversations-test-support`, which the command's
+//! tests share.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,35 +14,10 @@ use asapp_conversations_import::{Acknowledged, Invalid, Observer, ProgressWatch}
 use asapp_conversations_sandbox::{Sandbox, SandboxConfig};
 use serde_json::json;
 
+pub(crate) use asapp_conversations_test_support::{Order, Scratch, Transcript};
+
 /// The longest any wait of these tests may take: past it, the test fails instead of hanging.
 pub(crate) const LIMIT: Duration = Duration::from_secs(60);
-
-/// A scratch directory of its own for each test, removed when dropped.
-pub(crate) struct Scratch(pub(crate) PathBuf);
-
-impl Scratch {
-    pub(crate) fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "asapp-import-it-{name}-{}-{unique}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// An empty sandbox, and a client for it.
 pub(crate) async fn sandbox() -> (Sandbox, Client) {
@@ -73,6 +47,26 @@ impl Expected {
         self.0.len() as u64
     }
 
+    /// What the sandbox should hold once `transcript` is imported.
+    pub(crate) fn of(transcript: &Transcript) -> Self {
+        Self(
+            (0..transcript.conversations())
+                .map(|c| {
+                    let messages = transcript
+                        .conversation(c)
+                        .iter()
+                        .map(|line| {
+                            let time = line["timestamp"].as_str().unwrap();
+                            let time = DateTime::parse_from_rfc3339(time).unwrap();
+                            (line["text"].as_str().unwrap().to_owned(), time.to_utc())
+                        })
+                        .collect();
+                    (transcript.external_id(c), messages)
+                })
+                .collect(),
+        )
+    }
+
     /// Adds `other`'s conversations, none of which is among these.
     pub(crate) fn with(mut self, other: &Self) -> Self {
         for (external_id, messages) in &other.0 {
@@ -88,76 +82,6 @@ fn start() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2024-01-23T10:00:00Z")
         .unwrap()
         .with_timezone(&Utc)
-}
-
-/// Generated JSON Lines: conversations `{prefix}-000`, `{prefix}-001`, … of `messages` each,
-/// customer and agent in turn, a second apart; message `m` of a conversation says
-/// `message {m} of {externalId}`.
-pub(crate) struct Lines {
-    pub(crate) prefix: &'static str,
-    pub(crate) conversations: usize,
-    pub(crate) messages: usize,
-}
-
-impl Lines {
-    pub(crate) fn external_id(&self, c: usize) -> String {
-        format!("{}-{c:03}", self.prefix)
-    }
-
-    fn text(&self, c: usize, m: usize) -> String {
-        format!("message {m} of {}", self.external_id(c))
-    }
-
-    fn time(m: usize) -> DateTime<Utc> {
-        start() + TimeDelta::seconds(m as i64)
-    }
-
-    /// Line `m` of conversation `c`.
-    pub(crate) fn line(&self, c: usize, m: usize) -> String {
-        let customer = format!("customer-{c:03}");
-        let agent = format!("agent-{}", c % 3);
-        let customer_says = m.is_multiple_of(2);
-        json!({
-            "externalId": self.external_id(c),
-            "customerId": customer,
-            "agentId": agent,
-            "role": if customer_says { "customer" } else { "agent" },
-            "senderId": if customer_says { customer } else { agent },
-            "text": self.text(c, m),
-            "timestamp": Self::time(m).to_rfc3339(),
-        })
-        .to_string()
-    }
-
-    /// Every line, message 0 of every conversation, then message 1, …: interleaved, as a dump
-    /// in time order of calls held at once is; within each conversation, each pair of lines is
-    /// swapped, so that the lines are out of time order.
-    pub(crate) fn jsonl(&self) -> String {
-        let mut text = String::new();
-        for pair in (0..self.messages).step_by(2) {
-            for m in [pair + 1, pair].into_iter().filter(|m| *m < self.messages) {
-                for c in 0..self.conversations {
-                    text.push_str(&self.line(c, m));
-                    text.push('\n');
-                }
-            }
-        }
-        text
-    }
-
-    /// What the sandbox should hold once these lines are imported.
-    pub(crate) fn expected(&self) -> Expected {
-        Expected(
-            (0..self.conversations)
-                .map(|c| {
-                    let messages = (0..self.messages)
-                        .map(|m| (self.text(c, m), Self::time(m)))
-                        .collect();
-                    (self.external_id(c), messages)
-                })
-                .collect(),
-        )
-    }
 }
 
 /// A Genesys Cloud transcript document of the conversation `id`, written from the documented
