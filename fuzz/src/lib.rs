@@ -346,7 +346,9 @@ fn without_positions(text: &str) -> String {
 
 /// Whether the readers may show `value`, or a part of it, as they do by design: a label (a role,
 /// a type: short, and only letters, digits and `_-/ `), or a media type (`type/subtype` of token
-/// characters, before any `;`).
+/// characters, before any `;`). Written here again on purpose, not taken from the readers
+/// (`redact::label`, `connect_chat`'s media type): the check is what the readers promise, so a
+/// reader that shows more than this is caught.
 pub fn shown_by_design(value: &str) -> bool {
     let value = value.trim();
     let label = value.chars().count() <= 40

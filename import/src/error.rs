@@ -6,7 +6,7 @@
 //! the reason. Where a setting is to blame, the text names it as `asapp import` spells it
 //! (`--batch-size`); [`crate::Import`]'s methods say which flag each one is.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use asapp_conversations::ApiError;
 
@@ -151,7 +151,7 @@ impl Error {
     }
 
     /// Where it happened: the input, the checkpoint's path, the run of lines, or the URL; empty
-    /// when no one place is to blame (a setting, a cancellation).
+    /// when no one place is to blame (a cancellation, a bug).
     pub fn place(&self) -> String {
         match self {
             Self::Input { input, .. } => input.clone(),
@@ -168,6 +168,12 @@ impl Error {
             input: input.into(),
             detail: detail.into(),
         }
+    }
+
+    /// The file or directory at `path`, an input or in one, cannot be read.
+    pub(crate) fn cannot_read(path: &Path, error: &std::io::Error) -> Self {
+        let shown = path.display();
+        Self::input(shown.to_string(), format!("cannot read {shown}: {error}"))
     }
 
     /// The checkpoint at `path` does not belong to this import.

@@ -117,7 +117,9 @@
 //!     .cancel_on(stop.clone())
 //!     .observer(StopOnceSent(stop))
 //!     .execute();
-//! let stopped = tokio::time::timeout(Duration::from_secs(60), stopped).await?;
+//! // Every wait bounded: past a minute, the example fails instead of hanging.
+//! let limit = Duration::from_secs(60);
+//! let stopped = tokio::time::timeout(limit, stopped).await?;
 //! drop(pipe);
 //! let Err(Error::Cancelled { messages: acknowledged, .. }) = stopped else {
 //!     panic!("not cancelled: {stopped:?}");
@@ -127,16 +129,16 @@
 //! // Resumed, with the whole stream: only what was not acknowledged is sent.
 //! let resumed = import(Input::reader("chats.jsonl", std::io::Cursor::new(jsonl.clone())))
 //!     .resume(true)
-//!     .execute()
-//!     .await?;
+//!     .execute();
+//! let resumed = tokio::time::timeout(limit, resumed).await??;
 //! assert_eq!(resumed.already_stored, acknowledged);
 //! assert_eq!(acknowledged + resumed.messages, 2 + 200);
 //!
 //! // Resumed once more: everything is stored already, and nothing is sent again.
 //! let again = import(Input::reader("chats.jsonl", std::io::Cursor::new(jsonl)))
 //!     .resume(true)
-//!     .execute()
-//!     .await?;
+//!     .execute();
+//! let again = tokio::time::timeout(limit, again).await??;
 //! assert_eq!((again.messages, again.already_stored), (0, 2 + 200));
 //!
 //! // Read back through the client: every message once, in order.

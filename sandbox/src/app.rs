@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::failure::{ErrorAnswer, request_id};
+use crate::error_answer::{ErrorAnswer, request_id};
 use crate::faults::{Class, Fault, Injector};
 use crate::model::{Kind, Model, Operation, Route};
 use crate::store::{NewMessage, Refusal, Store};

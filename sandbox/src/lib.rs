@@ -90,7 +90,7 @@
 #![deny(missing_docs)]
 
 mod app;
-mod failure;
+mod error_answer;
 mod faults;
 mod model;
 mod store;

@@ -74,9 +74,19 @@ impl Args {
             values.insert(flag, value);
         }
         let mut take = |flag: &str| values.remove(flag);
-        let number = |flag: &str, value: Option<String>| -> Result<Option<f64>, String> {
+        let count = |flag: &str, value: Option<String>| -> Result<Option<usize>, String> {
             value
-                .map(|v| v.parse::<f64>().map_err(|e| format!("{flag}: {e}")))
+                .map(|v| v.parse::<usize>().map_err(|e| format!("{flag} `{v}`: {e}")))
+                .transpose()
+        };
+        let seconds = |flag: &str, value: Option<String>| -> Result<Option<Duration>, String> {
+            value
+                .map(|v| {
+                    v.parse::<f64>()
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| Duration::try_from_secs_f64(s).map_err(|e| e.to_string()))
+                        .map_err(|e| format!("{flag} `{v}`: {e}"))
+                })
                 .transpose()
         };
         let required =
@@ -89,9 +99,9 @@ impl Args {
             checkpoint: take("--checkpoint").map(PathBuf::from),
             jsonl_dir: required("--jsonl-dir", take("--jsonl-dir"))?.into(),
             genesys: required("--genesys", take("--genesys"))?.into(),
-            batch_size: number("--batch-size", take("--batch-size"))?.map(|n| n as usize),
-            concurrency: number("--concurrency", take("--concurrency"))?.map(|n| n as usize),
-            settle: number("--settle", take("--settle"))?.map(Duration::from_secs_f64),
+            batch_size: count("--batch-size", take("--batch-size"))?,
+            concurrency: count("--concurrency", take("--concurrency"))?,
+            settle: seconds("--settle", take("--settle"))?,
             resume,
         };
         if let Some(unknown) = values.keys().next() {

@@ -98,12 +98,7 @@ impl Inputs {
 
     /// Checks the file or directory at `input`.
     fn local(input: PathBuf) -> Result<Given, Error> {
-        let cannot = |e: std::io::Error| {
-            Error::input(
-                input.display().to_string(),
-                format!("cannot read {}: {e}", input.display()),
-            )
-        };
+        let cannot = |e: std::io::Error| Error::cannot_read(&input, &e);
         Ok(if input.is_dir() {
             std::fs::read_dir(&input).map_err(cannot)?;
             let canonical = std::fs::canonicalize(&input).map_err(cannot)?;
@@ -158,14 +153,6 @@ impl Inputs {
     }
 }
 
-/// The error of a file or directory at `path` that cannot be read.
-fn cannot_read(path: &Path, error: &std::io::Error) -> Error {
-    Error::input(
-        path.display().to_string(),
-        format!("cannot read {}: {error}", path.display()),
-    )
-}
-
 /// Whether two inputs given would read a file or an object twice.
 fn overlap(a: &Given, b: &Given) -> bool {
     let local = |given: &Given| match given {
@@ -217,7 +204,7 @@ struct Entries {
 
 impl Entries {
     fn read(directory: &Path) -> Result<Self, Error> {
-        let cannot = |e: std::io::Error| cannot_read(directory, &e);
+        let cannot = |e: std::io::Error| Error::cannot_read(directory, &e);
         let mut names = Vec::new();
         let mut ends = Vec::new();
         for entry in std::fs::read_dir(directory).map_err(cannot)? {
@@ -283,7 +270,8 @@ impl<'a> Walk<'a> {
     }
 
     fn enter(&mut self, directory: &Path) -> Result<(), Error> {
-        let canonical = std::fs::canonicalize(directory).map_err(|e| cannot_read(directory, &e))?;
+        let canonical =
+            std::fs::canonicalize(directory).map_err(|e| Error::cannot_read(directory, &e))?;
         if self.visited.insert(canonical) {
             self.stack.push(Entries::read(directory)?);
         }
@@ -300,7 +288,7 @@ impl<'a> Walk<'a> {
                 self.stack.pop();
                 continue;
             };
-            let cannot = |e: std::io::Error| cannot_read(&path, &e);
+            let cannot = |e: std::io::Error| Error::cannot_read(&path, &e);
             let kind = std::fs::symlink_metadata(&path)
                 .map_err(cannot)?
                 .file_type();

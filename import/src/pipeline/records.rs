@@ -94,8 +94,9 @@ async fn parse(
     tokio::task::spawn_blocking(move || {
         let bytes = match source {
             RecordsFile::Bytes(bytes) => bytes,
-            RecordsFile::File(path) => std::fs::read(&path)
-                .map_err(|e| Error::input(&name, format!("cannot read {name}: {e}")))?,
+            RecordsFile::File(path) => {
+                std::fs::read(&path).map_err(|e| Error::cannot_read(&path, &e))?
+            }
         };
         records
             .add_file(&name, &bytes)
@@ -113,10 +114,7 @@ fn walk(
     files: &mut Vec<PathBuf>,
     visited: &mut HashSet<PathBuf>,
 ) -> Result<(), Error> {
-    let cannot = |e: std::io::Error| {
-        let shown = directory.display();
-        Error::input(shown.to_string(), format!("cannot read {shown}: {e}"))
-    };
+    let cannot = |e: std::io::Error| Error::cannot_read(directory, &e);
     if !visited.insert(std::fs::canonicalize(directory).map_err(cannot)?) {
         return Ok(());
     }

@@ -17,7 +17,7 @@ use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 
 use super::syntax::Faults;
-use crate::failure::ErrorAnswer;
+use crate::error_answer::ErrorAnswer;
 
 /// How many faults a sandbox injected, by kind ([`Sandbox::faults_injected`]).
 ///
